@@ -1,0 +1,221 @@
+package dsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Credentials are what a login presents.
+type Credentials struct {
+	// Account is the DSM user name.
+	Account string
+	// Password is the account's password.
+	Password string
+	// OTPCode is a 2-step verification code for this login. It is used
+	// once: a renewal of the session relies on DeviceID instead.
+	OTPCode string
+	// DeviceName, when set, asks DSM to trust this device: the answer
+	// carries a device token (Session.DeviceID) that later logins present
+	// instead of a code.
+	DeviceName string
+	// DeviceID is a device token from an earlier login; with it, an
+	// account with 2-step verification logs in without a code.
+	DeviceID string
+}
+
+func (c Credentials) validate() error {
+	if c.Account == "" {
+		return errors.New("the account name is empty")
+	}
+	if strings.IndexFunc(c.Account, unicode.IsControl) >= 0 {
+		return errors.New("the account name contains control characters")
+	}
+	if c.Password == "" {
+		return errors.New("the password is empty")
+	}
+	if c.OTPCode != "" && strings.TrimFunc(c.OTPCode, unicode.IsDigit) != "" {
+		return errors.New("the 2-step code must be digits only")
+	}
+	if strings.IndexFunc(c.DeviceName, unicode.IsControl) >= 0 {
+		return errors.New("the device name contains control characters")
+	}
+	return nil
+}
+
+// Session is a logged-in DSM session. It can be saved and given back to
+// WithSession to resume without the password. It is a secret.
+type Session struct {
+	// Account is the user the session belongs to.
+	Account string `json:"account"`
+	// SID is the session id (_sid).
+	SID string `json:"sid"`
+	// SynoToken is the CSRF token sent as X-SYNO-TOKEN.
+	SynoToken string `json:"synotoken"`
+	// DeviceID is the device token DSM issued at login, if one was asked
+	// for: save it and present it as Credentials.DeviceID.
+	DeviceID string `json:"device_id,omitempty"`
+}
+
+// String hides the secrets, so a Session printed by mistake leaks nothing.
+func (s Session) String() string {
+	return fmt.Sprintf("dsm.Session{Account: %q, SID: [redacted], SynoToken: [redacted]}", s.Account)
+}
+
+// GoString hides the secrets from %#v as well.
+func (s Session) GoString() string { return s.String() }
+
+// AuthService logs in and out (SYNO.API.Auth).
+type AuthService struct {
+	c *Client
+}
+
+// loginData is the answer of SYNO.API.Auth login.
+type loginData struct {
+	SID       string `json:"sid"`
+	SynoToken string `json:"synotoken"`
+	DeviceID  string `json:"device_id"`
+	DID       string `json:"did"` // DSM 6 name of device_id
+	Account   string `json:"account"`
+}
+
+// Login logs in to DSM and keeps the session for later calls. The client
+// also keeps the credentials to log in again when the session expires;
+// a one-time code is not reused, so accounts with 2-step verification
+// should ask for a device token (DeviceName).
+//
+// Over plain http the credentials travel inside the SYNO.API.Encryption
+// envelope; over https in the request body.
+//
+// DSM: SYNO.API.Auth login (version 7, or 6 on DSM 6).
+func (a *AuthService) Login(ctx context.Context, cred Credentials) (Session, error) {
+	if err := cred.validate(); err != nil {
+		return Session{}, fmt.Errorf("dsm: login: %w", err)
+	}
+	c := a.c
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	return a.login(ctx, cred)
+}
+
+// login does the work of Login; the caller holds authMu.
+func (a *AuthService) login(ctx context.Context, cred Credentials) (Session, error) {
+	c := a.c
+	params := Params{
+		"session":           "webui",
+		"format":            "sid",
+		"enable_syno_token": "yes",
+	}
+	secret := Params{
+		"account": cred.Account,
+		"passwd":  cred.Password,
+	}
+	if cred.OTPCode != "" {
+		secret["otp_code"] = cred.OTPCode
+	}
+	if cred.DeviceID != "" {
+		secret["device_id"] = cred.DeviceID
+	}
+	if cred.DeviceName != "" {
+		params["enable_device_token"] = "yes"
+		params["device_name"] = cred.DeviceName
+	}
+	var d loginData
+	err := c.send(ctx, &request{api: "SYNO.API.Auth", method: "login", params: params, secret: secret, out: &d}, Session{})
+	if err != nil {
+		return Session{}, err
+	}
+	if d.SID == "" {
+		return Session{}, &MalformedError{API: "SYNO.API.Auth", Method: "login", Reason: "no sid in the login answer"}
+	}
+	sess := Session{Account: cred.Account, SID: d.SID, SynoToken: d.SynoToken, DeviceID: d.DeviceID}
+	if sess.DeviceID == "" {
+		sess.DeviceID = d.DID
+	}
+	if d.Account != "" {
+		sess.Account = d.Account
+	}
+	kept := cred
+	kept.OTPCode = ""
+	if sess.DeviceID != "" {
+		kept.DeviceID = sess.DeviceID
+	} else {
+		sess.DeviceID = cred.DeviceID
+	}
+	c.stateMu.Lock()
+	c.session = sess
+	c.cred = &kept
+	c.stateMu.Unlock()
+	return sess, nil
+}
+
+// Logout ends the session on the server and forgets it, and forgets the
+// credentials too: later calls fail with ErrNotLoggedIn until the next
+// Login. Logging out without a session does nothing.
+//
+// DSM: SYNO.API.Auth logout.
+func (a *AuthService) Logout(ctx context.Context) error {
+	c := a.c
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	c.stateMu.Lock()
+	sess := c.session
+	c.session = Session{}
+	c.cred = nil
+	c.stateMu.Unlock()
+	if sess.SID == "" {
+		return nil
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	err := c.send(ctx, &request{api: "SYNO.API.Auth", method: "logout", params: Params{"session": "webui"}}, sess)
+	if errors.Is(err, ErrSessionExpired) {
+		return nil // already gone
+	}
+	return err
+}
+
+// Session returns the current session, and false when there is none.
+func (a *AuthService) Session() (Session, bool) {
+	a.c.stateMu.RLock()
+	defer a.c.stateMu.RUnlock()
+	return a.c.session, a.c.session.SID != ""
+}
+
+// Me describes the logged-in user.
+type Me struct {
+	// Account is the user name.
+	Account string
+	// Fullname is the user's description in DSM.
+	Fullname string
+	// Email is the user's email address.
+	Email string
+	// OTPEnabled tells whether the user has 2-step verification.
+	OTPEnabled bool
+}
+
+// Whoami returns the user the session belongs to.
+//
+// DSM: SYNO.Core.NormalUser get.
+func (a *AuthService) Whoami(ctx context.Context) (Me, error) {
+	var d struct {
+		Username  string `json:"username"`
+		Fullname  string `json:"fullname"`
+		Email     string `json:"email"`
+		OTPEnable flexBool `json:"OTP_enable"`
+	}
+	if err := a.c.Call(ctx, "SYNO.Core.NormalUser", "get", nil, &d); err != nil {
+		return Me{}, err
+	}
+	return Me{Account: d.Username, Fullname: d.Fullname, Email: d.Email, OTPEnabled: bool(d.OTPEnable)}, nil
+}

@@ -1,0 +1,221 @@
+package dsm
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel errors for the DSM codes a caller usually acts on. Every
+// *APIError matches the sentinel of its code with errors.Is:
+//
+//	if errors.Is(err, dsm.ErrOTPRequired) { ... ask for a code ... }
+var (
+	// ErrWrongCredentials: no such account or incorrect password (400).
+	ErrWrongCredentials = errors.New("dsm: no such account or incorrect password")
+	// ErrAccountDisabled: the account is disabled (401).
+	ErrAccountDisabled = errors.New("dsm: account disabled")
+	// ErrOTPRequired: the account has 2-step verification and the login
+	// needs a code (403). APIError.OTPTypes lists the offered methods.
+	ErrOTPRequired = errors.New("dsm: 2-step verification code required")
+	// ErrOTPRejected: the 2-step code was wrong or already used (404).
+	ErrOTPRejected = errors.New("dsm: 2-step verification code rejected")
+	// ErrOTPEnforced: 2-step verification must be set up first (406).
+	ErrOTPEnforced = errors.New("dsm: 2-step verification must be set up first")
+	// ErrIPBlocked: the client's address is blocked after too many failed
+	// logins (407).
+	ErrIPBlocked = errors.New("dsm: address blocked after too many failed logins")
+	// ErrPasswordExpired: the password has expired or must be changed
+	// (408, 409, 410).
+	ErrPasswordExpired = errors.New("dsm: password expired")
+	// ErrAccountLocked: the account is locked after failed logins (411).
+	ErrAccountLocked = errors.New("dsm: account locked")
+	// ErrPermissionDenied: the session lacks permission (105). It is not a
+	// session problem and never triggers a new login.
+	ErrPermissionDenied = errors.New("dsm: permission denied")
+	// ErrSessionExpired: the session timed out, was ended by another login,
+	// or is unknown (106, 107, 119).
+	ErrSessionExpired = errors.New("dsm: session expired")
+	// ErrUnsupported: the API, method or version does not exist on this
+	// DSM (102, 103, 104), or no version is common to client and server.
+	ErrUnsupported = errors.New("dsm: not supported by this DSM")
+	// ErrBusy: the network is unstable or the system is busy; the call may
+	// be retried (109, 110, 111, 117, 118).
+	ErrBusy = errors.New("dsm: system busy")
+)
+
+// APIError is an error answer of the DSM Web API: an HTTP 200 envelope
+// with "success": false.
+type APIError struct {
+	// Code is DSM's error code.
+	Code int
+	// API and Method name the call that failed.
+	API, Method string
+	// Details holds the "errors" member of the answer, if any, as DSM
+	// sent it.
+	Details json.RawMessage
+}
+
+// Error returns a message naming the call, the code and DSM's meaning of it.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("dsm: ")
+	if e.API != "" {
+		b.WriteString(e.API)
+		if e.Method != "" {
+			b.WriteString(" ")
+			b.WriteString(e.Method)
+		}
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "code %d: %s", e.Code, CodeMessage(e.API, e.Code))
+	if types := e.OTPTypes(); len(types) > 0 {
+		fmt.Fprintf(&b, " (offered: %s)", strings.Join(types, ", "))
+	}
+	return b.String()
+}
+
+// Is reports whether target is the sentinel error of e's code.
+func (e *APIError) Is(target error) bool {
+	s := sentinelFor(e.API, e.Code)
+	return s != nil && s == target
+}
+
+// OTPTypes returns the 2-step verification methods DSM offered with a 403
+// answer ("authenticator", "fido", "otp", ...), or nil.
+func (e *APIError) OTPTypes() []string {
+	if e.Code != 403 || len(e.Details) == 0 {
+		return nil
+	}
+	var d struct {
+		Types []struct {
+			Type string `json:"type"`
+		} `json:"types"`
+	}
+	if json.Unmarshal(e.Details, &d) != nil {
+		return nil
+	}
+	var out []string
+	for _, t := range d.Types {
+		if t.Type != "" {
+			out = append(out, t.Type)
+		}
+	}
+	return out
+}
+
+// commonMessages are the codes every API shares (PROTOCOL 5).
+var commonMessages = map[int]string{
+	100: "unknown error",
+	101: "missing api, method or version, or malformed request",
+	102: "the requested API does not exist",
+	103: "the requested method does not exist",
+	104: "the requested version does not support this function",
+	105: "this session does not have permission",
+	106: "session timed out",
+	107: "session interrupted by a duplicate login",
+	108: "failed to upload the file",
+	109: "the network connection is unstable or the system is busy",
+	110: "the network connection is unstable or the system is busy",
+	111: "the network connection is unstable or the system is busy",
+	114: "missing required parameters",
+	115: "not allowed to upload a file",
+	116: "not allowed to perform this on a demo site",
+	117: "the network connection is unstable or the system is busy",
+	118: "the network connection is unstable or the system is busy",
+	119: "invalid session",
+	120: "invalid parameter",
+	150: "request source IP does not match the login IP",
+	160: "insufficient application privilege",
+}
+
+// authMessages are the codes of SYNO.API.Auth.
+var authMessages = map[int]string{
+	400: "no such account or incorrect password",
+	401: "account disabled",
+	402: "permission denied",
+	403: "2-step verification code required",
+	404: "failed to authenticate 2-step verification code",
+	405: "app portal incorrect",
+	406: "2-step verification must be set up first",
+	407: "source IP blocked after too many failed logins",
+	408: "password expired and cannot be changed",
+	409: "password expired",
+	410: "password must be changed",
+	411: "account locked",
+}
+
+// CodeMessage returns DSM's meaning of code for api (the code tables of
+// PROTOCOL 5), or "unknown error code" when the code is not known.
+func CodeMessage(api string, code int) string {
+	if m, ok := commonMessages[code]; ok {
+		return m
+	}
+	if m, ok := authMessages[code]; ok && (api == "" || strings.HasPrefix(api, "SYNO.API.Auth")) {
+		return m
+	}
+	if code == 403 {
+		// Outside SYNO.API.Auth, DSM 7.3.2 answers 403 to a mutating
+		// call that lacks the SynoToken.
+		return "request refused: missing or wrong SynoToken"
+	}
+	return "unknown error code"
+}
+
+func sentinelFor(api string, code int) error {
+	switch code {
+	case 102, 103, 104:
+		return ErrUnsupported
+	case 105:
+		return ErrPermissionDenied
+	case 106, 107, 119:
+		return ErrSessionExpired
+	case 109, 110, 111, 117, 118:
+		return ErrBusy
+	}
+	if api != "" && !strings.HasPrefix(api, "SYNO.API.Auth") {
+		return nil
+	}
+	switch code {
+	case 400:
+		return ErrWrongCredentials
+	case 401:
+		return ErrAccountDisabled
+	case 403:
+		return ErrOTPRequired
+	case 404:
+		return ErrOTPRejected
+	case 406:
+		return ErrOTPEnforced
+	case 407:
+		return ErrIPBlocked
+	case 408, 409, 410:
+		return ErrPasswordExpired
+	case 411:
+		return ErrAccountLocked
+	}
+	return nil
+}
+
+// VersionError reports that the client and the server share no version of
+// an API, or that the server does not have the API at all. It matches
+// ErrUnsupported with errors.Is.
+type VersionError struct {
+	API string
+	// ClientMin and ClientMax are the versions this client speaks.
+	ClientMin, ClientMax int
+	// ServerMin and ServerMax are the versions the server offers; both are
+	// 0 when the server does not list the API.
+	ServerMin, ServerMax int
+}
+
+func (e *VersionError) Error() string {
+	if e.ServerMax == 0 {
+		return fmt.Sprintf("dsm: the server does not offer %s (client speaks versions %d-%d)", e.API, e.ClientMin, e.ClientMax)
+	}
+	return fmt.Sprintf("dsm: no common version of %s: client speaks %d-%d, server offers %d-%d", e.API, e.ClientMin, e.ClientMax, e.ServerMin, e.ServerMax)
+}
+
+// Is makes a *VersionError match ErrUnsupported.
+func (e *VersionError) Is(target error) bool { return target == ErrUnsupported }

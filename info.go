@@ -1,0 +1,137 @@
+package dsm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// APIInfo is one entry of SYNO.API.Info: where an API is served and which
+// versions the server speaks.
+type APIInfo struct {
+	Path          string `json:"path"`
+	MinVersion    int    `json:"minVersion"`
+	MaxVersion    int    `json:"maxVersion"`
+	RequestFormat string `json:"requestFormat,omitempty"`
+}
+
+// versionRange is the range of versions of an API this client speaks.
+type versionRange struct{ min, max int }
+
+// knownAPIs are the APIs this package speaks, with the versions it
+// implements. Discovery asks the server for exactly these names.
+var knownAPIs = map[string]versionRange{
+	"SYNO.API.Auth":                  {6, 7},
+	"SYNO.API.Encryption":            {1, 1},
+	"SYNO.Core.NormalUser":           {1, 1},
+	"SYNO.Core.User":                 {1, 1},
+	"SYNO.Core.User.Group":           {1, 1},
+	"SYNO.Core.User.PasswordPolicy":  {1, 1},
+	"SYNO.Core.User.PasswordExpiry":  {1, 1},
+	"SYNO.Core.User.PasswordConfirm": {2, 2},
+	"SYNO.Core.User.PasswordMeter":   {1, 1},
+	"SYNO.Core.User.UsernamePolicy":  {1, 1},
+	"SYNO.Core.Group":                {1, 1},
+	"SYNO.Core.Group.Member":         {1, 1},
+	"SYNO.Entry.Request":             {1, 2},
+}
+
+// infoAPI is served at a fixed path on every DSM; it needs no discovery.
+var infoAPI = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
+
+// APIs returns what the server said of the APIs this client knows, asking
+// SYNO.API.Info once per client.
+func (c *Client) APIs(ctx context.Context) (map[string]APIInfo, error) {
+	if err := c.discover(ctx, ""); err != nil {
+		return nil, err
+	}
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	out := make(map[string]APIInfo, len(c.info))
+	for k, v := range c.info {
+		out[k] = v
+	}
+	return out, nil
+}
+
+// discover fills the cache with the known APIs, plus extra when it is an
+// API the cache has not asked about. One discovery runs at a time; the
+// lock also makes concurrent first calls share one request.
+func (c *Client) discover(ctx context.Context, extra string) error {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	var names []string
+	if len(c.asked) == 0 {
+		for name := range knownAPIs {
+			names = append(names, name)
+		}
+	}
+	if extra != "" && !c.asked[extra] {
+		if _, known := knownAPIs[extra]; !known || len(names) == 0 {
+			names = append(names, extra)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	slices.Sort(names)
+	form := map[string][]string{
+		"api":     {"SYNO.API.Info"},
+		"version": {"1"},
+		"method":  {"query"},
+		"query":   {strings.Join(names, ",")},
+	}
+	got := map[string]APIInfo{}
+	if err := c.post(ctx, infoAPI.Path, "SYNO.API.Info", "query", 1, form, "", &got); err != nil {
+		return err
+	}
+	for _, n := range names {
+		c.asked[n] = true
+	}
+	for k, v := range got {
+		c.info[k] = v
+	}
+	return nil
+}
+
+// resolve returns where api is served and the version to call: want when
+// non-zero, otherwise the highest version both sides speak.
+func (c *Client) resolve(ctx context.Context, api string, want int) (APIInfo, int, error) {
+	if api == "SYNO.API.Info" {
+		return infoAPI, 1, nil
+	}
+	if api == "" || strings.ContainsAny(api, " \t\r\n&=?/") {
+		return APIInfo{}, 0, fmt.Errorf("dsm: %q is not an API name", api)
+	}
+	c.infoMu.Lock()
+	ai, ok := c.info[api]
+	asked := c.asked[api]
+	c.infoMu.Unlock()
+	if !ok && !asked {
+		if err := c.discover(ctx, api); err != nil {
+			return APIInfo{}, 0, err
+		}
+		c.infoMu.Lock()
+		ai, ok = c.info[api]
+		c.infoMu.Unlock()
+	}
+	cr, known := knownAPIs[api]
+	if !known {
+		cr = versionRange{1, 1}
+	}
+	if want != 0 {
+		cr = versionRange{want, want}
+	}
+	if !ok {
+		return APIInfo{}, 0, &VersionError{API: api, ClientMin: cr.min, ClientMax: cr.max}
+	}
+	v := min(cr.max, ai.MaxVersion)
+	if v < max(cr.min, ai.MinVersion) {
+		return APIInfo{}, 0, &VersionError{API: api, ClientMin: cr.min, ClientMax: cr.max, ServerMin: ai.MinVersion, ServerMax: ai.MaxVersion}
+	}
+	if ai.Path == "" {
+		ai.Path = "entry.cgi"
+	}
+	return ai, v, nil
+}
