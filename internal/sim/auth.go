@@ -1,0 +1,149 @@
+package sim
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"time"
+)
+
+// Login error codes of SYNO.API.Auth (PROTOCOL 5).
+const (
+	codeWrongCredentials = 400
+	codeAccountDisabled  = 401
+	codeOTPRequired      = 403
+	codeOTPRejected      = 404
+	codeOTPEnforced      = 406
+	codeAddressBlocked   = 407
+)
+
+// loginData is the data of a successful login. It never carries
+// ik_message: the simulator does not complete the Noise handshake, and an
+// empty ik_message crashes the reference client (PROTOCOL 3.1).
+type loginData struct {
+	SID          string `json:"sid"`
+	SynoToken    string `json:"synotoken"`
+	DeviceID     string `json:"device_id"`
+	Account      string `json:"account"`
+	IsPortalPort bool   `json:"is_portal_port"`
+}
+
+// otpTypes is the "errors" member of a 403 answer: the 2-step methods a
+// real DSM 7 offers.
+type otpTypes struct {
+	Token string         `json:"token"`
+	Types []otpTypeEntry `json:"types"`
+}
+
+type otpTypeEntry struct {
+	Type string `json:"type"`
+}
+
+// login answers SYNO.API.Auth login. Checks, in order: auto-block (407),
+// account and password (400), disabled account (401), 2-step verification
+// enforced but not set up (406), trusted device or 2-step code (403, 404).
+// Client parameters DSM ignores here (client, logintype, rememberme,
+// ik_message) are accepted and ignored.
+func (s *Server) login(q *request) (any, error) {
+	rec := s.failures[q.addr]
+	if rec != nil && q.now.Before(rec.blockedUntil) {
+		return nil, fail(codeAddressBlocked)
+	}
+	if !q.has("account") {
+		return nil, fail(codeMissingParameters)
+	}
+	u := s.st.userByName(q.str("account"))
+	if u == nil || subtle.ConstantTimeCompare([]byte(u.password), []byte(q.str("passwd"))) != 1 {
+		s.loginFailed(q.addr, q.now)
+		return nil, fail(codeWrongCredentials)
+	}
+	if u.disabled(q.now) {
+		return nil, fail(codeAccountDisabled)
+	}
+	deviceID := q.str("device_id")
+	if u.otpKey == nil {
+		if u.otpEnforced {
+			return nil, fail(codeOTPEnforced)
+		}
+		deviceID = ""
+	} else if _, trusted := u.devices[deviceID]; !trusted || deviceID == "" {
+		deviceID = ""
+		code := q.str("otp_code")
+		if code == "" {
+			return nil, &apiError{code: codeOTPRequired, details: otpTypes{
+				Token: randomToken(16),
+				Types: []otpTypeEntry{{"authenticator"}, {"fido"}, {"otp"}},
+			}}
+		}
+		if !acceptOTP(u, code, q.now) {
+			s.loginFailed(q.addr, q.now)
+			return nil, fail(codeOTPRejected)
+		}
+	}
+	delete(s.failures, q.addr)
+
+	if q.yes("enable_device_token") {
+		deviceID = randomToken(32)
+		u.devices[deviceID] = q.str("device_name")
+	}
+	sess := &session{sid: randomToken(32), uid: u.uid, name: q.str("session"), lastUsed: q.now}
+	if q.yes("enable_syno_token") {
+		sess.synoToken = randomToken(16)
+	}
+	s.sessions[sess.sid] = sess
+	s.logins.Add(1)
+	if q.str("format") != "sid" {
+		http.SetCookie(q.w, &http.Cookie{Name: "id", Value: sess.sid, Path: "/", HttpOnly: true})
+	}
+	return loginData{SID: sess.sid, SynoToken: sess.synoToken, DeviceID: deviceID, Account: u.name}, nil
+}
+
+// acceptOTP checks a 2-step code against the steps around now (one step
+// of clock skew each way) and refuses any step at or before the last one
+// accepted for u, so a code cannot be used twice.
+func acceptOTP(u *user, code string, now time.Time) bool {
+	if len(code) != 6 {
+		return false
+	}
+	cur := totpStepAt(now)
+	for step := cur + 1; step >= cur-1; step-- {
+		if subtle.ConstantTimeCompare([]byte(totpCode(u.otpKey, step)), []byte(code)) == 1 {
+			if step <= u.lastOTPStep {
+				return false
+			}
+			u.lastOTPStep = step
+			return true
+		}
+	}
+	return false
+}
+
+// loginFailed counts a failed login from addr and blocks addr once
+// blockAttempts failures fall within blockWithin. Call with s.mu held.
+func (s *Server) loginFailed(addr string, now time.Time) {
+	if s.blockAttempts < 0 {
+		return
+	}
+	rec := s.failures[addr]
+	if rec == nil {
+		rec = &addrRecord{}
+		s.failures[addr] = rec
+	}
+	kept := rec.failures[:0]
+	for _, t := range rec.failures {
+		if now.Sub(t) < s.blockWithin {
+			kept = append(kept, t)
+		}
+	}
+	rec.failures = append(kept, now)
+	if len(rec.failures) >= s.blockAttempts {
+		rec.blockedUntil = now.Add(s.blockFor)
+		rec.failures = nil
+	}
+}
+
+// logout answers SYNO.API.Auth logout: it ends the session named by _sid
+// (or cookie id) and answers success even without one.
+func (s *Server) logout(q *request) (any, error) {
+	delete(s.sessions, sidOf(q))
+	return nil, nil
+}

@@ -1,0 +1,156 @@
+package sim
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/md5"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// The parameter names of the encrypted envelope (PROTOCOL 4).
+const (
+	cipherKey   = "__cIpHeRtExT"
+	cipherToken = "__cIpHeRtOkEn"
+)
+
+// encryptionInfo is the data of SYNO.API.Encryption getinfo.
+type encryptionInfo struct {
+	PublicKey   string `json:"public_key"`
+	CipherKey   string `json:"cipherkey"`
+	CipherToken string `json:"ciphertoken"`
+	ServerTime  int64  `json:"server_time"`
+}
+
+// getinfo answers the key and names of the envelope and issues the
+// current server time as a ciphertoken.
+func (s *Server) encryptionGetinfo(q *request) (any, error) {
+	now := q.now.Unix()
+	for t, issued := range s.tokens {
+		if q.now.Sub(issued) > CipherTokenTTL {
+			delete(s.tokens, t)
+		}
+	}
+	s.tokens[now] = q.now
+	return encryptionInfo{
+		PublicKey:   hex.EncodeToString(s.key.N.Bytes()),
+		CipherKey:   cipherKey,
+		CipherToken: cipherToken,
+		ServerTime:  now,
+	}, nil
+}
+
+// checkCipherToken accepts a ciphertoken that getinfo issued within
+// CipherTokenTTL. Call with s.mu held.
+func (s *Server) checkCipherToken(token int64, now time.Time) error {
+	issued, ok := s.tokens[token]
+	if !ok || now.Sub(issued) > CipherTokenTTL {
+		return fail(codeInvalidParameter)
+	}
+	return nil
+}
+
+// openEnvelope decrypts parameter __cIpHeRtExT when present, merges its
+// fields into params (they replace clear ones of the same name) and
+// returns the ciphertoken it carried. A malformed envelope is code 120.
+func openEnvelope(key *rsa.PrivateKey, params url.Values) (token int64, sealed bool, err error) {
+	sealedValue, ok := params[cipherKey]
+	if !ok {
+		return 0, false, nil
+	}
+	fields, err := decryptEnvelope(key, sealedValue[0])
+	if err != nil {
+		return 0, true, fail(codeInvalidParameter)
+	}
+	token, err = strconv.ParseInt(fields.Get(cipherToken), 10, 64)
+	if err != nil {
+		return 0, true, fail(codeInvalidParameter)
+	}
+	delete(fields, cipherToken)
+	delete(params, cipherKey)
+	for k, v := range fields {
+		params[k] = v
+	}
+	return token, true, nil
+}
+
+// decryptEnvelope opens {"rsa":..., "aes":...}: the RSA PKCS#1 v1.5
+// encrypted passphrase, then the OpenSSL "Salted__" AES-256-CBC blob
+// keyed by EVP_BytesToKey(MD5, one round), and parses the plaintext as a
+// form.
+func decryptEnvelope(key *rsa.PrivateKey, value string) (url.Values, error) {
+	var env struct {
+		RSA string `json:"rsa"`
+		AES string `json:"aes"`
+	}
+	if err := json.Unmarshal([]byte(value), &env); err != nil {
+		return nil, err
+	}
+	rsaCT, err := base64.StdEncoding.DecodeString(env.RSA)
+	if err != nil {
+		return nil, err
+	}
+	blob, err := base64.StdEncoding.DecodeString(env.AES)
+	if err != nil {
+		return nil, err
+	}
+	//lint:ignore SA1019 the DSM envelope is PKCS#1 v1.5 by definition.
+	passphrase, err := rsa.DecryptPKCS1v15(nil, key, rsaCT) //nolint:staticcheck
+	if err != nil {
+		return nil, err
+	}
+	plain, err := openSSLDecrypt(passphrase, blob)
+	if err != nil {
+		return nil, err
+	}
+	return url.ParseQuery(string(plain))
+}
+
+// openSSLDecrypt decrypts the output of `openssl enc -aes-256-cbc -md md5`:
+// "Salted__" + 8-byte salt + AES-256-CBC ciphertext with PKCS#7 padding.
+func openSSLDecrypt(passphrase, blob []byte) ([]byte, error) {
+	const magic = "Salted__"
+	if len(blob) < 16+aes.BlockSize || !bytes.HasPrefix(blob, []byte(magic)) || (len(blob)-16)%aes.BlockSize != 0 {
+		return nil, errors.New("not an OpenSSL salted blob")
+	}
+	salt, ct := blob[8:16], blob[16:]
+	k, iv := evpBytesToKey(passphrase, salt)
+	block, err := aes.NewCipher(k)
+	if err != nil {
+		return nil, err
+	}
+	plain := make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, ct)
+	n := int(plain[len(plain)-1])
+	if n == 0 || n > aes.BlockSize {
+		return nil, errors.New("bad padding")
+	}
+	for _, b := range plain[len(plain)-n:] {
+		if int(b) != n {
+			return nil, errors.New("bad padding")
+		}
+	}
+	return plain[:len(plain)-n], nil
+}
+
+// evpBytesToKey is OpenSSL's EVP_BytesToKey with MD5 and one round,
+// giving a 32-byte key and a 16-byte IV.
+func evpBytesToKey(pass, salt []byte) (key, iv []byte) {
+	var out, prev []byte
+	for len(out) < 48 {
+		h := md5.New()
+		h.Write(prev)
+		h.Write(pass)
+		h.Write(salt)
+		prev = h.Sum(nil)
+		out = append(out, prev...)
+	}
+	return out[:32], out[32:48]
+}

@@ -1,0 +1,270 @@
+package sim
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Common error codes (PROTOCOL 5).
+const (
+	codeUnknown           = 100
+	codeBadRequest        = 101
+	codeNoSuchAPI         = 102
+	codeNoSuchMethod      = 103
+	codeBadVersion        = 104
+	codePermission        = 105
+	codeMissingParameters = 114
+	codeInvalidSession    = 119
+	codeInvalidParameter  = 120
+	codeBadSynoToken      = 403 // DSM 7.3.2 on a mutating call without the SynoToken
+)
+
+// apiError is a DSM error answer: {"success":false,"error":{"code":N,"errors":...}}.
+type apiError struct {
+	code    int
+	details any // the "errors" member, nil for none
+}
+
+func (e *apiError) Error() string { return "dsm error " + strconv.Itoa(e.code) }
+
+func fail(code int) error { return &apiError{code: code} }
+
+// request is one API call being served.
+type request struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	params  url.Values
+	api     *apiDef
+	method  string
+	version int
+	now     time.Time
+	addr    string   // client address (auto-block)
+	sess    *session // nil unless the method needs a session
+	user    *user    // the session's user
+}
+
+// str returns parameter name. For APIs whose requestFormat is JSON, a
+// value that is a JSON string is unquoted ("alice" and alice both give
+// alice); any other value is taken as written.
+func (q *request) str(name string) string {
+	v := q.params.Get(name)
+	if q.api != nil && q.api.jsonFormat && strings.HasPrefix(v, `"`) {
+		var s string
+		if json.Unmarshal([]byte(v), &s) == nil {
+			return s
+		}
+	}
+	return v
+}
+
+// has reports whether parameter name was sent.
+func (q *request) has(name string) bool { _, ok := q.params[name]; return ok }
+
+// yes reports whether a flag parameter is on ("yes" or "true").
+func (q *request) yes(name string) bool {
+	switch strings.ToLower(q.str(name)) {
+	case "yes", "true", "1":
+		return true
+	}
+	return false
+}
+
+// legacyCGI names the API each legacy CGI serves; entry.cgi serves all.
+var legacyCGI = map[string]string{
+	"query.cgi":      "SYNO.API.Info",
+	"auth.cgi":       "SYNO.API.Auth",
+	"encryption.cgi": "SYNO.API.Encryption",
+}
+
+// route splits a request path into its CGI and the API name of a
+// path-suffixed call (/webapi/entry.cgi/SYNO.API.Auth).
+func route(path string) (cgi, suffix string, ok bool) {
+	rest, ok := strings.CutPrefix(path, "/webapi/")
+	if !ok {
+		return "", "", false
+	}
+	cgi, suffix, _ = strings.Cut(rest, "/")
+	if cgi == "entry.cgi" {
+		return cgi, suffix, !strings.Contains(suffix, "/")
+	}
+	if _, legacy := legacyCGI[cgi]; legacy && suffix == "" {
+		return cgi, "", true
+	}
+	return "", "", false
+}
+
+// ServeHTTP serves /webapi/entry.cgi (also entry.cgi/<API>), query.cgi,
+// auth.cgi and encryption.cgi over GET and POST. API errors are HTTP 200
+// envelopes, as on DSM; paths outside /webapi get 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	cgi, suffix, ok := route(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	data, err := s.serve(w, r, cgi, suffix)
+	writeEnvelope(w, data, err)
+}
+
+// envelope is DSM's answer wrapper.
+type envelope struct {
+	Success bool       `json:"success"`
+	Data    any        `json:"data,omitempty"`
+	Error   *errorBody `json:"error,omitempty"`
+}
+
+type errorBody struct {
+	Code   int `json:"code"`
+	Errors any `json:"errors,omitempty"`
+}
+
+func writeEnvelope(w http.ResponseWriter, data any, err error) {
+	env := envelope{Success: err == nil, Data: data}
+	if err != nil {
+		var ae *apiError
+		if !errors.As(err, &ae) {
+			ae = &apiError{code: codeUnknown}
+		}
+		env = envelope{Error: &errorBody{Code: ae.code, Errors: ae.details}}
+	}
+	body, merr := json.Marshal(env)
+	if merr != nil {
+		body = []byte(`{"success":false,"error":{"code":100}}`)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// serve parses and dispatches one call. It never panics: a panic in a
+// handler becomes code 100.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix string) (data any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			data, err = nil, fail(codeUnknown)
+		}
+	}()
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	if err := r.ParseForm(); err != nil {
+		return nil, fail(codeBadRequest)
+	}
+	params := r.Form // body values first, then the query string
+
+	token, sealed, err := openEnvelope(s.key, params)
+	if err != nil {
+		return nil, err
+	}
+
+	q := &request{w: w, r: r, params: params, addr: clientAddr(r.RemoteAddr)}
+	apiName := params.Get("api")
+	if apiName == "" {
+		apiName = suffix
+	}
+	if apiName == "" {
+		return nil, fail(codeBadRequest)
+	}
+	api := apiTable[apiName]
+	if api == nil {
+		return nil, fail(codeNoSuchAPI)
+	}
+	if only, legacy := legacyCGI[cgi]; legacy && only != apiName {
+		return nil, fail(codeNoSuchAPI)
+	}
+	q.api = api
+	q.method = q.str("method")
+	vs := q.str("version")
+	if q.method == "" || vs == "" {
+		return nil, fail(codeBadRequest)
+	}
+	q.version, err = strconv.Atoi(vs)
+	if err != nil || q.version < api.minVersion || q.version > api.maxVersion {
+		return nil, fail(codeBadVersion)
+	}
+	m, ok := api.methods[q.method]
+	if !ok {
+		return nil, fail(codeNoSuchMethod)
+	}
+	if m.minVersion != 0 && (q.version < m.minVersion || q.version > m.maxVersion) {
+		return nil, fail(codeBadVersion)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q.now = s.clock.Now()
+	if sealed {
+		if err := s.checkCipherToken(token, q.now); err != nil {
+			return nil, err
+		}
+	}
+	if m.session {
+		if err := s.authorize(q, m); err != nil {
+			return nil, err
+		}
+	}
+	return m.handle(s, q)
+}
+
+// sidOf returns the session id of a call: parameter _sid, else cookie id.
+func sidOf(q *request) string {
+	if sid := q.params.Get("_sid"); sid != "" {
+		return sid
+	}
+	if c, err := q.r.Cookie("id"); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+// lookupSession returns the live session sid names, dropping it when it
+// has been idle too long. Call with s.mu held.
+func (s *Server) lookupSession(sid string, now time.Time) *session {
+	sess := s.sessions[sid]
+	if sess == nil {
+		return nil
+	}
+	if now.Sub(sess.lastUsed) > s.idle {
+		delete(s.sessions, sid)
+		return nil
+	}
+	return sess
+}
+
+// authorize checks the session (119), the SynoToken of a mutating call
+// (403) and admin rights (105). Call with s.mu held.
+func (s *Server) authorize(q *request, m *methodDef) error {
+	sess := s.lookupSession(sidOf(q), q.now)
+	if sess == nil {
+		return fail(codeInvalidSession)
+	}
+	u := s.st.userByUID(sess.uid)
+	if u == nil {
+		delete(s.sessions, sess.sid)
+		return fail(codeInvalidSession)
+	}
+	sess.lastUsed = q.now
+	if m.mutates && sess.synoToken != "" {
+		tok := q.r.Header.Get("X-SYNO-TOKEN")
+		if tok == "" {
+			tok = q.params.Get("SynoToken")
+		}
+		if subtle.ConstantTimeCompare([]byte(tok), []byte(sess.synoToken)) != 1 {
+			return fail(codeBadSynoToken)
+		}
+	}
+	if m.admin && !s.st.isAdmin(u) {
+		return fail(codePermission)
+	}
+	q.sess, q.user = sess, u
+	return nil
+}

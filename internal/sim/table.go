@@ -1,0 +1,74 @@
+package sim
+
+// apiDef is one API as SYNO.API.Info describes it, with its methods.
+type apiDef struct {
+	name       string
+	path       string
+	minVersion int
+	maxVersion int
+	jsonFormat bool // requestFormat "JSON": values are read as JSON, falling back to the raw string
+	methods    map[string]*methodDef
+}
+
+// methodDef is one (API, method) handler and what it requires.
+type methodDef struct {
+	minVersion, maxVersion int  // 0: the API's range
+	session                bool // needs a live session (119 without)
+	mutates                bool // changes state: needs the SynoToken when the session has one (403)
+	admin                  bool // administrators only (105)
+	handle                 func(*Server, *request) (any, error)
+}
+
+// apiTable is every API the simulator serves, keyed by name. It is built
+// in init because handlers (Info) read it.
+var apiTable map[string]*apiDef
+
+func init() {
+	const entry = "entry.cgi"
+	public := func(h func(*Server, *request) (any, error)) *methodDef {
+		return &methodDef{handle: h}
+	}
+	anyUser := func(h func(*Server, *request) (any, error)) *methodDef {
+		return &methodDef{session: true, handle: h}
+	}
+	adminRead := func(h func(*Server, *request) (any, error)) *methodDef {
+		return &methodDef{session: true, admin: true, handle: h}
+	}
+	adminWrite := func(h func(*Server, *request) (any, error)) *methodDef {
+		return &methodDef{session: true, admin: true, mutates: true, handle: h}
+	}
+	_, _ = adminRead, adminWrite
+
+	defs := []*apiDef{
+		{name: "SYNO.API.Info", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"query": public((*Server).infoQuery),
+		}},
+		{name: "SYNO.API.Auth", path: entry, minVersion: 1, maxVersion: 7, methods: map[string]*methodDef{
+			"login":  public((*Server).login),
+			"logout": public((*Server).logout),
+		}},
+		{name: "SYNO.API.Auth.UIConfig", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": public((*Server).uiConfigGet),
+		}},
+		{name: "SYNO.API.Encryption", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"getinfo": public((*Server).encryptionGetinfo),
+		}},
+		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.PasswordPolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.PasswordExpiry", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.PasswordConfirm", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.PasswordMeter", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.UsernamePolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.Group.Member", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.NormalUser", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"get": anyUser((*Server).normalUserGet),
+		}},
+	}
+	apiTable = make(map[string]*apiDef, len(defs))
+	for _, d := range defs {
+		apiTable[d.name] = d
+	}
+}
