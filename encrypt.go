@@ -113,6 +113,7 @@ func sealEnvelope(random io.Reader, key *rsa.PublicKey, cipherToken string, serv
 		return "", err
 	}
 	plain := encodePairs(append(pairs[:len(pairs):len(pairs)], pair{cipherToken, strconv.FormatInt(serverTime, 10)}))
+	//lint:ignore SA1019 DSM's envelope is defined with PKCS#1 v1.5; the server decides, not us.
 	rsaCT, err := rsa.EncryptPKCS1v15(random, key, pass)
 	if err != nil {
 		return "", fmt.Errorf("encrypting the envelope key: %w", err)

@@ -70,6 +70,7 @@ func referenceOpen(key *rsa.PrivateKey, value string) (pass []byte, plain string
 	if err != nil {
 		return nil, "", err
 	}
+	//lint:ignore SA1019 the reference algorithm is PKCS#1 v1.5.
 	pass, err = rsa.DecryptPKCS1v15(nil, key, rsaCT)
 	if err != nil {
 		return nil, "", err

@@ -1,0 +1,56 @@
+// Package dsm is a client for the user administration of Synology DSM, the
+// operating system of Synology NAS boxes, through its Web API
+// (SYNO.API.Auth, SYNO.Core.User and friends).
+//
+//	c, err := dsm.NewClient("https://nas.local:5001",
+//		dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: pw}))
+//	...
+//	me, err := c.Auth.Whoami(ctx)
+//
+// Every call is a POST with a form body; no password, session id or token
+// ever goes in a URL. The client asks SYNO.API.Info once which APIs and
+// versions the NAS serves and uses, per API, the highest version both sides
+// speak.
+//
+// # Authentication
+//
+// Auth.Login logs in with an account and password (SYNO.API.Auth version 7,
+// or 6 on DSM 6) and keeps the session id and SynoToken for later calls.
+// Over plain http the credentials travel inside DSM's encryption envelope
+// (SYNO.API.Encryption: RSA and AES); over https in the request body.
+//
+// Accounts with 2-step verification answer a login without a code with
+// ErrOTPRequired; log in again with Credentials.OTPCode. Set
+// Credentials.DeviceName to have DSM trust the device: the Session then
+// carries a device token (Session.DeviceID) that later logins present as
+// Credentials.DeviceID instead of a code.
+//
+// A client made WithCredentials logs in on its first call, and when a call
+// answers that the session has expired (codes 106, 107, 119) it logs in
+// again, once, and repeats the call; concurrent calls share that one
+// login. A saved session is resumed with WithSession.
+//
+// # Errors
+//
+// A DSM error answer is an *APIError with DSM's code and its meaning.
+// Sentinel errors match families of codes with errors.Is:
+//
+//	_, err := c.Auth.Login(ctx, cred)
+//	switch {
+//	case errors.Is(err, dsm.ErrOTPRequired):   // ask for a code
+//	case errors.Is(err, dsm.ErrWrongCredentials):
+//	}
+//
+// Transport failures come wrapped as they are; an HTTP status other than
+// 200 is a *StatusError (a proxy or the web server failed, not the API);
+// an answer that is not a DSM envelope is a *MalformedError. No error ever
+// quotes a request or an answer body.
+//
+// # Testing with dsmtest
+//
+// Package dsmtest runs a simulated DSM 7 on a loopback port, with the same
+// answers, codes and rules as a real one:
+//
+//	srv := dsmtest.Start(t)
+//	c := srv.Client() // logged in as admin on first use
+package dsm
