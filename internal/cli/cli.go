@@ -1,0 +1,204 @@
+// Package cli implements dsmctl, the command line of package dsm: log in
+// to a DSM, ask who is logged in, serve the simulator, and take the tour.
+//
+// Each command has an options struct filled from flags and environment
+// variables, and a run function that takes the options and the I/O
+// streams, so it can be tested without a process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/dsmkit/dsm"
+)
+
+// Exit codes of dsmctl, documented in the root command's help.
+const (
+	// ExitOK: the command did what was asked.
+	ExitOK = 0
+	// ExitFailure: anything else went wrong (network, DSM error, file).
+	ExitFailure = 1
+	// ExitUsage: unknown command or flag, bad flag value, or a missing
+	// URL, account or password.
+	ExitUsage = 2
+	// ExitAuth: authentication failed (wrong password, 2-step code needed
+	// or rejected, account disabled or blocked), or not logged in (no
+	// saved session, or it expired).
+	ExitAuth = 4
+)
+
+// IOStreams are the streams a command reads and writes.
+type IOStreams struct {
+	// In is standard input (--password-stdin reads its first line).
+	In io.Reader
+	// Out receives results.
+	Out io.Writer
+	// ErrOut receives errors, prompts and --debug traces.
+	ErrOut io.Writer
+	// ReadSecret shows prompt on the terminal and reads a line without
+	// echo. It is nil when standard input is not a terminal: commands
+	// then never prompt.
+	ReadSecret func(prompt string) (string, error)
+}
+
+// Main runs dsmctl with the process's arguments, streams and environment,
+// and returns the exit code. SIGINT and SIGTERM cancel the command.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		s.ReadSecret = func(prompt string) (string, error) {
+			fmt.Fprint(os.Stderr, prompt)
+			b, err := term.ReadPassword(fd)
+			fmt.Fprintln(os.Stderr)
+			return string(b), err
+		}
+	}
+	return Run(ctx, os.Args[1:], s, os.Getenv)
+}
+
+// Run runs dsmctl with args (without the program name), the streams s and
+// the environment getenv, and returns the exit code. Errors are written
+// to s.ErrOut.
+func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) string) int {
+	started := false // set once cobra has parsed flags and arguments
+	root := newRootCmd(s, getenv, &started)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	if !started {
+		err = &usageError{err: err}
+	}
+	return report(s.ErrOut, cmd, err)
+}
+
+const rootLong = `dsmctl manages a Synology DSM (DiskStation Manager) through its Web API.
+
+Start with "dsmctl demo": a tour against an in-process simulator.
+
+Connecting: give the DSM address with --url or DSM_URL and the account with
+--user or DSM_USER. "dsmctl login" asks for the password (DSM_PASSWORD,
+--password-stdin, or a prompt on a terminal; never a flag) and saves the
+session under the config directory ($DSM_CONFIG_DIR, default the user
+config directory + /dsmctl); later commands use it without a password.
+When DSM_PASSWORD is set or --password-stdin is given, a command logs in
+for itself and logs out when done, ignoring any saved session.
+
+Exit codes:
+  0  success
+  1  failure (network, DSM error, local files)
+  2  usage error (unknown command or flag, missing URL, account or password)
+  4  authentication failure (wrong password, 2-step code required or
+     rejected, account disabled or blocked) or not logged in (no saved
+     session, or the session expired)`
+
+func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.Command {
+	var g globalOptions
+	root := &cobra.Command{
+		Use:           "dsmctl",
+		Short:         "Manage a Synology DSM from the command line",
+		Long:          rootLong,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			*started = true
+			return nil
+		},
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, status, code; never parameters) to stderr")
+	root.CompletionOptions.DisableDefaultCmd = true
+
+	root.AddCommand(
+		newLoginCmd(s, getenv, &g),
+		newLogoutCmd(s, getenv, &g),
+		newWhoamiCmd(s, getenv, &g),
+		newSimCmd(s, getenv),
+		newDemoCmd(s, &g),
+	)
+	return root
+}
+
+// globalOptions are the flags every command has.
+type globalOptions struct {
+	Debug bool
+}
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// authError is an authentication failure or a missing session that the
+// CLI itself detects: exit code 4.
+type authError struct{ err error }
+
+func (e *authError) Error() string { return e.err.Error() }
+func (e *authError) Unwrap() error { return e.err }
+
+// authErrors are the DSM errors that mean "authentication failed" or
+// "not logged in": exit code 4.
+var authErrors = []error{
+	dsm.ErrWrongCredentials, dsm.ErrAccountDisabled, dsm.ErrOTPRequired,
+	dsm.ErrOTPRejected, dsm.ErrOTPEnforced, dsm.ErrIPBlocked,
+	dsm.ErrPasswordExpired, dsm.ErrAccountLocked, dsm.ErrSessionExpired,
+	dsm.ErrNotLoggedIn,
+}
+
+// exitCode maps an error to dsmctl's exit code.
+func exitCode(err error) int {
+	var ue *usageError
+	var ae *authError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &ue):
+		return ExitUsage
+	case errors.As(err, &ae):
+		return ExitAuth
+	}
+	for _, target := range authErrors {
+		if errors.Is(err, target) {
+			return ExitAuth
+		}
+	}
+	return ExitFailure
+}
+
+// report writes err to w, with a hint where one helps, and returns the
+// exit code.
+func report(w io.Writer, cmd *cobra.Command, err error) int {
+	code := exitCode(err)
+	msg := err.Error()
+	var ae *authError
+	if errors.Is(err, dsm.ErrSessionExpired) && !errors.As(err, &ae) {
+		msg = "session expired, run dsmctl login (" + msg + ")"
+	}
+	fmt.Fprintf(w, "dsmctl: %s\n", msg)
+	if code == ExitUsage && cmd != nil {
+		fmt.Fprintf(w, "Run '%s --help' for usage.\n", strings.TrimSpace(cmd.CommandPath()))
+	}
+	return code
+}

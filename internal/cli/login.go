@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsmkit/dsm"
+)
+
+// loginOptions are the options of dsmctl login.
+type loginOptions struct {
+	conn connOptions
+}
+
+func newLoginCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &loginOptions{}
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Log in to DSM and save the session",
+		Long: `Log in to DSM and save the session, so that later commands need no password.
+
+The password comes from DSM_PASSWORD, from the first line of standard input
+with --password-stdin, or from a prompt on a terminal; there is no flag for
+it. An account with 2-step verification needs a code: --otp CODE, or a
+prompt on a terminal. The login then asks DSM to trust this device and
+saves the device token, so later logins of that account on that DSM need no
+code (logout keeps the token).
+
+The session is saved in the config directory ($DSM_CONFIG_DIR, default the
+user config directory + /dsmctl), which only its owner may read.`,
+		Example: `  dsmctl login --url https://nas:5001 --user admin
+  echo "$PASS" | dsmctl login --url http://127.0.0.1:5000 --user admin --password-stdin
+  DSM_URL=https://nas:5001 DSM_USER=alice dsmctl login --otp 123456`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			return runLogin(cmd.Context(), o, s)
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	return cmd
+}
+
+// runLogin logs in, saves the session as the current one and the device
+// token, and logs out the session it replaces.
+func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
+	if o.conn.URL == "" {
+		return usagef("no DSM URL: pass --url or set DSM_URL")
+	}
+	if o.conn.User == "" {
+		return usagef("no account: pass --user or set DSM_USER")
+	}
+	c, err := o.conn.client(o.conn.URL, s)
+	if err != nil {
+		return err
+	}
+	url := c.BaseURL()
+	pw, err := o.conn.password(s, url)
+	if err != nil {
+		return err
+	}
+	st := o.conn.store()
+	_, old, hadOld, err := st.session(url)
+	if err != nil {
+		return err
+	}
+	oldToken, err := st.deviceToken(url, o.conn.User)
+	if err != nil {
+		return err
+	}
+	sess, withCode, err := o.conn.login(ctx, c, pw, true, s)
+	if err != nil {
+		return err
+	}
+	if err := st.saveSession(url, sess); err != nil {
+		c.Auth.Logout(context.WithoutCancel(ctx))
+		return fmt.Errorf("saving the session: %w", err)
+	}
+	fmt.Fprintf(s.Out, "logged in to %s as %s\n", url, sess.Account)
+	if sess.DeviceID != "" && sess.DeviceID != oldToken {
+		if err := st.saveDeviceToken(url, sess.Account, sess.DeviceID); err != nil {
+			return fmt.Errorf("saving the device token: %w", err)
+		}
+		if withCode {
+			fmt.Fprintf(s.Out, "this device is now trusted: later logins of %s here need no 2-step code\n", sess.Account)
+		}
+	}
+	if hadOld && old.SID != sess.SID {
+		// End the session this login replaces; it may be long gone.
+		if prev, err := o.conn.client(url, s, dsm.WithSession(old)); err == nil {
+			prev.Auth.Logout(ctx)
+		}
+	}
+	return nil
+}
+
+// logoutOptions are the options of dsmctl logout.
+type logoutOptions struct {
+	conn connOptions
+}
+
+func newLogoutCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &logoutOptions{}
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "End the saved session on DSM and forget it",
+		Long: `End the saved session on DSM and remove it from the config directory.
+
+The device token of a 2-step login is kept: the next login of that account
+needs no code. Logging out when not logged in does nothing.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			return runLogout(cmd.Context(), o, s)
+		},
+	}
+	cmd.Flags().StringVar(&o.conn.URL, "url", "", "DSM address (default $DSM_URL, else the latest login)")
+	return cmd
+}
+
+// runLogout ends the saved session of the URL on DSM and forgets it.
+func runLogout(ctx context.Context, o *logoutOptions, s *IOStreams) error {
+	url := ""
+	if o.conn.URL != "" {
+		c, err := o.conn.client(o.conn.URL, s)
+		if err != nil {
+			return err
+		}
+		url = c.BaseURL()
+	}
+	st := o.conn.store()
+	url, sess, ok, err := st.session(url)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if url == "" {
+			fmt.Fprintln(s.ErrOut, "not logged in")
+		} else {
+			fmt.Fprintf(s.ErrOut, "not logged in to %s\n", url)
+		}
+		return nil
+	}
+	c, err := o.conn.client(url, s, dsm.WithSession(sess))
+	if err != nil {
+		return err
+	}
+	lerr := c.Auth.Logout(ctx)
+	if err := st.removeSession(url); err != nil {
+		return fmt.Errorf("removing the saved session: %w", err)
+	}
+	if lerr != nil {
+		return fmt.Errorf("the saved session is removed, but DSM did not confirm the logout: %w", lerr)
+	}
+	fmt.Fprintf(s.Out, "logged out of %s\n", url)
+	return nil
+}

@@ -1,0 +1,100 @@
+package cli
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsmkit/dsm/internal/sim"
+)
+
+// simOptions are the options of dsmctl sim.
+type simOptions struct {
+	// Listen is the address to serve on; port 0 picks a free port.
+	Listen string
+	// AdminPassword comes from DSM_SIM_ADMIN_PASSWORD; empty: the
+	// simulator makes one up and dsmctl prints it once.
+	AdminPassword string
+
+	rsaKey *rsa.PrivateKey  // tests: skip generating a 4096-bit key
+	ready  func(url string) // tests: called once the server listens
+}
+
+func newSimCmd(s *IOStreams, getenv func(string) string) *cobra.Command {
+	o := &simOptions{}
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Run the DSM simulator in the foreground",
+		Long: `Run the DSM simulator: a DSM 7 Web API over plain http with an in-memory
+state (discovery, encrypted login, 2-step codes, sessions, users, groups).
+
+The admin password comes from DSM_SIM_ADMIN_PASSWORD; without it the
+simulator makes one up and dsmctl prints it once, at start. Ctrl-C (SIGINT)
+or SIGTERM stops the server cleanly.`,
+		Example: `  dsmctl sim
+  dsmctl sim --listen 127.0.0.1:0
+  DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --listen 0.0.0.0:5000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.AdminPassword = getenv("DSM_SIM_ADMIN_PASSWORD")
+			return runSim(cmd.Context(), o, s)
+		},
+	}
+	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port)")
+	return cmd
+}
+
+// runSim serves the simulator on o.Listen until ctx is done, then shuts
+// the server down and returns nil.
+func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
+	fmt.Fprintln(s.Out, "starting the DSM simulator (generating its 4096-bit RSA key)...")
+	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %s: %w", o.Listen, err)
+	}
+	url := "http://" + ln.Addr().String()
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	fmt.Fprintf(s.Out, "listening on %s\n", url)
+	if o.AdminPassword == "" {
+		// The one place a secret is printed: the user asked for a
+		// simulator and needs its password to use it.
+		fmt.Fprintf(s.Out, "admin password: %s (set DSM_SIM_ADMIN_PASSWORD to choose it)\n", srv.AdminPassword())
+	} else {
+		fmt.Fprintln(s.Out, "admin password: the value of DSM_SIM_ADMIN_PASSWORD")
+	}
+	fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login\n", url)
+	fmt.Fprintln(s.Out, "press Ctrl-C to stop")
+	if o.ready != nil {
+		o.ready(url)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutCtx)
+	if serr := <-served; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("stopping: %w", err)
+	}
+	fmt.Fprintln(s.Out, "simulator stopped")
+	return nil
+}

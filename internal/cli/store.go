@@ -1,0 +1,199 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/dsmkit/dsm"
+)
+
+// Files in the config directory. Both hold secrets: the directory is
+// 0700, the files 0600, and a file that group or others can read is
+// refused.
+const (
+	sessionsFile = "sessions.json" // saved sessions, one per DSM URL
+	devicesFile  = "devices.json"  // device tokens, per DSM URL and account
+)
+
+// configDir returns dsmctl's config directory: $DSM_CONFIG_DIR, else the
+// user config directory (os.UserConfigDir) + /dsmctl.
+func configDir(getenv func(string) string) (string, error) {
+	if d := getenv("DSM_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the config directory: %w; set DSM_CONFIG_DIR", err)
+	}
+	return filepath.Join(base, "dsmctl"), nil
+}
+
+// store keeps dsmctl's saved sessions and device tokens in a directory.
+// It reads the files at each call and replaces them atomically; two
+// dsmctl processes saving at the same instant may lose one update.
+type store struct {
+	dir string
+}
+
+// savedSessions is the content of sessions.json.
+type savedSessions struct {
+	// Current is the URL of the latest login: commands run without
+	// --url or DSM_URL use it.
+	Current string `json:"current,omitempty"`
+	// Sessions maps a DSM URL (as dsm.Client.BaseURL gives it) to its
+	// session.
+	Sessions map[string]dsm.Session `json:"sessions"`
+}
+
+// savedDevices is the content of devices.json: URL -> lower-case
+// account -> device token.
+type savedDevices map[string]map[string]string
+
+func (st store) sessions() (savedSessions, error) {
+	var s savedSessions
+	if err := st.read(sessionsFile, &s); err != nil {
+		return savedSessions{}, err
+	}
+	if s.Sessions == nil {
+		s.Sessions = map[string]dsm.Session{}
+	}
+	return s, nil
+}
+
+// session returns the session saved for url, or for the latest login when
+// url is "", with its URL.
+func (st store) session(url string) (string, dsm.Session, bool, error) {
+	s, err := st.sessions()
+	if err != nil {
+		return "", dsm.Session{}, false, err
+	}
+	if url == "" {
+		url = s.Current
+	}
+	sess, ok := s.Sessions[url]
+	return url, sess, ok, nil
+}
+
+// saveSession records sess as the session for url and makes url current.
+func (st store) saveSession(url string, sess dsm.Session) error {
+	s, err := st.sessions()
+	if err != nil {
+		return err
+	}
+	s.Sessions[url] = sess
+	s.Current = url
+	return st.write(sessionsFile, s)
+}
+
+// removeSession forgets the session of url. The file goes when no session
+// is left.
+func (st store) removeSession(url string) error {
+	s, err := st.sessions()
+	if err != nil {
+		return err
+	}
+	delete(s.Sessions, url)
+	if s.Current == url {
+		s.Current = ""
+	}
+	if len(s.Sessions) == 0 {
+		err := os.Remove(filepath.Join(st.dir, sessionsFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	return st.write(sessionsFile, s)
+}
+
+// deviceToken returns the device token saved for account on url, or "".
+func (st store) deviceToken(url, account string) (string, error) {
+	var d savedDevices
+	if err := st.read(devicesFile, &d); err != nil {
+		return "", err
+	}
+	return d[url][strings.ToLower(account)], nil
+}
+
+// saveDeviceToken records the device token of account on url.
+func (st store) saveDeviceToken(url, account, token string) error {
+	var d savedDevices
+	if err := st.read(devicesFile, &d); err != nil {
+		return err
+	}
+	if d == nil {
+		d = savedDevices{}
+	}
+	if d[url] == nil {
+		d[url] = map[string]string{}
+	}
+	d[url][strings.ToLower(account)] = token
+	return st.write(devicesFile, d)
+}
+
+// read decodes the JSON file name into v; a missing file leaves v alone.
+// A file that group or others may read is refused: it holds secrets.
+func (st store) read(name string, v any) error {
+	path := filepath.Join(st.dir, name)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("%s holds secrets but has mode %04o: group or others can read it; "+
+			"run \"chmod 600 %s\" (and consider the session compromised: run dsmctl logout and log in again)", path, perm, path)
+	}
+	if err := json.NewDecoder(f).Decode(v); err != nil {
+		return fmt.Errorf("%s is not valid: %v; remove it and log in again", path, err)
+	}
+	return nil
+}
+
+// write replaces the file name with v as JSON, atomically: a temporary
+// file with mode 0600 in the same directory, then a rename.
+func (st store) write(name string, v any) (err error) {
+	if err := os.MkdirAll(st.dir, 0o700); err != nil {
+		return fmt.Errorf("creating the config directory: %w", err)
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(st.dir, "."+name+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(st.dir, name))
+}
