@@ -33,6 +33,12 @@ const maxResponseBytes = 64 << 20
 type Client struct {
 	// Auth logs in and out and tells who is logged in.
 	Auth *AuthService
+	// Users manages local users.
+	Users *UsersService
+	// Groups manages local groups.
+	Groups *GroupsService
+	// Policy reads and sets the password and user name policies.
+	Policy *PolicyService
 
 	base      *url.URL
 	hc        *http.Client
@@ -191,6 +197,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	c.Auth = &AuthService{c: c}
+	c.Users = &UsersService{c: c}
+	c.Groups = &GroupsService{c: c}
+	c.Policy = &PolicyService{c: c}
 	return c, nil
 }
 

@@ -43,6 +43,27 @@ var (
 	// ErrBusy: the network is unstable or the system is busy; the call may
 	// be retried (109, 110, 111, 117, 118).
 	ErrBusy = errors.New("dsm: system busy")
+
+	// ErrNoSuchUser: the user does not exist (3106).
+	ErrNoSuchUser = errors.New("dsm: no such user")
+	// ErrNameTaken: the user name exists already or is reserved (3107,
+	// 3108, 3114).
+	ErrNameTaken = errors.New("dsm: user name exists or is reserved")
+	// ErrWeakPassword: the password fails the password policy (3121-3124,
+	// 2723).
+	ErrWeakPassword = errors.New("dsm: password rejected by the password policy")
+	// ErrLastAdmin: the change would leave no enabled administrator (3109,
+	// 3210).
+	ErrLastAdmin = errors.New("dsm: would leave no enabled administrator")
+	// ErrSystemAccount: default and system accounts cannot be deleted
+	// (3115).
+	ErrSystemAccount = errors.New("dsm: system or default account")
+	// ErrNoSuchGroup: the group does not exist (3204, 3205: DSM fails to
+	// load its data).
+	ErrNoSuchGroup = errors.New("dsm: no such group")
+	// ErrGroupNameTaken: the group name exists already or is reserved
+	// (3206, 3207).
+	ErrGroupNameTaken = errors.New("dsm: group name exists or is reserved")
 )
 
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
@@ -146,6 +167,42 @@ var authMessages = map[int]string{
 	411: "account locked",
 }
 
+// userMessages are the codes of SYNO.Core.User and SYNO.Core.Group and
+// their sub-APIs.
+var userMessages = map[int]string{
+	2723: "password too short, weak, common or used before",
+	3101: "invalid argument",
+	3102: "some items failed",
+	3103: "invalid value",
+	3106: "no such user",
+	3107: "user name exists",
+	3108: "user name exists",
+	3109: "would leave no active administrator",
+	3110: "too many users",
+	3114: "user name is reserved",
+	3115: "default or system account cannot be deleted",
+	3116: "user setup failed",
+	3121: "password does not meet the password policy",
+	3122: "password was used before",
+	3123: "password not strong enough or too common",
+	3124: "invalid password",
+	3130: "CSV syntax error",
+	3131: "CSV syntax error",
+	3132: "CSV syntax error",
+	3191: "import file error",
+	3192: "import file error",
+	3193: "import file error",
+	3194: "import file error",
+	3202: "another administrator is editing",
+	3204: "failed to load the group data (no such group)",
+	3205: "failed to load the group data (no such group)",
+	3206: "group name exists",
+	3207: "group name is reserved",
+	3208: "invalid group name",
+	3209: "too many groups",
+	3210: "would remove the last administrator",
+}
+
 // CodeMessage returns DSM's meaning of code for api (the code tables of
 // PROTOCOL 5), or "unknown error code" when the code is not known.
 func CodeMessage(api string, code int) string {
@@ -153,6 +210,9 @@ func CodeMessage(api string, code int) string {
 		return m
 	}
 	if m, ok := authMessages[code]; ok && (api == "" || strings.HasPrefix(api, "SYNO.API.Auth")) {
+		return m
+	}
+	if m, ok := userMessages[code]; ok {
 		return m
 	}
 	if code == 403 {
@@ -173,6 +233,20 @@ func sentinelFor(api string, code int) error {
 		return ErrSessionExpired
 	case 109, 110, 111, 117, 118:
 		return ErrBusy
+	case 3106:
+		return ErrNoSuchUser
+	case 3107, 3108, 3114:
+		return ErrNameTaken
+	case 3121, 3122, 3123, 3124, 2723:
+		return ErrWeakPassword
+	case 3109, 3210:
+		return ErrLastAdmin
+	case 3115:
+		return ErrSystemAccount
+	case 3204, 3205:
+		return ErrNoSuchGroup
+	case 3206, 3207:
+		return ErrGroupNameTaken
 	}
 	if api != "" && !strings.HasPrefix(api, "SYNO.API.Auth") {
 		return nil

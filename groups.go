@@ -1,0 +1,318 @@
+package dsm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Group is a local DSM group.
+type Group struct {
+	Name        string `json:"name"`
+	GID         int    `json:"gid"`
+	Description string `json:"description"`
+}
+
+type groupWire struct {
+	Name        string  `json:"name"`
+	GID         flexInt `json:"gid"`
+	Description string  `json:"description"`
+}
+
+func (w groupWire) group() Group {
+	return Group{Name: w.Name, GID: int(w.GID), Description: w.Description}
+}
+
+// Member is a user as a group's member list shows it.
+type Member struct {
+	Name        string `json:"name"`
+	UID         int    `json:"uid"`
+	Description string `json:"description"`
+}
+
+// GroupsService manages local groups (SYNO.Core.Group and
+// SYNO.Core.Group.Member).
+type GroupsService struct {
+	c *Client
+}
+
+// GroupListOptions selects a page of groups.
+type GroupListOptions struct {
+	// Offset is the index of the first group to return.
+	Offset int
+	// Limit is the number of groups to return; 0 means all.
+	Limit int
+}
+
+// List returns one page of local groups and the total number of groups.
+//
+// DSM: SYNO.Core.Group list.
+func (s *GroupsService) List(ctx context.Context, opts GroupListOptions) ([]Group, int, error) {
+	if opts.Offset < 0 || opts.Limit < 0 {
+		return nil, 0, fmt.Errorf("dsm: list groups: offset %d and limit %d must not be negative", opts.Offset, opts.Limit)
+	}
+	limit := opts.Limit
+	if limit == 0 {
+		limit = -1
+	}
+	var d struct {
+		Total  flexInt     `json:"total"`
+		Groups []groupWire `json:"groups"`
+	}
+	err := s.c.Call(ctx, "SYNO.Core.Group", "list", Params{
+		"type": "local", "offset": opts.Offset, "limit": limit, "name_only": false,
+	}, &d)
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]Group, len(d.Groups))
+	for i, g := range d.Groups {
+		out[i] = g.group()
+	}
+	return out, int(d.Total), nil
+}
+
+// Get returns one group.
+//
+// DSM: SYNO.Core.Group get.
+func (s *GroupsService) Get(ctx context.Context, name string) (Group, error) {
+	if err := ValidateGroupName(name); err != nil {
+		return Group{}, fmt.Errorf("dsm: get group: %w", err)
+	}
+	var d struct {
+		Groups []groupWire `json:"groups"`
+	}
+	if err := s.c.Call(ctx, "SYNO.Core.Group", "get", Params{"name": name}, &d); err != nil {
+		return Group{}, err
+	}
+	if len(d.Groups) == 0 {
+		return Group{}, &APIError{Code: 3204, API: "SYNO.Core.Group", Method: "get"}
+	}
+	return d.Groups[0].group(), nil
+}
+
+// GroupCreateRequest describes a new group.
+type GroupCreateRequest struct {
+	Name        string
+	Description string
+}
+
+// Create makes a local group.
+//
+// DSM: SYNO.Core.Group create.
+func (s *GroupsService) Create(ctx context.Context, r GroupCreateRequest) (Group, error) {
+	if err := ValidateGroupName(r.Name); err != nil {
+		return Group{}, fmt.Errorf("dsm: create group: %w", err)
+	}
+	if err := validateDescription(r.Description); err != nil {
+		return Group{}, fmt.Errorf("dsm: create group %s: %w", r.Name, err)
+	}
+	var d groupWire
+	if err := s.c.Call(ctx, "SYNO.Core.Group", "create", Params{"name": r.Name, "description": r.Description}, &d); err != nil {
+		return Group{}, err
+	}
+	g := d.group()
+	if g.Name == "" {
+		g.Name = r.Name
+	}
+	g.Description = r.Description
+	return g, nil
+}
+
+// GroupUpdateRequest changes a group; nil fields keep their values.
+type GroupUpdateRequest struct {
+	NewName     *string
+	Description *string
+}
+
+// Update renames a group or changes its description. Only the fields that
+// are set change.
+//
+// DSM: SYNO.Core.Group get, then SYNO.Core.Group set.
+func (s *GroupsService) Update(ctx context.Context, name string, r GroupUpdateRequest) (Group, error) {
+	if err := ValidateGroupName(name); err != nil {
+		return Group{}, fmt.Errorf("dsm: update group: %w", err)
+	}
+	if r.NewName != nil {
+		if err := ValidateGroupName(*r.NewName); err != nil {
+			return Group{}, fmt.Errorf("dsm: update group %s: new name: %w", name, err)
+		}
+	}
+	if r.Description != nil {
+		if err := validateDescription(*r.Description); err != nil {
+			return Group{}, fmt.Errorf("dsm: update group %s: %w", name, err)
+		}
+	}
+	if r.NewName == nil && r.Description == nil {
+		return Group{}, fmt.Errorf("dsm: update group %s: nothing to change", name)
+	}
+	cur, err := s.Get(ctx, name)
+	if err != nil {
+		return Group{}, err
+	}
+	p := Params{"name": cur.Name, "description": pick(r.Description, cur.Description)}
+	if r.NewName != nil && *r.NewName != cur.Name {
+		p["new_name"] = *r.NewName
+	}
+	if err := s.c.Call(ctx, "SYNO.Core.Group", "set", p, nil); err != nil {
+		return Group{}, err
+	}
+	return Group{Name: pick(r.NewName, cur.Name), GID: cur.GID, Description: pick(r.Description, cur.Description)}, nil
+}
+
+// Delete removes local groups.
+//
+// DSM: SYNO.Core.Group delete.
+func (s *GroupsService) Delete(ctx context.Context, names ...string) error {
+	if len(names) == 0 {
+		return errors.New("dsm: delete groups: no group named")
+	}
+	for _, n := range names {
+		if err := ValidateGroupName(n); err != nil {
+			return fmt.Errorf("dsm: delete groups: %w", err)
+		}
+	}
+	var d struct {
+		Errors json.RawMessage `json:"errors"`
+	}
+	if err := s.c.Call(ctx, "SYNO.Core.Group", "delete", Params{"name": names}, &d); err != nil {
+		return err
+	}
+	return itemErrors("SYNO.Core.Group", "delete", d.Errors)
+}
+
+// Members returns the users in group.
+//
+// DSM: SYNO.Core.Group.Member list (ingroup=true).
+func (s *GroupsService) Members(ctx context.Context, group string) ([]Member, error) {
+	return s.members(ctx, group, true)
+}
+
+// NonMembers returns the users not in group.
+//
+// DSM: SYNO.Core.Group.Member list (ingroup=false).
+func (s *GroupsService) NonMembers(ctx context.Context, group string) ([]Member, error) {
+	return s.members(ctx, group, false)
+}
+
+func (s *GroupsService) members(ctx context.Context, group string, in bool) ([]Member, error) {
+	if err := ValidateGroupName(group); err != nil {
+		return nil, fmt.Errorf("dsm: group members: %w", err)
+	}
+	var d struct {
+		Users []struct {
+			Name        string  `json:"name"`
+			UID         flexInt `json:"uid"`
+			Description string  `json:"description"`
+		} `json:"users"`
+	}
+	err := s.c.Call(ctx, "SYNO.Core.Group.Member", "list", Params{"group": group, "ingroup": in, "offset": 0, "limit": -1}, &d)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Member, len(d.Users))
+	for i, u := range d.Users {
+		out[i] = Member{Name: u.Name, UID: int(u.UID), Description: u.Description}
+	}
+	return out, nil
+}
+
+// AddMembers puts users into group, then reads the members back: DSM
+// answers success to membership writes that did not apply, and that is
+// reported as a *MembershipError.
+//
+// DSM: SYNO.Core.Group.Member add, then list.
+func (s *GroupsService) AddMembers(ctx context.Context, group string, users ...string) error {
+	return s.changeMembers(ctx, "add", group, users)
+}
+
+// RemoveMembers takes users out of group, and checks as AddMembers does.
+//
+// DSM: SYNO.Core.Group.Member remove, then list.
+func (s *GroupsService) RemoveMembers(ctx context.Context, group string, users ...string) error {
+	return s.changeMembers(ctx, "remove", group, users)
+}
+
+func (s *GroupsService) changeMembers(ctx context.Context, method, group string, users []string) error {
+	if err := ValidateGroupName(group); err != nil {
+		return fmt.Errorf("dsm: %s members: %w", method, err)
+	}
+	if len(users) == 0 {
+		return fmt.Errorf("dsm: %s members of %s: no user named", method, group)
+	}
+	for _, u := range users {
+		if err := ValidateUserName(u); err != nil {
+			return fmt.Errorf("dsm: %s members of %s: %w", method, group, err)
+		}
+	}
+	if err := s.c.Call(ctx, "SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil); err != nil {
+		return err
+	}
+	members, err := s.Members(ctx, group)
+	if err != nil {
+		return fmt.Errorf("dsm: reading back the members of %s: %w", group, err)
+	}
+	in := map[string]bool{}
+	for _, m := range members {
+		in[strings.ToLower(m.Name)] = true
+	}
+	var bad []string
+	for _, u := range users {
+		if in[strings.ToLower(u)] != (method == "add") {
+			bad = append(bad, u)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	me := &MembershipError{Group: group}
+	if method == "add" {
+		me.NotAdded = bad
+	} else {
+		me.NotRemoved = bad
+	}
+	return me
+}
+
+// ErrMembershipNotApplied matches a *MembershipError: DSM reported
+// success for a membership change that the read-back does not show.
+var ErrMembershipNotApplied = errors.New("dsm: membership change not applied")
+
+// MembershipError reports a membership change that DSM acknowledged but
+// did not apply.
+type MembershipError struct {
+	// User is set for a change of one user's groups.
+	User string
+	// Group is set for a change of one group's members.
+	Group string
+	// NotAdded lists users (or groups) that should be in but are not;
+	// NotRemoved those that should be out but are in.
+	NotAdded, NotRemoved []string
+}
+
+func (e *MembershipError) Error() string {
+	var parts []string
+	if e.User != "" {
+		if len(e.NotAdded) > 0 {
+			parts = append(parts, fmt.Sprintf("%s is not in %s", e.User, strings.Join(e.NotAdded, ", ")))
+		}
+		if len(e.NotRemoved) > 0 {
+			parts = append(parts, fmt.Sprintf("%s is still in %s", e.User, strings.Join(e.NotRemoved, ", ")))
+		}
+	} else {
+		if len(e.NotAdded) > 0 {
+			parts = append(parts, fmt.Sprintf("%s not in %s", strings.Join(e.NotAdded, ", "), e.Group))
+		}
+		if len(e.NotRemoved) > 0 {
+			parts = append(parts, fmt.Sprintf("%s still in %s", strings.Join(e.NotRemoved, ", "), e.Group))
+		}
+	}
+	slices.Sort(parts)
+	return "dsm: membership change reported done but not applied: " + strings.Join(parts, "; ")
+}
+
+// Is makes a *MembershipError match ErrMembershipNotApplied.
+func (e *MembershipError) Is(target error) bool { return target == ErrMembershipNotApplied }

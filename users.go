@@ -1,0 +1,751 @@
+package dsm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits published by Synology for DSM 7.
+const (
+	MaxUserNameLength    = 64  // Unicode characters
+	MaxGroupNameLength   = 32  // Unicode characters
+	MaxPasswordLength    = 127 // Unicode characters
+	MaxDescriptionLength = 64  // Unicode characters
+	MaxEmailLength       = 512
+)
+
+// Additional fields of a user that List and Get can ask for.
+const (
+	FieldDescription          = "description"
+	FieldEmail                = "email"
+	FieldExpired              = "expired"
+	FieldCannotChangePassword = "cannot_chg_passwd"
+	FieldPasswordNeverExpires = "passwd_never_expire"
+	FieldPasswordLastChange   = "password_last_change"
+	FieldPasswordPending      = "is_password_pending"
+	FieldGroups               = "groups"
+	Field2FA                  = "2fa_status"
+)
+
+// AllUserFields lists every additional field DSM knows for a user.
+var AllUserFields = []string{FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword,
+	FieldPasswordNeverExpires, FieldPasswordLastChange, FieldPasswordPending, FieldGroups, Field2FA}
+
+// User is a local DSM account. Fields that were not asked for are zero.
+type User struct {
+	Name        string `json:"name"`
+	UID         int    `json:"uid,omitempty"`
+	Description string `json:"description"`
+	Email       string `json:"email"`
+	// Expired says whether and when the account is disabled.
+	Expired Expiry `json:"expired"`
+	// CannotChangePassword: the user may not change their own password.
+	CannotChangePassword bool `json:"cannot_change_password"`
+	// PasswordNeverExpires exempts the user from password expiry.
+	PasswordNeverExpires bool `json:"password_never_expires"`
+	// PasswordLastChange is the day of the last password change.
+	PasswordLastChange Date `json:"password_last_change"`
+	// PasswordPending: the user must set a password at next login.
+	PasswordPending bool `json:"password_pending"`
+	// Groups the user belongs to, sorted.
+	Groups []string `json:"groups,omitempty"`
+	// TwoFactor: the user has 2-step verification.
+	TwoFactor bool `json:"two_factor"`
+}
+
+// userWire is a user as DSM sends it, with its loose types.
+type userWire struct {
+	Name                 string          `json:"name"`
+	UID                  flexInt         `json:"uid"`
+	Description          string          `json:"description"`
+	Email                string          `json:"email"`
+	Expired              *Expiry         `json:"expired"`
+	CannotChangePassword flexBool        `json:"cannot_chg_passwd"`
+	PasswordNeverExpires flexBool        `json:"passwd_never_expire"`
+	PasswordLastChange   daysDate        `json:"password_last_change"`
+	PasswordPending      flexBool        `json:"is_password_pending"`
+	Groups               []string        `json:"groups"`
+	TwoFA                json.RawMessage `json:"2fa_status"`
+}
+
+func (w userWire) user() User {
+	u := User{
+		Name:                 w.Name,
+		UID:                  int(w.UID),
+		Description:          w.Description,
+		Email:                w.Email,
+		CannotChangePassword: bool(w.CannotChangePassword),
+		PasswordNeverExpires: bool(w.PasswordNeverExpires),
+		PasswordLastChange:   Date(w.PasswordLastChange),
+		PasswordPending:      bool(w.PasswordPending),
+		Groups:               slices.Sorted(slices.Values(w.Groups)),
+		TwoFactor:            twoFactorOn(w.TwoFA),
+	}
+	if w.Expired != nil {
+		u.Expired = *w.Expired
+	}
+	if len(u.Groups) == 0 {
+		u.Groups = nil
+	}
+	return u
+}
+
+// twoFactorOn reads 2fa_status, which DSM versions send as a boolean or as
+// a word ("enabled", "disabled").
+func twoFactorOn(raw json.RawMessage) bool {
+	if len(raw) == 0 {
+		return false
+	}
+	var b flexBool
+	if b.UnmarshalJSON(raw) == nil {
+		return bool(b)
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		s = strings.ToLower(s)
+		return s == "enabled" || s == "enable" || s == "on"
+	}
+	return false
+}
+
+// UsersService manages local users (SYNO.Core.User and
+// SYNO.Core.User.Group).
+type UsersService struct {
+	c *Client
+}
+
+// SortField names a field to sort a user list by.
+type SortField string
+
+// The fields DSM sorts users by.
+const (
+	SortByName        SortField = "name"
+	SortByDescription SortField = "description"
+	SortByEmail       SortField = "email"
+	SortByExpired     SortField = "expired"
+)
+
+// ListOptions selects a page of users.
+type ListOptions struct {
+	// Offset is the index of the first user to return.
+	Offset int
+	// Limit is the number of users to return; 0 means all.
+	Limit int
+	// SortBy is the field to sort by; empty means name.
+	SortBy SortField
+	// Descending sorts from last to first.
+	Descending bool
+	// Fields are the additional fields to fetch (FieldEmail, ...).
+	Fields []string
+	// PageSize is the page size of All; 0 means 200.
+	PageSize int
+}
+
+func (o ListOptions) validate() error {
+	if o.Offset < 0 {
+		return fmt.Errorf("offset %d is negative", o.Offset)
+	}
+	if o.Limit < 0 {
+		return fmt.Errorf("limit %d is negative; use 0 for all", o.Limit)
+	}
+	if o.PageSize < 0 {
+		return fmt.Errorf("page size %d is negative", o.PageSize)
+	}
+	switch o.SortBy {
+	case "", SortByName, SortByDescription, SortByEmail, SortByExpired:
+	default:
+		return fmt.Errorf("cannot sort by %q; use name, description, email or expired", o.SortBy)
+	}
+	return validateFields(o.Fields)
+}
+
+func validateFields(fields []string) error {
+	for _, f := range fields {
+		if !slices.Contains(AllUserFields, f) {
+			return fmt.Errorf("unknown user field %q; known: %s", f, strings.Join(AllUserFields, ", "))
+		}
+	}
+	return nil
+}
+
+// List returns one page of local users and the total number of users.
+//
+// DSM: SYNO.Core.User list.
+func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int, error) {
+	if err := opts.validate(); err != nil {
+		return nil, 0, fmt.Errorf("dsm: list users: %w", err)
+	}
+	limit := opts.Limit
+	if limit == 0 {
+		limit = -1
+	}
+	sortBy := opts.SortBy
+	if sortBy == "" {
+		sortBy = SortByName
+	}
+	dir := "ASC"
+	if opts.Descending {
+		dir = "DESC"
+	}
+	fields := opts.Fields
+	if fields == nil {
+		fields = []string{}
+	}
+	var d struct {
+		Offset flexInt    `json:"offset"`
+		Total  flexInt    `json:"total"`
+		Users  []userWire `json:"users"`
+	}
+	err := s.c.Call(ctx, "SYNO.Core.User", "list", Params{
+		"type": "local", "offset": opts.Offset, "limit": limit,
+		"sort_by": string(sortBy), "sort_direction": dir, "additional": fields,
+	}, &d)
+	if err != nil {
+		return nil, 0, err
+	}
+	users := make([]User, len(d.Users))
+	for i, w := range d.Users {
+		users[i] = w.user()
+	}
+	return users, int(d.Total), nil
+}
+
+// All returns every user, fetching pages of opts.PageSize as the caller
+// iterates. Offset and Limit of opts are ignored. Iteration stops at the
+// first error, which is yielded with a zero User.
+func (s *UsersService) All(ctx context.Context, opts ListOptions) iter.Seq2[User, error] {
+	return func(yield func(User, error) bool) {
+		size := opts.PageSize
+		if size == 0 {
+			size = 200
+		}
+		page := opts
+		page.Limit = size
+		for offset := 0; ; {
+			page.Offset = offset
+			users, total, err := s.List(ctx, page)
+			if err != nil {
+				yield(User{}, err)
+				return
+			}
+			for _, u := range users {
+				if !yield(u, nil) {
+					return
+				}
+			}
+			offset += len(users)
+			if len(users) == 0 || offset >= total {
+				return
+			}
+		}
+	}
+}
+
+// Get returns one user with the additional fields asked for (all of them
+// when none are given).
+//
+// DSM: SYNO.Core.User get.
+func (s *UsersService) Get(ctx context.Context, name string, fields ...string) (User, error) {
+	if err := ValidateUserName(name); err != nil {
+		return User{}, fmt.Errorf("dsm: get user: %w", err)
+	}
+	if err := validateFields(fields); err != nil {
+		return User{}, fmt.Errorf("dsm: get user: %w", err)
+	}
+	if len(fields) == 0 {
+		fields = AllUserFields
+	}
+	var d struct {
+		Users []userWire `json:"users"`
+	}
+	if err := s.c.Call(ctx, "SYNO.Core.User", "get", Params{"name": name, "additional": fields}, &d); err != nil {
+		return User{}, err
+	}
+	if len(d.Users) == 0 {
+		return User{}, &APIError{Code: 3106, API: "SYNO.Core.User", Method: "get"}
+	}
+	return d.Users[0].user(), nil
+}
+
+// UserCreateRequest describes a new user.
+type UserCreateRequest struct {
+	Name        string
+	Password    string
+	Description string
+	Email       string
+	// Expiry is when the account is disabled; the zero value is Never.
+	Expiry               Expiry
+	CannotChangePassword bool
+	PasswordNeverExpires bool
+	// NotifyByEmail sends the new user a notification mail;
+	// SendPassword includes the password in it.
+	NotifyByEmail bool
+	SendPassword  bool
+}
+
+// CreatedUser is the answer to Create.
+type CreatedUser struct {
+	Name string `json:"name"`
+	UID  int    `json:"uid"`
+}
+
+// Create makes a local user. The password travels encrypted over plain
+// http.
+//
+// DSM: SYNO.Core.User create.
+func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (CreatedUser, error) {
+	if err := r.validate(s.c.today()); err != nil {
+		return CreatedUser{}, fmt.Errorf("dsm: create user: %w", err)
+	}
+	var d struct {
+		Name string  `json:"name"`
+		UID  flexInt `json:"uid"`
+	}
+	err := s.c.do(ctx, &request{
+		api: "SYNO.Core.User", method: "create", needSession: true, out: &d,
+		params: Params{
+			"name": r.Name, "description": r.Description, "email": r.Email,
+			"expired": r.Expiry.dsm(), "cannot_chg_passwd": r.CannotChangePassword,
+			"passwd_never_expire": r.PasswordNeverExpires, "notify_by_email": r.NotifyByEmail,
+			"send_password": r.SendPassword,
+		},
+		secret: Params{"password": r.Password},
+	})
+	if err != nil {
+		return CreatedUser{}, err
+	}
+	name := d.Name
+	if name == "" {
+		name = r.Name
+	}
+	return CreatedUser{Name: name, UID: int(d.UID)}, nil
+}
+
+func (r UserCreateRequest) validate(today Date) error {
+	if err := ValidateUserName(r.Name); err != nil {
+		return err
+	}
+	if r.Password == "" {
+		return errors.New("the password is empty")
+	}
+	if err := validatePassword(r.Password); err != nil {
+		return err
+	}
+	if err := validateDescription(r.Description); err != nil {
+		return err
+	}
+	if err := validateEmail(r.Email); err != nil {
+		return err
+	}
+	if r.SendPassword && !r.NotifyByEmail {
+		return errors.New("SendPassword needs NotifyByEmail")
+	}
+	return validateExpiry(r.Expiry, today)
+}
+
+// UserUpdateRequest changes a user. Only the fields that are set change;
+// nil fields keep their current values.
+type UserUpdateRequest struct {
+	NewName              *string
+	Password             *string
+	Description          *string
+	Email                *string
+	Expiry               *Expiry
+	CannotChangePassword *bool
+	PasswordNeverExpires *bool
+}
+
+// Ptr returns a pointer to v, for the fields of UserUpdateRequest.
+func Ptr[T any](v T) *T { return &v }
+
+func (r UserUpdateRequest) validate(today Date) error {
+	if r.NewName != nil {
+		if err := ValidateUserName(*r.NewName); err != nil {
+			return fmt.Errorf("new name: %w", err)
+		}
+	}
+	if r.Password != nil {
+		if *r.Password == "" {
+			return errors.New("the new password is empty")
+		}
+		if err := validatePassword(*r.Password); err != nil {
+			return err
+		}
+	}
+	if r.Description != nil {
+		if err := validateDescription(*r.Description); err != nil {
+			return err
+		}
+	}
+	if r.Email != nil {
+		if err := validateEmail(*r.Email); err != nil {
+			return err
+		}
+	}
+	if r.Expiry != nil {
+		if err := validateExpiry(*r.Expiry, today); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r UserUpdateRequest) empty() bool {
+	return r == UserUpdateRequest{}
+}
+
+// UpdatedUser is the answer to Update.
+type UpdatedUser struct {
+	Name               string `json:"name"`
+	UID                int    `json:"uid"`
+	PasswordLastChange Date   `json:"password_last_change"`
+}
+
+// Update changes the fields of r that are set, and nothing else. It reads
+// the user first and sends every field DSM's set takes with its current
+// value unless r changes it, so no field is reset whatever DSM does with
+// absent ones.
+//
+// DSM: SYNO.Core.User get, then SYNO.Core.User set.
+func (s *UsersService) Update(ctx context.Context, name string, r UserUpdateRequest) (UpdatedUser, error) {
+	if err := ValidateUserName(name); err != nil {
+		return UpdatedUser{}, fmt.Errorf("dsm: update user: %w", err)
+	}
+	if err := r.validate(s.c.today()); err != nil {
+		return UpdatedUser{}, fmt.Errorf("dsm: update user %s: %w", name, err)
+	}
+	if r.empty() {
+		return UpdatedUser{}, fmt.Errorf("dsm: update user %s: nothing to change", name)
+	}
+	cur, err := s.Get(ctx, name, FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword, FieldPasswordNeverExpires)
+	if err != nil {
+		return UpdatedUser{}, err
+	}
+	p := Params{
+		"name":                cur.Name,
+		"description":         pick(r.Description, cur.Description),
+		"email":               pick(r.Email, cur.Email),
+		"expired":             pick(r.Expiry, cur.Expired).dsm(),
+		"cannot_chg_passwd":   pick(r.CannotChangePassword, cur.CannotChangePassword),
+		"passwd_never_expire": pick(r.PasswordNeverExpires, cur.PasswordNeverExpires),
+	}
+	if r.NewName != nil && *r.NewName != cur.Name {
+		p["new_name"] = *r.NewName
+	}
+	var secret Params
+	if r.Password != nil {
+		secret = Params{"password": *r.Password}
+	}
+	var d struct {
+		Name               string   `json:"name"`
+		UID                flexInt  `json:"uid"`
+		PasswordLastChange daysDate `json:"password_last_change"`
+	}
+	err = s.c.do(ctx, &request{api: "SYNO.Core.User", method: "set", needSession: true, params: p, secret: secret, out: &d})
+	if err != nil {
+		return UpdatedUser{}, err
+	}
+	out := UpdatedUser{Name: d.Name, UID: int(d.UID), PasswordLastChange: Date(d.PasswordLastChange)}
+	if out.Name == "" {
+		out.Name = pick(r.NewName, cur.Name)
+	}
+	return out, nil
+}
+
+func pick[T any](p *T, cur T) T {
+	if p != nil {
+		return *p
+	}
+	return cur
+}
+
+// Delete removes local users. DSM deletes what it can; the error lists the
+// users it could not delete.
+//
+// DSM: SYNO.Core.User delete.
+func (s *UsersService) Delete(ctx context.Context, names ...string) error {
+	if len(names) == 0 {
+		return errors.New("dsm: delete users: no user named")
+	}
+	for _, n := range names {
+		if err := ValidateUserName(n); err != nil {
+			return fmt.Errorf("dsm: delete users: %w", err)
+		}
+	}
+	var d struct {
+		Errors json.RawMessage `json:"errors"`
+	}
+	if err := s.c.Call(ctx, "SYNO.Core.User", "delete", Params{"name": names}, &d); err != nil {
+		return err
+	}
+	return itemErrors("SYNO.Core.User", "delete", d.Errors)
+}
+
+// itemErrors turns DSM's per-item error list (data.errors) into an error.
+func itemErrors(api, method string, raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" || string(raw) == "[]" || string(raw) == "{}" {
+		return nil
+	}
+	var items []struct {
+		Code flexInt `json:"code"`
+		Name string  `json:"name"`
+	}
+	if json.Unmarshal(raw, &items) != nil || len(items) == 0 {
+		return &APIError{Code: 3102, API: api, Method: method, Details: raw}
+	}
+	errs := make([]error, 0, len(items))
+	for _, it := range items {
+		e := &APIError{Code: int(it.Code), API: api, Method: method}
+		if it.Name != "" {
+			errs = append(errs, fmt.Errorf("%s: %w", it.Name, e))
+		} else {
+			errs = append(errs, e)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// today is the client's notion of the current day, for validating
+// expiry dates.
+func (c *Client) today() Date { return DateOf(time.Now()) }
+
+// ValidateUserName checks a user name against DSM's rules: not empty, at
+// most 64 characters, no control characters, none of the characters DSM
+// refuses, and no leading or trailing space.
+func ValidateUserName(name string) error {
+	return validateName("user", name, MaxUserNameLength)
+}
+
+// ValidateGroupName checks a group name as ValidateUserName does, with
+// DSM's limit of 32 characters.
+func ValidateGroupName(name string) error {
+	return validateName("group", name, MaxGroupNameLength)
+}
+
+// forbiddenNameChars are the characters DSM refuses in user and group
+// names.
+const forbiddenNameChars = "!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~"
+
+func validateName(kind, name string, maxLen int) error {
+	if name == "" {
+		return fmt.Errorf("the %s name is empty", kind)
+	}
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("the %s name is not valid UTF-8", kind)
+	}
+	if n := utf8.RuneCountInString(name); n > maxLen {
+		return fmt.Errorf("the %s name %q has %d characters; DSM allows at most %d", kind, name, n, maxLen)
+	}
+	if strings.TrimSpace(name) != name {
+		return fmt.Errorf("the %s name %q starts or ends with a space", kind, name)
+	}
+	if i := strings.IndexFunc(name, unicode.IsControl); i >= 0 {
+		return fmt.Errorf("the %s name %q contains a control character", kind, name)
+	}
+	if i := strings.IndexAny(name, forbiddenNameChars); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Errorf("the %s name %q contains %q; DSM refuses the characters %s", kind, name, r, forbiddenNameChars)
+	}
+	return nil
+}
+
+func validatePassword(pw string) error {
+	if !utf8.ValidString(pw) {
+		return errors.New("the password is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(pw); n > MaxPasswordLength {
+		return fmt.Errorf("the password has %d characters; DSM allows at most %d", n, MaxPasswordLength)
+	}
+	return nil
+}
+
+func validateDescription(d string) error {
+	if n := utf8.RuneCountInString(d); n > MaxDescriptionLength {
+		return fmt.Errorf("the description has %d characters; DSM allows at most %d", n, MaxDescriptionLength)
+	}
+	if strings.IndexFunc(d, unicode.IsControl) >= 0 {
+		return errors.New("the description contains a control character")
+	}
+	return nil
+}
+
+func validateEmail(e string) error {
+	if e == "" {
+		return nil
+	}
+	if len(e) > MaxEmailLength {
+		return fmt.Errorf("the email address is longer than %d bytes", MaxEmailLength)
+	}
+	a, err := mail.ParseAddress(e)
+	if err != nil || a.Address != e || a.Name != "" {
+		return fmt.Errorf("%q is not an email address such as alice@example.com", e)
+	}
+	return nil
+}
+
+func validateExpiry(e Expiry, today Date) error {
+	switch e.Kind {
+	case ExpiryNever, ExpiryDisabled:
+		return nil
+	case ExpiryOnDate:
+		if e.Date.IsZero() {
+			return errors.New("the expiry date is missing")
+		}
+		if e.Date.Before(today) {
+			return fmt.Errorf("the expiry date %s is in the past; use Disabled to disable the account now", e.Date)
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown expiry kind %d", e.Kind)
+}
+
+// GroupTask is a membership change queued by DSM (SYNO.Core.User.Group
+// join): the groups change when the task finishes.
+type GroupTask struct {
+	// ID is DSM's task id, such as "@administrators/groupbatch1737238746C6723E33".
+	ID string
+	// User is the user whose groups change.
+	User string
+	// Join and Leave are the groups asked for.
+	Join, Leave []string
+
+	s *UsersService
+}
+
+// TaskStatus is the state of a GroupTask.
+type TaskStatus struct {
+	// Finished is true once DSM has done the task.
+	Finished bool
+	// Success is DSM's verdict once finished.
+	Success bool
+	// Progress of Total steps.
+	Progress, Total int
+}
+
+// JoinGroups asks DSM to put user name into the groups of join and take
+// it out of those of leave. DSM runs this as a task: call Wait on the
+// result. Every user stays in "users": leaving it is refused here.
+//
+// DSM: SYNO.Core.User.Group join.
+func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave []string) (*GroupTask, error) {
+	if err := ValidateUserName(name); err != nil {
+		return nil, fmt.Errorf("dsm: change groups: %w", err)
+	}
+	if len(join) == 0 && len(leave) == 0 {
+		return nil, fmt.Errorf("dsm: change groups of %s: no group to join or leave", name)
+	}
+	for _, g := range slices.Concat(join, leave) {
+		if err := ValidateGroupName(g); err != nil {
+			return nil, fmt.Errorf("dsm: change groups of %s: %w", name, err)
+		}
+	}
+	for _, g := range leave {
+		if strings.EqualFold(g, "users") {
+			return nil, fmt.Errorf("dsm: change groups of %s: every user belongs to \"users\" and cannot leave it", name)
+		}
+		if slices.ContainsFunc(join, func(j string) bool { return strings.EqualFold(j, g) }) {
+			return nil, fmt.Errorf("dsm: change groups of %s: %q is both joined and left", name, g)
+		}
+	}
+	var d struct {
+		TaskID string `json:"task_id"`
+	}
+	err := s.c.Call(ctx, "SYNO.Core.User.Group", "join", Params{
+		"name": name, "join_group": nonNil(join), "leave_group": nonNil(leave),
+	}, &d)
+	if err != nil {
+		return nil, err
+	}
+	if d.TaskID == "" {
+		return nil, &MalformedError{API: "SYNO.Core.User.Group", Method: "join", Reason: "no task_id in the answer"}
+	}
+	return &GroupTask{ID: d.TaskID, User: name, Join: slices.Clone(join), Leave: slices.Clone(leave), s: s}, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// Status asks DSM how far the task is.
+//
+// DSM: SYNO.Core.User.Group join_status.
+func (t *GroupTask) Status(ctx context.Context) (TaskStatus, error) {
+	var d struct {
+		Finish  flexBool `json:"finish"`
+		Success flexBool `json:"success"`
+		Data    struct {
+			Progress flexInt `json:"progress"`
+			Total    flexInt `json:"total"`
+		} `json:"data"`
+	}
+	if err := t.s.c.Call(ctx, "SYNO.Core.User.Group", "join_status", Params{"task_id": t.ID}, &d); err != nil {
+		return TaskStatus{}, err
+	}
+	return TaskStatus{Finished: bool(d.Finish), Success: bool(d.Success), Progress: int(d.Data.Progress), Total: int(d.Data.Total)}, nil
+}
+
+// Wait polls the task, with a growing interval, until it finishes or ctx
+// ends. It then reads the user's groups back and returns a
+// *MembershipError when they do not show the change: DSM is known to
+// report success for membership writes that did not apply.
+func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
+	delay := 20 * time.Millisecond
+	for {
+		st, err := t.Status(ctx)
+		if err != nil {
+			return st, err
+		}
+		if st.Finished {
+			if !st.Success {
+				return st, fmt.Errorf("dsm: changing the groups of %s: DSM reports the task failed", t.User)
+			}
+			return st, t.verify(ctx)
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return st, ctx.Err()
+		case <-timer.C:
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+func (t *GroupTask) verify(ctx context.Context) error {
+	u, err := t.s.Get(ctx, t.User, FieldGroups)
+	if err != nil {
+		return fmt.Errorf("dsm: reading back the groups of %s: %w", t.User, err)
+	}
+	in := map[string]bool{}
+	for _, g := range u.Groups {
+		in[strings.ToLower(g)] = true
+	}
+	me := &MembershipError{User: t.User}
+	for _, g := range t.Join {
+		if !in[strings.ToLower(g)] {
+			me.NotAdded = append(me.NotAdded, g)
+		}
+	}
+	for _, g := range t.Leave {
+		if in[strings.ToLower(g)] {
+			me.NotRemoved = append(me.NotRemoved, g)
+		}
+	}
+	if len(me.NotAdded) > 0 || len(me.NotRemoved) > 0 {
+		return me
+	}
+	return nil
+}
