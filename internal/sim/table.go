@@ -37,7 +37,7 @@ func init() {
 	adminWrite := func(h func(*Server, *request) (any, error)) *methodDef {
 		return &methodDef{session: true, admin: true, mutates: true, handle: h}
 	}
-	_, _ = adminRead, adminWrite
+	_ = adminWrite // the write methods of SYNO.Core.User and Group come with later issues
 
 	defs := []*apiDef{
 		{name: "SYNO.API.Info", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
@@ -54,15 +54,22 @@ func init() {
 			"getinfo": public((*Server).encryptionGetinfo),
 		}},
 		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list": adminRead((*Server).userList),
+			"get":  adminRead((*Server).userGet),
+		}},
 		{name: "SYNO.Core.User.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User.PasswordPolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User.PasswordExpiry", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User.PasswordConfirm", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User.PasswordMeter", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User.UsernamePolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.Group.Member", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list": adminRead((*Server).groupList),
+		}},
+		{name: "SYNO.Core.Group.Member", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list": adminRead((*Server).groupMemberList),
+		}},
 		{name: "SYNO.Core.NormalUser", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"get": anyUser((*Server).normalUserGet),
 		}},
