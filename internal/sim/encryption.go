@@ -102,7 +102,7 @@ func decryptEnvelope(key *rsa.PrivateKey, value string) (url.Values, error) {
 		return nil, err
 	}
 	//lint:ignore SA1019 the DSM envelope is PKCS#1 v1.5 by definition.
-	passphrase, err := rsa.DecryptPKCS1v15(nil, key, rsaCT) //nolint:staticcheck
+	passphrase, err := rsa.DecryptPKCS1v15(nil, key, rsaCT)
 	if err != nil {
 		return nil, err
 	}
