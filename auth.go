@@ -209,9 +209,9 @@ type Me struct {
 // DSM: SYNO.Core.NormalUser get.
 func (a *AuthService) Whoami(ctx context.Context) (Me, error) {
 	var d struct {
-		Username  string `json:"username"`
-		Fullname  string `json:"fullname"`
-		Email     string `json:"email"`
+		Username  string   `json:"username"`
+		Fullname  string   `json:"fullname"`
+		Email     string   `json:"email"`
 		OTPEnable flexBool `json:"OTP_enable"`
 	}
 	if err := a.c.Call(ctx, "SYNO.Core.NormalUser", "get", nil, &d); err != nil {
