@@ -208,3 +208,34 @@ func TestUIConfig(t *testing.T) {
 		}
 	}
 }
+
+// FuzzServeHTTP sends arbitrary paths, query strings and bodies: the
+// answer is always 200 with a JSON envelope (or 404/405 outside the API),
+// and never code 100, which would mean a handler panicked.
+func FuzzServeHTTP(f *testing.F) {
+	f.Add("/webapi/entry.cgi", "api=SYNO.API.Info&method=query&version=1&query=all", "")
+	f.Add("/webapi/auth.cgi", "", "api=SYNO.API.Auth&method=login&version=7&account=admin&passwd=x&otp_code=123456&device_id=x")
+	f.Add("/webapi/entry.cgi/SYNO.Core.User", "method=list&version=1&_sid=x", "offset=-5&limit=%22a%22")
+	f.Add("/webapi/entry.cgi", "api=SYNO.Core.User&method=list&version=1", "__cIpHeRtExT=%7B%22rsa%22%3A%22%22%7D")
+	s := newServer(f, Config{AutoBlockAttempts: -1})
+	d := s.mustLogin(f, "admin", adminPW)
+	f.Fuzz(func(t *testing.T, path, query, body string) {
+		if !strings.HasPrefix(path, "/") || strings.ContainsAny(path, " ?#%\x00\r\n\t") {
+			return
+		}
+		req := httptest.NewRequest("POST", "/", strings.NewReader(strings.ReplaceAll(body, "SID", d.SID)))
+		req.URL.Path, req.URL.RawQuery = path, strings.ReplaceAll(query, "SID", d.SID)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-SYNO-TOKEN", d.SynoToken)
+		a := serveRequest(t, s, req)
+		switch a.resp.StatusCode {
+		case 200:
+			if a.code() == 100 || a.code() == -1 {
+				t.Errorf("answer %s", a.raw)
+			}
+		case 404, 405:
+		default:
+			t.Errorf("HTTP %d", a.resp.StatusCode)
+		}
+	})
+}
