@@ -159,6 +159,18 @@ func TestReferenceClientRequests(t *testing.T) {
 				t.Errorf("UIConfig set no _SSID cookie")
 			}
 		}
+		if _, hasSID := req.Form["_sid"]; hasSID {
+			// Whatever the method, the call carries a session and SynoToken
+			// that a mutating admin-only method would accept.
+			q := &request{r: req, params: req.Form}
+			s.mu.Lock()
+			q.now = s.clock.Now()
+			err := s.authorize(q, &methodDef{session: true, mutates: true, admin: true})
+			s.mu.Unlock()
+			if err != nil {
+				t.Errorf("request %d (%s %s): session and SynoToken refused: %v", i, api, method, err)
+			}
+		}
 		if a.code() == laterIssue {
 			if _, listed := wantInfo[api]; !listed {
 				t.Errorf("request %d: %s answers 103 but is not in Info", i, api)
