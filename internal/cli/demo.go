@@ -28,7 +28,9 @@ type demoOptions struct {
 	// Debug also traces each call with the --debug logger.
 	Debug bool
 
-	rsaKey *rsa.PrivateKey // tests: skip generating a 4096-bit key
+	rsaKey        *rsa.PrivateKey // tests: skip generating a 4096-bit key
+	adminPassword string          // tests: instead of a generated one
+	steps         []tourStep      // tests: instead of tourSteps
 }
 
 func newDemoCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -96,7 +98,8 @@ type tour struct {
 func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	fmt.Fprintln(s.Out, "dsmctl demo: a tour of the DSM Web API, against a DSM simulator inside this process")
 	srv, err := sim.New(sim.Config{
-		RSAKey: o.rsaKey,
+		RSAKey:        o.rsaKey,
+		AdminPassword: o.adminPassword,
 		Users: []sim.User{{
 			Name: demoUser, Password: demoPassword, Description: "Alice Liddell",
 			Email: "alice@example.com", OTPSecret: demoOTPSecret,
@@ -119,7 +122,11 @@ func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	}
 	fmt.Fprintf(s.Out, "simulator listening on %s (users: admin, %s)\n", t.url, demoUser)
 	fmt.Fprintln(s.Out, `"> " is a request the client sent, "< " what DSM answered; secrets show as their size.`)
-	for i, step := range tourSteps {
+	steps := tourSteps
+	if o.steps != nil {
+		steps = o.steps
+	}
+	for i, step := range steps {
 		fmt.Fprintf(s.Out, "\n%d. %s\n", i+1, step.title)
 		if err := step.run(t, ctx); err != nil {
 			return fmt.Errorf("demo step %d (%s): %w", i+1, step.title, err)

@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/dsmkit/dsm/dsmtest"
+)
+
+// TestMain makes the test binary serve as dsmctl for the scripts (and for
+// TestSimStopsOnSignal): testscript puts a "dsmctl" that runs Main on PATH.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dsmctl": func() { os.Exit(Main()) },
+	})
+}
+
+// The admin password of the scripts' simulator: fixed, so that a script
+// can type it at a terminal prompt (ttyin).
+const scriptAdminPassword = "Script-Admin-Pw-3"
+
+// simKey is where a script keeps its simulator.
+type simKey struct{}
+
+type scriptSim struct{ srv *dsmtest.Server }
+
+// TestScripts runs testdata/script/*.txtar. Besides testscript's
+// commands, the scripts have:
+//
+//	dsmsim                  start a simulator (admin, alice, bob with 2-step)
+//	                        and set DSM_URL, ADMIN_PASSWORD, ALICE_PASSWORD,
+//	                        BOB_PASSWORD
+//	otpcode                 set OTP to bob's current 2-step code
+//	advance DURATION        move the simulator's clock
+//	exitcode N PROG ARGS... run PROG and check that it exits with N
+//	mode PERM PATH          check the permission bits of PATH (e.g. 0600)
+//
+// Every script has its own config directory, $WORK/config, and HOME.
+func TestScripts(t *testing.T) {
+	t.Parallel()
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("testdata", "script"),
+		RequireExplicitExec: false,
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("DSM_CONFIG_DIR", filepath.Join(e.WorkDir, "config"))
+			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
+			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, "home", ".config"))
+			e.Values[simKey{}] = &scriptSim{}
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"dsmsim":   cmdDSMSim,
+			"otpcode":  cmdOTPCode,
+			"advance":  cmdAdvance,
+			"exitcode": cmdExitCode,
+			"mode":     cmdMode,
+		},
+	})
+}
+
+func scriptServer(ts *testscript.TestScript) *scriptSim {
+	return ts.Value(simKey{}).(*scriptSim)
+}
+
+func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: dsmsim")
+	}
+	s := scriptServer(ts)
+	if s.srv != nil {
+		ts.Fatalf("dsmsim: a simulator is already running")
+	}
+	srv, err := dsmtest.NewServer(
+		dsmtest.WithRSAKey(testKey()),
+		dsmtest.WithAdminPassword(scriptAdminPassword),
+		dsmtest.WithUser(dsmtest.User{Name: "alice", Password: alicePassword, Description: "Alice Liddell", Email: "alice@example.com"}),
+		dsmtest.WithUser(dsmtest.User{Name: "bob", Password: bobPassword, OTPSecret: bobOTPSecret}),
+	)
+	ts.Check(err)
+	ts.Defer(srv.Close)
+	s.srv = srv
+	ts.Setenv("DSM_URL", srv.URL())
+	ts.Setenv("ADMIN_PASSWORD", srv.AdminPassword())
+	ts.Setenv("ALICE_PASSWORD", alicePassword)
+	ts.Setenv("BOB_PASSWORD", bobPassword)
+}
+
+func cmdOTPCode(ts *testscript.TestScript, neg bool, args []string) {
+	s := scriptServer(ts)
+	if neg || len(args) != 0 || s.srv == nil {
+		ts.Fatalf("usage: otpcode (after dsmsim)")
+	}
+	ts.Setenv("OTP", dsmtest.TOTP(bobOTPSecret, s.srv.Now()))
+}
+
+func cmdAdvance(ts *testscript.TestScript, neg bool, args []string) {
+	s := scriptServer(ts)
+	if neg || len(args) != 1 || s.srv == nil {
+		ts.Fatalf("usage: advance DURATION (after dsmsim)")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	s.srv.Advance(d)
+}
+
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N program [args...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+	}
+}
+
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode PERM PATH")
+	}
+	want, err := strconv.ParseUint(args[0], 8, 32)
+	ts.Check(err)
+	fi, err := os.Stat(ts.MkAbs(args[1]))
+	ts.Check(err)
+	got := fi.Mode().Perm()
+	if (got == os.FileMode(want)) == neg {
+		ts.Fatalf("%s has mode %04o, want %s%04o", args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}

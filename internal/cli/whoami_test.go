@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dsmkit/dsm/internal/sim"
+)
+
+func TestWhoamiSavedSession(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	e := newEnv(t, srv, "DSM_USER", "alice", "DSM_PASSWORD", alicePassword)
+	e.mustRun(t, "login")
+	_, sess := savedSession(t, e)
+	e = e.with("DSM_PASSWORD", "")
+	logins := srv.Logins()
+
+	r := e.mustRun(t, "whoami")
+	want := "account:    alice\n" +
+		"url:        " + srv.URL() + "\n" +
+		"full name:  Alice Liddell\n" +
+		"email:      alice@example.com\n" +
+		"2-step:     off\n"
+	if diff := cmp.Diff(want, r.stdout); diff != "" {
+		t.Errorf("whoami (-want +got):\n%s", diff)
+	}
+
+	r = e.mustRun(t, "whoami", "-o", "json")
+	var got whoami
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("whoami -o json: %v\n%s", err, r.stdout)
+	}
+	wantJSON := whoami{Account: "alice", URL: srv.URL(), Fullname: "Alice Liddell", Email: "alice@example.com"}
+	if diff := cmp.Diff(wantJSON, got); diff != "" {
+		t.Errorf("whoami -o json (-want +got):\n%s", diff)
+	}
+	if srv.Logins() != logins {
+		t.Errorf("whoami with a saved session logged in %d times, want 0", srv.Logins()-logins)
+	}
+	r.noSecrets(t, alicePassword, sess.SID, sess.SynoToken, sess.DeviceID)
+}
+
+func TestWhoamiOneShot(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	e := newEnv(t, srv, "DSM_USER", "alice", "DSM_PASSWORD", alicePassword)
+	logins := srv.Logins()
+	r := e.mustRun(t, "whoami")
+	if !strings.Contains(r.stdout, "account:    alice\n") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if n := srv.Logins() - logins; n != 1 {
+		t.Errorf("%d logins, want 1", n)
+	}
+	if n := openSessions(t, srv); n != 0 {
+		t.Errorf("%d sessions left open, want 0: the one-shot login was not logged out", n)
+	}
+	if _, err := os.Stat(e.configDir()); !os.IsNotExist(err) {
+		t.Errorf("a one-shot command wrote to the config directory (stat: %v)", err)
+	}
+	r.noSecrets(t, alicePassword)
+}
+
+func TestWhoamiPasswordWinsOverSavedSession(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
+	e.mustRun(t, "login")
+	before, err := os.ReadFile(filepath.Join(e.configDir(), sessionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.with("DSM_USER", "alice", "DSM_PASSWORD", alicePassword).mustRun(t, "whoami", "-o", "json")
+	if !strings.Contains(r.stdout, `"account": "alice"`) {
+		t.Errorf("whoami with alice's password:\n%s", r.stdout)
+	}
+	after, err := os.ReadFile(filepath.Join(e.configDir(), sessionsFile))
+	if err != nil || string(after) != string(before) {
+		t.Errorf("a one-shot command changed the saved session (err %v)", err)
+	}
+	// Without the password, the saved session is admin's: asking for
+	// alice is refused rather than answered as admin.
+	r = e.with("DSM_USER", "alice", "DSM_PASSWORD", "").run(t, "whoami")
+	r.wantCode(t, ExitAuth)
+	if !strings.Contains(r.stderr, "is admin's, not alice's") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+func TestWhoamiSessionExpired(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
+	e.mustRun(t, "login")
+	e = e.with("DSM_PASSWORD", "")
+	srv.Advance(sim.DefaultSessionIdleTimeout + 1)
+	r := e.run(t, "whoami")
+	r.wantCode(t, ExitAuth)
+	if !strings.Contains(r.stderr, "session expired, run dsmctl login") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+func TestWhoamiNotLoggedIn(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	tests := []struct {
+		name string
+		env  *cliEnv
+		want string
+	}{
+		{"no URL", newEnv(t, nil), "not logged in: run dsmctl login"},
+		{"URL", newEnv(t, srv), "not logged in to " + srv.URL()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.env.run(t, "whoami")
+			r.wantCode(t, ExitAuth)
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+		})
+	}
+}
+
+func TestDebugShowsNoSecrets(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
+	r := e.mustRun(t, "login", "--debug")
+	_, sess := savedSession(t, e)
+	r2 := e.with("DSM_PASSWORD", "").mustRun(t, "whoami", "--debug")
+	for _, r := range []result{r, r2} {
+		if !strings.Contains(r.stderr, "level=DEBUG") || !strings.Contains(r.stderr, "api=SYNO.API.Auth") && !strings.Contains(r.stderr, "api=SYNO.Core.NormalUser") {
+			t.Errorf("--debug traced nothing:\n%s", r.stderr)
+		}
+		r.noSecrets(t, srv.AdminPassword(), sess.SID, sess.SynoToken, sess.DeviceID)
+	}
+}
+
+func TestOutputFormat(t *testing.T) {
+	t.Parallel()
+	r := newEnv(t, nil).run(t, "whoami", "-o", "yaml")
+	r.wantCode(t, ExitUsage)
+	if !strings.Contains(r.stderr, "unknown output format") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
