@@ -46,6 +46,8 @@ func defaultInfo() map[string]APIInfo {
 		"SYNO.API.Encryption":  {Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"},
 		"SYNO.Core.NormalUser": {Path: "entry.cgi", MinVersion: 1, MaxVersion: 2, RequestFormat: "JSON"},
 		"SYNO.Core.User":       {Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"},
+		"SYNO.Core.User.Group": {Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"},
+		"SYNO.Core.Group":      {Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"},
 	}
 }
 
