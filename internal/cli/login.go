@@ -28,6 +28,10 @@ prompt on a terminal. The login then asks DSM to trust this device and
 saves the device token, so later logins of that account on that DSM need no
 code (logout keeps the token).
 
+Without --url and DSM_URL, login goes to the DSM of the latest login, and
+without --user and DSM_USER as the same account: after "session expired",
+"dsmctl login" alone logs in again.
+
 The session is saved in the config directory ($DSM_CONFIG_DIR, default the
 user config directory + /dsmctl), which only its owner may read.`,
 		Example: `  dsmctl login --url https://nas:5001 --user admin
@@ -48,8 +52,21 @@ user config directory + /dsmctl), which only its owner may read.`,
 // runLogin logs in, saves the session as the current one and the device
 // token, and logs out the session it replaces.
 func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
+	st := o.conn.store()
 	if o.conn.URL == "" {
-		return usagef("no DSM URL: pass --url or set DSM_URL")
+		// Log in again where the latest login was, by default as the
+		// same account: what "session expired, run dsmctl login" needs.
+		url, latest, ok, err := st.session("")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return usagef("no DSM URL: pass --url or set DSM_URL")
+		}
+		o.conn.URL = url
+		if o.conn.User == "" {
+			o.conn.User = latest.Account
+		}
 	}
 	if o.conn.User == "" {
 		return usagef("no account: pass --user or set DSM_USER")
@@ -59,12 +76,11 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		return err
 	}
 	url := c.BaseURL()
-	pw, err := o.conn.password(s, url)
+	_, old, hadOld, err := st.session(url)
 	if err != nil {
 		return err
 	}
-	st := o.conn.store()
-	_, old, hadOld, err := st.session(url)
+	pw, err := o.conn.password(s, url)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (b *syncBuffer) String() string {
 // startRunSim runs runSim on a free port until the test cancels it. It
 // returns the URL and a function that stops the server and returns what
 // runSim returned and printed.
-func startRunSim(t *testing.T, adminPassword string) (url string, stop func() (error, string)) {
+func startRunSim(t *testing.T, adminPassword string) (url string, stop func() (string, error)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
@@ -57,14 +57,14 @@ func startRunSim(t *testing.T, adminPassword string) (url string, stop func() (e
 		cancel()
 		t.Fatal("runSim did not start listening")
 	}
-	return url, func() (error, string) {
+	return url, func() (string, error) {
 		cancel()
 		select {
 		case err := <-done:
-			return err, out.String()
+			return out.String(), err
 		case <-time.After(10 * time.Second):
 			t.Fatal("runSim did not stop")
-			return nil, ""
+			return "", nil
 		}
 	}
 }
@@ -81,7 +81,7 @@ func TestSimGeneratedPassword(t *testing.T) {
 	if _, err := c.APIs(t.Context()); err != nil {
 		t.Errorf("the simulator does not answer: %v", err)
 	}
-	err, out := stop()
+	out, err := stop()
 	if err != nil {
 		t.Fatalf("runSim: %v\n%s", err, out)
 	}
@@ -112,7 +112,7 @@ func TestSimPasswordFromEnv(t *testing.T) {
 	if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "admin", Password: pw}); err != nil {
 		t.Errorf("login with DSM_SIM_ADMIN_PASSWORD: %v", err)
 	}
-	err, out := stop()
+	out, err := stop()
 	if err != nil {
 		t.Fatalf("runSim: %v", err)
 	}

@@ -75,10 +75,18 @@ func runWhoami(ctx context.Context, o *whoamiOptions, s *IOStreams) (err error) 
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "account:\t%s\n", w.Account)
 	fmt.Fprintf(tw, "url:\t%s\n", w.URL)
-	fmt.Fprintf(tw, "full name:\t%s\n", w.Fullname)
-	fmt.Fprintf(tw, "email:\t%s\n", w.Email)
+	fmt.Fprintf(tw, "full name:\t%s\n", orDash(w.Fullname))
+	fmt.Fprintf(tw, "email:\t%s\n", orDash(w.Email))
 	fmt.Fprintf(tw, "2-step:\t%s\n", onOff(w.OTPEnabled))
 	return tw.Flush()
+}
+
+// orDash shows an empty value as "-".
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func onOff(b bool) string {
