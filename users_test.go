@@ -142,7 +142,10 @@ func TestUsersValidationBeforeNetwork(t *testing.T) {
 			_, err := c.Users.JoinGroups(ctx, "bob", []string{"g"}, []string{"G"})
 			return err
 		}, "both joined and left"},
-		{"long group", func() error { _, err := c.Groups.Create(ctx, GroupCreateRequest{Name: strings.Repeat("g", 33)}); return err }, "at most 32"},
+		{"long group", func() error {
+			_, err := c.Groups.Create(ctx, GroupCreateRequest{Name: strings.Repeat("g", 33)})
+			return err
+		}, "at most 32"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
