@@ -62,6 +62,7 @@ type clientConfig struct {
 	timeout   time.Duration
 	logger    *slog.Logger
 	insecure  bool
+	pin       string // SHA-256 fingerprint of the one trusted certificate
 	userAgent string
 	cred      *Credentials
 	session   *Session
@@ -192,7 +193,10 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if cfg.session != nil {
 		c.session = *cfg.session
 	}
-	c.hc, err = buildHTTPClient(cfg.hc, cfg.insecure)
+	if cfg.insecure && cfg.pin != "" {
+		return nil, errors.New("dsm: WithInsecureSkipVerify and WithCertificateFingerprint exclude each other; the fingerprint is the safer choice")
+	}
+	c.hc, err = buildHTTPClient(cfg.hc, cfg.insecure, cfg.pin)
 	if err != nil {
 		return nil, err
 	}
@@ -203,31 +207,27 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-func buildHTTPClient(hc *http.Client, insecure bool) (*http.Client, error) {
+func buildHTTPClient(hc *http.Client, insecure bool, pin string) (*http.Client, error) {
 	if hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 16
 		hc = &http.Client{Transport: t}
 	}
-	if !insecure {
-		return hc, nil
+	switch {
+	case pin != "":
+		return transportWithTLS(hc, "WithCertificateFingerprint", func(cfg *tls.Config) *tls.Config { return pinnedTLS(cfg, pin) })
+	case insecure:
+		return transportWithTLS(hc, "WithInsecureSkipVerify", func(cfg *tls.Config) *tls.Config {
+			if cfg == nil {
+				cfg = &tls.Config{}
+			} else {
+				cfg = cfg.Clone()
+			}
+			cfg.InsecureSkipVerify = true
+			return cfg
+		})
 	}
-	var t *http.Transport
-	switch rt := hc.Transport.(type) {
-	case nil:
-		t = http.DefaultTransport.(*http.Transport).Clone()
-	case *http.Transport:
-		t = rt.Clone()
-	default:
-		return nil, fmt.Errorf("dsm: WithInsecureSkipVerify needs an *http.Transport, the HTTP client has a %T; configure TLS on that transport instead", rt)
-	}
-	if t.TLSClientConfig == nil {
-		t.TLSClientConfig = &tls.Config{}
-	}
-	t.TLSClientConfig.InsecureSkipVerify = true
-	cp := *hc
-	cp.Transport = t
-	return &cp, nil
+	return hc, nil
 }
 
 func parseBaseURL(raw string) (*url.URL, error) {
