@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -24,6 +25,11 @@ type Credentials struct {
 	// DeviceID is a device token from an earlier login; with it, an
 	// account with 2-step verification logs in without a code.
 	DeviceID string
+	// TOTP, when set, computes the 2-step code at each login that needs
+	// one, renewals included. When DSM rejects the code because it was
+	// already used in its 30-second window (by another login with the same
+	// seed), the login waits for the next window and tries once more.
+	TOTP *TOTPKey
 }
 
 func (c Credentials) validate() error {
@@ -38,6 +44,9 @@ func (c Credentials) validate() error {
 	}
 	if c.OTPCode != "" && strings.TrimFunc(c.OTPCode, unicode.IsDigit) != "" {
 		return errors.New("the 2-step code must be digits only")
+	}
+	if c.OTPCode != "" && c.TOTP != nil {
+		return errors.New("give a 2-step code or a TOTP seed, not both")
 	}
 	if strings.IndexFunc(c.DeviceName, unicode.IsControl) >= 0 {
 		return errors.New("the device name contains control characters")
@@ -105,8 +114,39 @@ func (a *AuthService) Login(ctx context.Context, cred Credentials) (Session, err
 	return a.login(ctx, cred)
 }
 
-// login does the work of Login; the caller holds authMu.
+// login does the work of Login; the caller holds authMu. With a TOTP
+// seed it computes the code itself: not at all when a device token may
+// spare it, and once more in the next window when DSM rejects a code
+// already used in the current one.
 func (a *AuthService) login(ctx context.Context, cred Credentials) (Session, error) {
+	c := a.c
+	code := cred.OTPCode
+	if cred.TOTP != nil && cred.DeviceID == "" {
+		code = cred.TOTP.Code(c.now())
+	}
+	sess, err := a.attempt(ctx, cred, code)
+	if cred.TOTP == nil {
+		return sess, err
+	}
+	if code == "" && errors.Is(err, ErrOTPRequired) {
+		// The device token was not enough.
+		code = cred.TOTP.Code(c.now())
+		sess, err = a.attempt(ctx, cred, code)
+	}
+	if code != "" && errors.Is(err, ErrOTPRejected) {
+		next := nextWindow(c.now())
+		c.log.DebugContext(ctx, "dsm 2-step code rejected; waiting for the next window", "wait", time.Until(next).Round(time.Millisecond))
+		if werr := c.sleepUntil(ctx, next); werr != nil {
+			return Session{}, werr
+		}
+		code = cred.TOTP.Code(c.now())
+		sess, err = a.attempt(ctx, cred, code)
+	}
+	return sess, err
+}
+
+// attempt is one SYNO.API.Auth login request.
+func (a *AuthService) attempt(ctx context.Context, cred Credentials, code string) (Session, error) {
 	c := a.c
 	params := Params{
 		"session":           "webui",
@@ -117,8 +157,8 @@ func (a *AuthService) login(ctx context.Context, cred Credentials) (Session, err
 		"account": cred.Account,
 		"passwd":  cred.Password,
 	}
-	if cred.OTPCode != "" {
-		secret["otp_code"] = cred.OTPCode
+	if code != "" {
+		secret["otp_code"] = code
 	}
 	if cred.DeviceID != "" {
 		secret["device_id"] = cred.DeviceID

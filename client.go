@@ -46,6 +46,10 @@ type Client struct {
 	userAgent string
 	timeout   time.Duration
 
+	// now and sleepUntil are the clock, replaceable in tests.
+	now        func() time.Time
+	sleepUntil func(ctx context.Context, t time.Time) error
+
 	infoMu sync.Mutex
 	info   map[string]APIInfo
 	asked  map[string]bool // names already asked of SYNO.API.Info
@@ -187,6 +191,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.now = time.Now
+	c.sleepUntil = sleepUntil
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
@@ -557,6 +563,18 @@ func (c *Client) hasCredentials() bool {
 	c.stateMu.RLock()
 	defer c.stateMu.RUnlock()
 	return c.cred != nil
+}
+
+// sleepUntil waits until t or until ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
 
 // ErrNotLoggedIn is returned by calls that need a session when the client

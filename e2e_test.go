@@ -283,3 +283,21 @@ func TestE2EContextCancelled(t *testing.T) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
+
+// The client's TOTP and the simulator's are written independently: a
+// login with the seed alone checks one against the other.
+func TestE2ETOTPSeed(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Alice-pw1", OTPSecret: aliceSecret}))
+	key, err := dsm.TOTP(aliceSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := key.Code(srv.Now()), dsmtest.TOTP(aliceSecret, srv.Now()); got != want {
+		t.Errorf("client code %s, simulator code %s", got, want)
+	}
+	c := newClient(t, srv)
+	if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "alice", Password: "Alice-pw1", TOTP: key}); err != nil {
+		t.Fatalf("login with the seed: %v", err)
+	}
+}
