@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/http"
 	"time"
 )
@@ -14,6 +16,8 @@ const (
 	codeOTPRejected      = 404
 	codeOTPEnforced      = 406
 	codeAddressBlocked   = 407
+	codeExpiredNoChange  = 408 // password expired and the user cannot change it
+	codePasswordExpired  = 409
 )
 
 // loginData is the data of a successful login. It never carries
@@ -52,12 +56,18 @@ func (s *Server) login(q *request) (any, error) {
 		return nil, fail(codeMissingParameters)
 	}
 	u := s.st.userByName(q.str("account"))
-	if u == nil || subtle.ConstantTimeCompare([]byte(u.password), []byte(q.str("passwd"))) != 1 {
+	if u == nil || !u.password.matches(q.str("passwd")) {
 		s.loginFailed(q.addr, q.now)
 		return nil, fail(codeWrongCredentials)
 	}
 	if u.disabled(q.now) {
 		return nil, fail(codeAccountDisabled)
+	}
+	if e := s.st.expiry; e.Enable && !u.passwordNeverExpire && day(q.now)-u.passwordLastChange >= e.MaxAge {
+		if u.cannotChangePassword || !e.AllowResetAfterExpired {
+			return nil, fail(codeExpiredNoChange)
+		}
+		return nil, fail(codePasswordExpired)
 	}
 	deviceID := q.str("device_id")
 	if u.otpKey == nil {
@@ -65,7 +75,7 @@ func (s *Server) login(q *request) (any, error) {
 			return nil, fail(codeOTPEnforced)
 		}
 		deviceID = ""
-	} else if _, trusted := u.devices[deviceID]; !trusted || deviceID == "" {
+	} else if _, trusted := u.devices[deviceKey(deviceID)]; !trusted || deviceID == "" {
 		deviceID = ""
 		code := q.str("otp_code")
 		if code == "" {
@@ -78,12 +88,14 @@ func (s *Server) login(q *request) (any, error) {
 			s.loginFailed(q.addr, q.now)
 			return nil, fail(codeOTPRejected)
 		}
+		s.dirty = true
 	}
 	delete(s.failures, q.addr)
 
 	if q.yes("enable_device_token") {
 		deviceID = randomToken(32)
-		u.devices[deviceID] = q.str("device_name")
+		u.devices[deviceKey(deviceID)] = q.str("device_name")
+		s.dirty = true
 	}
 	sess := &session{sid: randomToken(32), uid: u.uid, name: q.str("session"), lastUsed: q.now}
 	if q.yes("enable_syno_token") {
@@ -95,6 +107,13 @@ func (s *Server) login(q *request) (any, error) {
 		http.SetCookie(q.w, &http.Cookie{Name: "id", Value: sess.sid, Path: "/", HttpOnly: true})
 	}
 	return loginData{SID: sess.sid, SynoToken: sess.synoToken, DeviceID: deviceID, Account: u.name}, nil
+}
+
+// deviceKey is how a trusted-device token is kept: its SHA-256, so the
+// state file holds no usable token.
+func deviceKey(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
 }
 
 // acceptOTP checks a 2-step code against the steps around now (one step
@@ -111,7 +130,7 @@ func acceptOTP(u *user, code string, now time.Time) bool {
 				return false
 			}
 			u.lastOTPStep = step
-			return true
+			return true // the caller marks the state dirty
 		}
 	}
 	return false

@@ -202,6 +202,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q.now = s.clock.Now()
+	s.settle(q.now)
+	defer func() {
+		// Every change is on disk before it is answered; a change that
+		// cannot be written is undone and answered 100.
+		if s.dirty {
+			if cerr := s.commit(); cerr != nil {
+				data, err = nil, fail(codeUnknown)
+			}
+		}
+	}()
 	if sealed {
 		if err := s.checkCipherToken(token, q.now); err != nil {
 			return nil, err

@@ -55,24 +55,3 @@ func (s *Server) uiConfigGet(q *request) (any, error) {
 	http.SetCookie(q.w, &http.Cookie{Name: "_SSID", Value: s.ssid, Path: "/"})
 	return struct{}{}, nil
 }
-
-// normalUser is the data of SYNO.Core.NormalUser get.
-type normalUser struct {
-	Username    string `json:"username"`
-	Fullname    string `json:"fullname"`
-	Email       string `json:"email"`
-	OTPEnable   bool   `json:"OTP_enable"`
-	OTPEnforced bool   `json:"OTP_enforced"`
-}
-
-// normalUserGet answers SYNO.Core.NormalUser get: the session's own user.
-func (s *Server) normalUserGet(q *request) (any, error) {
-	u := q.user
-	return normalUser{
-		Username:    u.name,
-		Fullname:    u.description,
-		Email:       u.email,
-		OTPEnable:   u.otpKey != nil,
-		OTPEnforced: u.otpEnforced,
-	}, nil
-}

@@ -1,7 +1,8 @@
 // Package sim is a simulator of the Synology DSM 7 Web API: an
 // http.Handler that serves /webapi/*.cgi with the behaviour of a real DSM
 // (discovery, encrypted login, 2-step codes, device tokens, SynoToken,
-// session expiry, auto-block) on an in-memory state.
+// session expiry, auto-block, users, groups, password policies) on a state
+// kept in memory and, with Config.DataDir, on disk.
 //
 // It is an independent oracle for the client in package dsm: it shares no
 // code with it (own wire types, own envelope decryption, own TOTP), so a
@@ -49,6 +50,20 @@ type User struct {
 	Admin       bool   // member of administrators
 	Disabled    bool   // expired = "now": login answers 401
 	OTPEnforced bool   // 2-step verification required: login answers 406 while OTPSecret is ""
+	// Groups the user joins besides users (and administrators when Admin).
+	Groups []string
+	// Expired is DSM's expired field: "normal" (or ""), "now", or a date
+	// "YYYY/M/D" from which the account is disabled. Disabled overrides it.
+	Expired              string
+	CannotChangePassword bool // cannot_chg_passwd: NormalUser set refuses a new password
+	PasswordNeverExpire  bool // passwd_never_expire
+}
+
+// Group is a local group to seed the simulator with.
+type Group struct {
+	Name        string
+	Description string
+	Members     []string // user names (built-in or of Config.Users)
 }
 
 // Config sets up a simulator. The zero value is usable: a random admin
@@ -77,6 +92,20 @@ type Config struct {
 	AutoBlockFor      time.Duration
 	// MaxBodyBytes limits a request body. Zero: 1 MiB.
 	MaxBodyBytes int64
+	// Groups are created before Users, with gids from 65536 upward.
+	Groups []Group
+	// JoinDelay is how long a SYNO.Core.User.Group join task takes before
+	// the membership changes (sim clock). Zero: 200 ms; negative: the
+	// change is done when join answers.
+	JoinDelay time.Duration
+	// DataDir keeps the state (users, groups, policies) on disk: it is
+	// loaded from DataDir/state.json at start (the directory is created
+	// 0700 when missing) and written atomically after every change, before
+	// the change is answered. When the file exists, AdminPassword, Users
+	// and Groups are not applied: the accounts are those of the file, and
+	// AdminPassword is then only what Server.AdminPassword reports. A
+	// damaged file makes New fail. Empty: memory only.
+	DataDir string
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -91,13 +120,18 @@ type Server struct {
 	blockWithin   time.Duration
 	blockFor      time.Duration
 	maxBody       int64
+	joinDelay     time.Duration
+	dataDir       string
 	logins        atomic.Int64
 
-	mu       sync.Mutex // guards everything below
-	st       *store
-	sessions map[string]*session
-	tokens   map[int64]time.Time // ciphertoken (server_time) -> when issued
-	failures map[string]*addrRecord
+	mu            sync.Mutex // guards everything below
+	st            *store
+	dirty         bool   // st changed since the last commit
+	saved         []byte // the state file as last written (DataDir only)
+	sessions      map[string]*session
+	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
+	failures      map[string]*addrRecord
+	confirmTokens map[string]confirmToken
 }
 
 // session is one logged-in session.
@@ -115,8 +149,8 @@ type addrRecord struct {
 	blockedUntil time.Time
 }
 
-// New returns a simulator seeded with admin, guest, the default groups and
-// cfg.Users.
+// New returns a simulator seeded with admin, guest, the default groups,
+// cfg.Groups and cfg.Users, or with the state in cfg.DataDir.
 func New(cfg Config) (*Server, error) {
 	s := &Server{
 		clock:         NewClock(cfg.Start),
@@ -127,10 +161,16 @@ func New(cfg Config) (*Server, error) {
 		blockWithin:   orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin),
 		blockFor:      orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor),
 		maxBody:       cfg.MaxBodyBytes,
+		joinDelay:     cfg.JoinDelay,
+		dataDir:       cfg.DataDir,
 		st:            newStore(),
 		sessions:      map[string]*session{},
 		tokens:        map[int64]time.Time{},
 		failures:      map[string]*addrRecord{},
+		confirmTokens: map[string]confirmToken{},
+	}
+	if s.joinDelay == 0 {
+		s.joinDelay = DefaultJoinDelay
 	}
 	if s.blockAttempts == 0 {
 		s.blockAttempts = DefaultAutoBlockAttempts
@@ -153,22 +193,67 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("sim: generate X25519 key: %w", err)
 	}
 	s.ssid = base64.RawURLEncoding.EncodeToString(ik.PublicKey().Bytes())
+	if s.dataDir != "" {
+		st, saved, err := loadState(s.dataDir)
+		if err != nil {
+			return nil, err
+		}
+		if st != nil {
+			s.st, s.saved = st, saved
+			return s, nil
+		}
+	}
 	if s.adminPassword == "" {
 		s.adminPassword = "Adm-" + randomToken(12)
 	}
-
-	s.st.addUser(&user{name: "admin", description: "System default user", password: s.adminPassword, passwordNeverExpire: true}, adminUID)
-	s.st.groups[groupAdministrators].members[adminUID] = true
-	s.st.addUser(&user{name: "guest", description: "Guest", expired: "now", passwordNeverExpire: true}, guestUID)
-	for _, cu := range cfg.Users {
-		if err := s.seedUser(cu); err != nil {
-			return nil, err
-		}
+	if err := s.seed(cfg); err != nil {
+		return nil, err
+	}
+	if err := s.commit(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Server) seedUser(cu User) error {
+// seed fills a fresh state: admin, guest, cfg.Groups, cfg.Users, then the
+// groups' members.
+func (s *Server) seed(cfg Config) error {
+	today := day(s.clock.Now())
+	admin := &user{name: "admin", description: "System default user", passwordNeverExpire: true}
+	admin.setPassword(s.adminPassword, today)
+	s.st.addUser(admin, adminUID)
+	s.st.groups[groupAdministrators].members[adminUID] = true
+	guest := &user{name: "guest", description: "Guest", expired: "now", passwordNeverExpire: true}
+	guest.setPassword("", today) // DSM's guest has an empty password
+	s.st.addUser(guest, guestUID)
+	for _, g := range cfg.Groups {
+		if !validName(g.Name, maxGroupNameLen, groupNameForbidden) {
+			return fmt.Errorf("sim: group name %q is not one DSM accepts", g.Name)
+		}
+		if s.st.groupByName(g.Name) != nil {
+			return fmt.Errorf("sim: group %q already exists", g.Name)
+		}
+		s.st.addGroup(g.Name, g.Description)
+	}
+	for _, cu := range cfg.Users {
+		if err := s.seedUser(cu, today); err != nil {
+			return err
+		}
+	}
+	for _, g := range cfg.Groups {
+		for _, m := range g.Members {
+			u := s.st.userByName(m)
+			if u == nil {
+				return fmt.Errorf("sim: group %q: no user %q", g.Name, m)
+			}
+			s.st.groupByName(g.Name).members[u.uid] = true
+		}
+	}
+	s.dirty = true
+	return nil
+}
+
+func (s *Server) seedUser(cu User, today int) error {
 	if cu.Name == "" {
 		return errors.New("sim: user with an empty name")
 	}
@@ -176,11 +261,12 @@ func (s *Server) seedUser(cu User) error {
 		return fmt.Errorf("sim: user %q already exists", cu.Name)
 	}
 	u := &user{
-		name:        cu.Name,
-		password:    cu.Password,
-		description: cu.Description,
-		email:       cu.Email,
-		otpEnforced: cu.OTPEnforced,
+		name:                 cu.Name,
+		description:          cu.Description,
+		email:                cu.Email,
+		otpEnforced:          cu.OTPEnforced,
+		cannotChangePassword: cu.CannotChangePassword,
+		passwordNeverExpire:  cu.PasswordNeverExpire,
 	}
 	if cu.OTPSecret != "" {
 		key, err := decodeTOTPSecret(cu.OTPSecret)
@@ -189,13 +275,27 @@ func (s *Server) seedUser(cu User) error {
 		}
 		u.otpKey = key
 	}
+	if cu.Expired != "" {
+		exp, ok := normalizeExpired(cu.Expired)
+		if !ok {
+			return fmt.Errorf("sim: user %q: expired %q: want normal, now or YYYY/M/D", cu.Name, cu.Expired)
+		}
+		u.expired = exp
+	}
 	if cu.Disabled {
 		u.expired = "now"
 	}
-	u.passwordLastChange = int(s.clock.Now().Unix() / 86400)
+	u.setPassword(cu.Password, today)
 	s.st.addUser(u, 0)
 	if cu.Admin {
 		s.st.groups[groupAdministrators].members[u.uid] = true
+	}
+	for _, name := range cu.Groups {
+		g := s.st.groupByName(name)
+		if g == nil {
+			return fmt.Errorf("sim: user %q: no group %q", cu.Name, name)
+		}
+		g.members[u.uid] = true
 	}
 	return nil
 }
@@ -210,7 +310,10 @@ func (s *Server) Advance(d time.Duration) { s.clock.Advance(d) }
 // Logins returns how many logins have succeeded so far.
 func (s *Server) Logins() int { return int(s.logins.Load()) }
 
-// AdminPassword returns the password of the built-in admin account.
+// AdminPassword returns the password the built-in admin account was
+// created with: Config.AdminPassword or the random one New chose. When the
+// state came from Config.DataDir it is Config.AdminPassword as given
+// (possibly ""), whatever the stored account has since.
 func (s *Server) AdminPassword() string { return s.adminPassword }
 
 // PublicKey returns the public half of the SYNO.API.Encryption key.

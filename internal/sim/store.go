@@ -16,11 +16,22 @@ const (
 	usersGID  = 100
 	adminsGID = 101
 	httpGID   = 1023
-	firstGID  = 65536 // first gid given to a local group
+	firstGID  = 65536 // first gid given to a local group (what DSM 7 gives its first one)
 
 	groupAdministrators = "administrators"
 	groupUsers          = "users"
 	groupHTTP           = "http"
+)
+
+// Limits published by Synology for DSM 7 (PROTOCOL 6).
+const (
+	maxUsers          = 16000
+	maxGroups         = 512
+	maxUserNameLen    = 64 // characters
+	maxGroupNameLen   = 32
+	maxPasswordLen    = 127
+	maxDescriptionLen = 64
+	maxEmailLen       = 512
 )
 
 // user is one local account with every field of a DSM user record
@@ -33,17 +44,19 @@ type user struct {
 	expired              string // "normal", "now" (disabled) or "YYYY/M/D"
 	cannotChangePassword bool
 	passwordNeverExpire  bool
-	passwordLastChange   int // days since 1970-01-01
+	passwordLastChange   int // days since 1970-01-01 (UTC) on the sim clock
 	passwordPending      bool
 
-	password    string
+	password    passwordHash
+	history     []passwordHash    // earlier passwords, newest first
 	otpKey      []byte            // nil: 2-step verification not set up
 	otpEnforced bool              // 2-step verification required for this user
 	lastOTPStep int64             // last accepted TOTP step; codes at or before it are refused
-	devices     map[string]string // device token -> device name
+	devices     map[string]string // SHA-256 (hex) of a device token -> device name
 }
 
-// disabled reports whether the account may not log in at t.
+// disabled reports whether the account may not log in at t: expired is
+// "now", or a date (UTC) that t has reached.
 func (u *user) disabled(t time.Time) bool {
 	switch u.expired {
 	case "normal", "":
@@ -51,12 +64,21 @@ func (u *user) disabled(t time.Time) bool {
 	case "now":
 		return true
 	}
+	exp, ok := parseExpiryDate(u.expired)
+	return ok && !t.Before(exp)
+}
+
+// parseExpiryDate reads DSM's YYYY/M/D (no leading zeros, a real date).
+func parseExpiryDate(s string) (time.Time, bool) {
 	var y, m, d int
-	if n, _ := fmt.Sscanf(u.expired, "%d/%d/%d", &y, &m, &d); n != 3 {
-		return false
+	if n, err := fmt.Sscanf(s, "%d/%d/%d", &y, &m, &d); n != 3 || err != nil {
+		return time.Time{}, false
 	}
-	exp := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.Local)
-	return !t.Before(exp)
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if y < 1970 || y > 9999 || t.Year() != y || int(t.Month()) != m || t.Day() != d || fmt.Sprintf("%d/%d/%d", y, m, d) != s {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // group is one local group; members are kept by uid so renames need no fix-up.
@@ -67,12 +89,17 @@ type group struct {
 	members     map[int]bool
 }
 
-// store is the simulator's state. Every field is guarded by Server.mu.
+// store is the simulator's state: what a DSM keeps on disk. Every field is
+// guarded by Server.mu.
 type store struct {
 	users   map[string]*user // key: lower-case name (names are case-insensitive)
 	groups  map[string]*group
-	nextUID int
+	nextUID int // uids and gids are never reused, even after a delete
 	nextGID int
+	policy  passwordPolicy
+	expiry  passwordExpiry
+	tasks   []*joinTask // SYNO.Core.User.Group join tasks, oldest first
+	nextPID int         // the fake pid of the next task
 }
 
 func fold(name string) string { return strings.ToLower(name) }
@@ -83,6 +110,9 @@ func newStore() *store {
 		groups:  map[string]*group{},
 		nextUID: firstUID,
 		nextGID: firstGID,
+		policy:  defaultPasswordPolicy(),
+		expiry:  defaultPasswordExpiry(),
+		nextPID: 18000,
 	}
 	st.groups[groupUsers] = &group{name: groupUsers, gid: usersGID, description: "System default group", members: map[int]bool{}}
 	st.groups[groupAdministrators] = &group{name: groupAdministrators, gid: adminsGID, description: "System default admin group", members: map[int]bool{}}
@@ -108,7 +138,17 @@ func (st *store) addUser(u *user, uid int) {
 	st.groups[groupUsers].members[uid] = true
 }
 
+// addGroup stores a new local group with the next free gid.
+func (st *store) addGroup(name, description string) *group {
+	g := &group{name: name, gid: st.nextGID, description: description, members: map[int]bool{}}
+	st.nextGID++
+	st.groups[fold(name)] = g
+	return g
+}
+
 func (st *store) userByName(name string) *user { return st.users[fold(name)] }
+
+func (st *store) groupByName(name string) *group { return st.groups[fold(name)] }
 
 func (st *store) userByUID(uid int) *user {
 	for _, u := range st.users {
@@ -124,9 +164,38 @@ func (st *store) isAdmin(u *user) bool {
 	return st.groups[groupAdministrators].members[u.uid]
 }
 
+// enabledAdmins counts the members of administrators that can log in at
+// now, leaving out the uids in gone (deleted, removed from the group or
+// disabled by the change being checked).
+func (st *store) enabledAdmins(now time.Time, gone map[int]bool) int {
+	return st.countEnabled(now, st.groups[groupAdministrators].members, gone)
+}
+
+// countEnabled counts the uids of members, less those in gone, whose
+// accounts can log in at now.
+func (st *store) countEnabled(now time.Time, members, gone map[int]bool) int {
+	n := 0
+	for uid := range members {
+		if gone[uid] {
+			continue
+		}
+		if u := st.userByUID(uid); u != nil && !u.disabled(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// leavesNoAdmin reports whether losing the uids in gone (as members of
+// administrators or as enabled accounts) would leave no enabled
+// administrator where there was one.
+func (st *store) leavesNoAdmin(now time.Time, gone map[int]bool) bool {
+	return st.enabledAdmins(now, nil) > 0 && st.enabledAdmins(now, gone) == 0
+}
+
 // groupsOf returns the names of u's groups, sorted.
 func (st *store) groupsOf(u *user) []string {
-	var names []string
+	names := []string{}
 	for _, g := range st.groups {
 		if g.members[u.uid] {
 			names = append(names, g.name)
@@ -154,4 +223,44 @@ func (st *store) sortedGroups() []*group {
 	}
 	slices.SortFunc(gs, func(a, b *group) int { return cmp.Compare(fold(a.name), fold(b.name)) })
 	return gs
+}
+
+// builtinGroup reports whether name is one of DSM's default groups, which
+// cannot be deleted or renamed.
+func builtinGroup(name string) bool {
+	switch fold(name) {
+	case groupAdministrators, groupUsers, groupHTTP:
+		return true
+	}
+	return false
+}
+
+// undeletableUser reports whether name is a default or system account
+// (PROTOCOL 6), which cannot be deleted or renamed (3115).
+func undeletableUser(name string) bool {
+	switch fold(name) {
+	case "admin", "guest", "synologycms", "mailer-daemon", "postmaster":
+		return true
+	}
+	return false
+}
+
+// reservedUserNames is the answer of SYNO.Core.User.UsernamePolicy: names
+// no new user may take (3114), compared without regard to case. It starts
+// as the seed's example and adds the system accounts and groups of DSM 7.
+var reservedUserNames = []string{
+	"root", "rootuser", "rootusr", "admin", "administrator", "adm", "adminuser", "adminusr",
+	"user", "users", "guest", "administrators", "http", "nobody", "daemon", "bin", "sys",
+	"sync", "mail", "ftp", "anonymous", "www", "www-data", "postfix", "sshd", "mysql",
+	"postgres", "system", "everyone", "synology", "SynologyCMS", "MAILER-DAEMON", "POSTMASTER",
+}
+
+// reservedGroupNames are names no new group may take (3207).
+var reservedGroupNames = []string{
+	"root", "administrators", "users", "http", "nobody", "everyone", "system", "admin",
+	"guest", "wheel", "daemon", "bin", "sys",
+}
+
+func reserved(list []string, name string) bool {
+	return slices.ContainsFunc(list, func(r string) bool { return strings.EqualFold(r, name) })
 }

@@ -37,7 +37,9 @@ func init() {
 	adminWrite := func(h func(*Server, *request) (any, error)) *methodDef {
 		return &methodDef{session: true, admin: true, mutates: true, handle: h}
 	}
-	_ = adminWrite // the write methods of SYNO.Core.User and Group come with later issues
+	userWrite := func(h func(*Server, *request) (any, error)) *methodDef {
+		return &methodDef{session: true, mutates: true, handle: h}
+	}
 
 	defs := []*apiDef{
 		{name: "SYNO.API.Info", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
@@ -55,23 +57,48 @@ func init() {
 		}},
 		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
-			"list": adminRead((*Server).userList),
-			"get":  adminRead((*Server).userGet),
+			"list":   adminRead((*Server).userList),
+			"get":    adminRead((*Server).userGet),
+			"create": adminWrite((*Server).userCreate),
+			"set":    adminWrite((*Server).userSet),
+			"delete": adminWrite((*Server).userDelete),
 		}},
-		{name: "SYNO.Core.User.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.User.PasswordPolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.User.PasswordExpiry", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.User.PasswordConfirm", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"join":        adminWrite((*Server).userGroupJoin),
+			"join_status": adminRead((*Server).userGroupJoinStatus),
+		}},
+		{name: "SYNO.Core.User.PasswordPolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).passwordPolicyGet),
+			"set": adminWrite((*Server).passwordPolicySet),
+		}},
+		{name: "SYNO.Core.User.PasswordExpiry", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).passwordExpiryGet),
+			"set": adminWrite((*Server).passwordExpirySet),
+		}},
+		{name: "SYNO.Core.User.PasswordConfirm", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"auth": userWrite((*Server).passwordConfirmAuth),
+		}},
 		{name: "SYNO.Core.User.PasswordMeter", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
-		{name: "SYNO.Core.User.UsernamePolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.UsernamePolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get":  adminRead((*Server).usernamePolicy),
+			"list": adminRead((*Server).usernamePolicy),
+		}},
 		{name: "SYNO.Core.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
-			"list": adminRead((*Server).groupList),
+			"list":   adminRead((*Server).groupList),
+			"get":    adminRead((*Server).groupGet),
+			"create": adminWrite((*Server).groupCreate),
+			"set":    adminWrite((*Server).groupSet),
+			"delete": adminWrite((*Server).groupDelete),
 		}},
 		{name: "SYNO.Core.Group.Member", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
-			"list": adminRead((*Server).groupMemberList),
+			"list":   adminRead((*Server).groupMemberList),
+			"add":    adminWrite((*Server).groupMemberAdd),
+			"remove": adminWrite((*Server).groupMemberRemove),
+			"change": adminWrite((*Server).groupMemberChange),
 		}},
 		{name: "SYNO.Core.NormalUser", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"get": anyUser((*Server).normalUserGet),
+			"set": userWrite((*Server).normalUserSet),
 		}},
 	}
 	apiTable = make(map[string]*apiDef, len(defs))

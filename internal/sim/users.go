@@ -2,14 +2,86 @@ package sim
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
-	"strconv"
 	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error codes of the user and group APIs (PROTOCOL 5).
-const codeNoSuchUser = 3106
+const (
+	codeBadArgument      = 3101
+	codeInvalidValue     = 3103
+	codeNoSuchUser       = 3106
+	codeUserExists       = 3107 // create: the name is taken (any case)
+	codeNewNameExists    = 3108 // set: new_name is taken (any case)
+	codeLastAdmin        = 3109 // a User call would leave no enabled administrator
+	codeTooManyUsers     = 3110
+	codeReservedUser     = 3114
+	codeDefaultAccount   = 3115 // default or system account: cannot be deleted or renamed
+	codeNoSuchGroup      = 3204
+	codeGroupExists      = 3206
+	codeReservedGroup    = 3207 // reserved name, or a built-in group that cannot be deleted or renamed
+	codeBadGroupName     = 3208
+	codeTooManyGroups    = 3209
+	codeLastAdminInGroup = 3210 // a group call would leave no enabled administrator
+)
+
+// The punctuation DSM refuses in names. Synology's own pages list these
+// for user names (plus: not starting with "-" or a space, not ending with
+// a space); their group page lists the same set without "#".
+const (
+	userNameForbidden  = "!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~"
+	groupNameForbidden = "!\"$%&'()*+,/:;<=>?@[\\]^`{|}~"
+)
+
+// validName checks a user or group name: 1 to maxLen characters of valid
+// UTF-8, no control character, none of forbidden, not starting with "-"
+// or a space, not ending with a space.
+func validName(name string, maxLen int, forbidden string) bool {
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxLen {
+		return false
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 || strings.ContainsAny(name, forbidden) {
+		return false
+	}
+	return name[0] != '-' && name[0] != ' ' && name[len(name)-1] != ' '
+}
+
+// validDescription: at most 64 characters of valid UTF-8, no control
+// character.
+func validDescription(d string) bool {
+	return utf8.ValidString(d) && utf8.RuneCountInString(d) <= maxDescriptionLen && strings.IndexFunc(d, unicode.IsControl) < 0
+}
+
+// validEmail: empty, or one address of at most 512 bytes: something@host,
+// no spaces or control characters.
+func validEmail(e string) bool {
+	if e == "" {
+		return true
+	}
+	local, host, ok := strings.Cut(e, "@")
+	return ok && len(e) <= maxEmailLen && local != "" && host != "" && !strings.Contains(host, "@") &&
+		utf8.ValidString(e) && strings.IndexFunc(e, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) < 0
+}
+
+// normalizeExpired reads the expired parameter: "normal" ("never", the
+// reference client's default, means the same), "now", or a date YYYY/M/D
+// without leading zeros. Anything else (an ISO date) is not valid.
+func normalizeExpired(s string) (string, bool) {
+	switch s {
+	case "normal", "never":
+		return "normal", true
+	case "now":
+		return "now", true
+	}
+	_, ok := parseExpiryDate(s)
+	return s, ok
+}
+
+// day is the number of days since 1970-01-01 (UTC) at t.
+func day(t time.Time) int { return int(t.Unix() / 86400) }
 
 // userFields are the "additional" fields of SYNO.Core.User list and get.
 var userFields = map[string]func(st *store, u *user) any{
@@ -22,54 +94,6 @@ var userFields = map[string]func(st *store, u *user) any{
 	"is_password_pending":  func(_ *store, u *user) any { return u.passwordPending },
 	"groups":               func(st *store, u *user) any { return st.groupsOf(u) },
 	"2fa_status":           func(_ *store, u *user) any { return u.otpKey != nil },
-}
-
-// list reads a list parameter: a JSON list of strings (["a","b"]), a JSON
-// string, or a bare comma-separated string.
-func (q *request) list(name string) []string {
-	v := strings.TrimSpace(q.params.Get(name))
-	if v == "" {
-		return nil
-	}
-	var l []string
-	if json.Unmarshal([]byte(v), &l) == nil {
-		return l
-	}
-	var out []string
-	for item := range strings.SplitSeq(q.str(name), ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
-// page reads offset and limit (-1 or 0: all; missing: all from 0).
-func (q *request) page() (offset, limit int, err error) {
-	if q.has("offset") {
-		if offset, err = strconv.Atoi(q.str("offset")); err != nil || offset < 0 {
-			return 0, 0, fail(codeInvalidParameter)
-		}
-	}
-	limit = -1
-	if q.has("limit") {
-		if limit, err = strconv.Atoi(q.str("limit")); err != nil || limit < -1 {
-			return 0, 0, fail(codeInvalidParameter)
-		}
-	}
-	return offset, limit, nil
-}
-
-// pageOf cuts items[offset:offset+limit], limit <= 0 meaning all.
-func pageOf[T any](items []T, offset, limit int) []T {
-	if offset >= len(items) {
-		return []T{}
-	}
-	items = items[offset:]
-	if limit > 0 && limit < len(items) {
-		items = items[:limit]
-	}
-	return items
 }
 
 // userRecord is the answer entry for u: name, uid when withUID, and the
@@ -87,28 +111,45 @@ func userRecord(st *store, u *user, additional []string, withUID bool) map[strin
 	return rec
 }
 
+// userSortKeys are the sort_by values of SYNO.Core.User list.
+var userSortKeys = map[string]func(a, b *user) int{
+	"name":        func(a, b *user) int { return cmp.Compare(fold(a.name), fold(b.name)) },
+	"uid":         func(a, b *user) int { return cmp.Compare(a.uid, b.uid) },
+	"description": func(a, b *user) int { return cmp.Compare(fold(a.description), fold(b.description)) },
+	"email":       func(a, b *user) int { return cmp.Compare(fold(a.email), fold(b.email)) },
+	"expired":     func(a, b *user) int { return cmp.Compare(a.expired, b.expired) },
+}
+
 // userList answers SYNO.Core.User list: the local users sorted by sort_by
-// (name, uid, description or email; default name) and sort_direction,
-// then paged.
+// (name, uid, description, email or expired; default name) and
+// sort_direction (ASC or DESC), then paged. Anything else is 120.
 func (s *Server) userList(q *request) (any, error) {
+	if err := q.localType(); err != nil {
+		return nil, err
+	}
 	offset, limit, err := q.page()
 	if err != nil {
 		return nil, err
 	}
+	key := userSortKeys["name"]
+	if q.has("sort_by") {
+		if key = userSortKeys[q.str("sort_by")]; key == nil {
+			return nil, fail(codeInvalidParameter)
+		}
+	}
+	desc := false
+	if q.has("sort_direction") {
+		switch strings.ToUpper(q.str("sort_direction")) {
+		case "ASC":
+		case "DESC":
+			desc = true
+		default:
+			return nil, fail(codeInvalidParameter)
+		}
+	}
 	users := s.st.sortedUsers()
-	var key func(a, b *user) int
-	switch q.str("sort_by") {
-	case "uid":
-		key = func(a, b *user) int { return cmp.Compare(a.uid, b.uid) }
-	case "description":
-		key = func(a, b *user) int { return cmp.Compare(fold(a.description), fold(b.description)) }
-	case "email":
-		key = func(a, b *user) int { return cmp.Compare(fold(a.email), fold(b.email)) }
-	}
-	if key != nil {
-		slices.SortStableFunc(users, key)
-	}
-	if strings.EqualFold(q.str("sort_direction"), "DESC") {
+	slices.SortStableFunc(users, key)
+	if desc {
 		slices.Reverse(users)
 	}
 	additional := q.list("additional")
@@ -121,6 +162,9 @@ func (s *Server) userList(q *request) (any, error) {
 
 // userGet answers SYNO.Core.User get: a list of one user, or 3106.
 func (s *Server) userGet(q *request) (any, error) {
+	if !q.has("name") {
+		return nil, fail(codeMissingParameters)
+	}
 	u := s.st.userByName(q.str("name"))
 	if u == nil {
 		return nil, fail(codeNoSuchUser)
@@ -128,64 +172,304 @@ func (s *Server) userGet(q *request) (any, error) {
 	return map[string]any{"users": []map[string]any{userRecord(s.st, u, q.list("additional"), true)}}, nil
 }
 
-// groupRecord is one entry of SYNO.Core.Group list.
-type groupRecord struct {
-	Name        string `json:"name"`
-	GID         int    `json:"gid"`
-	Description string `json:"description"`
+// userChange is the optional fields of User create and set, validated.
+type userChange struct {
+	description, email, expired *string
+	cannotChange, neverExpire   *bool
 }
 
-// groupList answers SYNO.Core.Group list: groups sorted by name, paged;
-// name_only=true leaves only the names.
-func (s *Server) groupList(q *request) (any, error) {
-	offset, limit, err := q.page()
+// readUserChange reads and checks the optional fields: 3103 for a value
+// DSM would refuse (a description over 64 characters, a bad address, an
+// ISO date, "True" for a boolean). notify_by_email and send_password are
+// checked and otherwise ignored: the simulator sends no mail.
+func (q *request) readUserChange() (userChange, error) {
+	var c userChange
+	if q.has("description") {
+		d := q.str("description")
+		if !validDescription(d) {
+			return c, fail(codeInvalidValue)
+		}
+		c.description = &d
+	}
+	if q.has("email") {
+		e := q.str("email")
+		if !validEmail(e) {
+			return c, fail(codeInvalidValue)
+		}
+		c.email = &e
+	}
+	if q.has("expired") {
+		e, ok := normalizeExpired(q.str("expired"))
+		if !ok {
+			return c, fail(codeInvalidValue)
+		}
+		c.expired = &e
+	}
+	for name, dst := range map[string]**bool{"cannot_chg_passwd": &c.cannotChange, "passwd_never_expire": &c.neverExpire, "notify_by_email": nil, "send_password": nil} {
+		if !q.has(name) {
+			continue
+		}
+		b, err := q.boolean(name, false, codeInvalidValue)
+		if err != nil {
+			return c, err
+		}
+		if dst != nil {
+			*dst = &b
+		}
+	}
+	return c, nil
+}
+
+// apply sets the fields of c on u.
+func (c userChange) apply(u *user) {
+	if c.description != nil {
+		u.description = *c.description
+	}
+	if c.email != nil {
+		u.email = *c.email
+	}
+	if c.expired != nil {
+		u.expired = *c.expired
+	}
+	if c.cannotChange != nil {
+		u.cannotChangePassword = *c.cannotChange
+	}
+	if c.neverExpire != nil {
+		u.passwordNeverExpire = *c.neverExpire
+	}
+}
+
+// disables reports whether c disables u at now when u is enabled.
+func (c userChange) disables(u *user, now time.Time) bool {
+	if c.expired == nil || u.disabled(now) {
+		return false
+	}
+	after := *u
+	after.expired = *c.expired
+	return after.disabled(now)
+}
+
+// userCreate answers SYNO.Core.User create -> {name, uid}. Checks, all
+// before any change: the fields (3103), the name (3103), the number of
+// users (3110), a taken name in any case (3107), a reserved name (3114),
+// the password policy (3121, 3123).
+func (s *Server) userCreate(q *request) (any, error) {
+	if !q.has("name") {
+		return nil, fail(codeMissingParameters)
+	}
+	name := q.str("name")
+	c, err := q.readUserChange()
 	if err != nil {
 		return nil, err
 	}
-	groups := s.st.sortedGroups()
-	var out []any
-	for _, g := range pageOf(groups, offset, limit) {
-		if q.yes("name_only") {
-			out = append(out, map[string]string{"name": g.name})
-		} else {
-			out = append(out, groupRecord{Name: g.name, GID: g.gid, Description: g.description})
-		}
+	if !validName(name, maxUserNameLen, userNameForbidden) {
+		return nil, fail(codeInvalidValue)
 	}
-	if out == nil {
-		out = []any{}
+	if len(s.st.users) >= maxUsers {
+		return nil, fail(codeTooManyUsers)
 	}
-	return map[string]any{"offset": offset, "total": len(groups), "groups": out}, nil
+	if s.st.userByName(name) != nil {
+		return nil, fail(codeUserExists)
+	}
+	if reserved(reservedUserNames, name) || undeletableUser(name) {
+		return nil, fail(codeReservedUser)
+	}
+	pw := q.str("password")
+	if err := s.st.policy.checkPassword(name, pw, nil); err != nil {
+		return nil, err
+	}
+	u := &user{name: name, passwordPending: s.st.policy.MustChange}
+	c.apply(u)
+	u.setPassword(pw, day(q.now))
+	s.st.addUser(u, 0)
+	s.dirty = true
+	return map[string]any{"name": u.name, "uid": u.uid}, nil
 }
 
-// memberRecord is one entry of SYNO.Core.Group.Member list.
-type memberRecord struct {
-	Name        string `json:"name"`
-	UID         int    `json:"uid"`
-	Description string `json:"description"`
-}
-
-// groupMemberList answers SYNO.Core.Group.Member list: the users in
-// group (ingroup=true, the default) or not in it (ingroup=false), sorted
-// by name and paged. An unknown group is code 120.
-func (s *Server) groupMemberList(q *request) (any, error) {
-	g := s.st.groups[fold(q.str("group"))]
-	if g == nil {
-		return nil, fail(codeInvalidParameter)
+// userSet answers SYNO.Core.User set -> {name, uid, password_last_change}.
+// Absent fields keep their values; an empty password means unchanged (the
+// reference client always sends one). Renaming a default account is 3115,
+// to a taken name 3108, to a reserved one 3114; disabling the last
+// enabled administrator is 3109.
+func (s *Server) userSet(q *request) (any, error) {
+	if !q.has("name") {
+		return nil, fail(codeMissingParameters)
 	}
-	offset, limit, err := q.page()
+	u := s.st.userByName(q.str("name"))
+	if u == nil {
+		return nil, fail(codeNoSuchUser)
+	}
+	c, err := q.readUserChange()
 	if err != nil {
 		return nil, err
 	}
-	in := !q.has("ingroup") || q.yes("ingroup")
-	var users []*user
-	for _, u := range s.st.sortedUsers() {
-		if g.members[u.uid] == in {
-			users = append(users, u)
+	newName := u.name
+	if nn := q.str("new_name"); nn != "" && nn != u.name {
+		if undeletableUser(u.name) {
+			return nil, fail(codeDefaultAccount)
+		}
+		if !validName(nn, maxUserNameLen, userNameForbidden) {
+			return nil, fail(codeInvalidValue)
+		}
+		if other := s.st.userByName(nn); other != nil && other != u {
+			return nil, fail(codeNewNameExists)
+		}
+		if fold(nn) != fold(u.name) && (reserved(reservedUserNames, nn) || undeletableUser(nn)) {
+			return nil, fail(codeReservedUser)
+		}
+		newName = nn
+	}
+	pw := q.str("password")
+	if pw != "" {
+		if err := s.st.policy.checkPassword(newName, pw, u); err != nil {
+			return nil, err
 		}
 	}
-	out := []memberRecord{}
-	for _, u := range pageOf(users, offset, limit) {
-		out = append(out, memberRecord{Name: u.name, UID: u.uid, Description: u.description})
+	if c.disables(u, q.now) && s.st.isAdmin(u) && s.st.leavesNoAdmin(q.now, map[int]bool{u.uid: true}) {
+		return nil, fail(codeLastAdmin)
 	}
-	return map[string]any{"offset": offset, "total": len(users), "users": out}, nil
+
+	c.apply(u)
+	if pw != "" {
+		u.setPassword(pw, day(q.now))
+	}
+	if newName != u.name {
+		delete(s.st.users, fold(u.name))
+		u.name = newName
+		s.st.users[fold(newName)] = u
+	}
+	s.dirty = true
+	return map[string]any{"name": u.name, "uid": u.uid, "password_last_change": u.passwordLastChange}, nil
+}
+
+// itemError is one entry of a per-item error list.
+type itemError struct {
+	Name string `json:"name"`
+	Code int    `json:"code"`
+}
+
+// userDelete answers SYNO.Core.User delete. name is a JSON list (DSM's
+// UI) or one bare name (the reference client). Each name is checked in
+// order: a default or system account is 3115, an unknown one 3106, the
+// last enabled administrator 3109. The others are deleted. The answer is
+// {} when all went, {"errors":[{name,code}]} when some did; when none
+// could go it is an error with the first item's code and the list.
+func (s *Server) userDelete(q *request) (any, error) {
+	names, err := q.names("name", true, codeBadArgument)
+	if err != nil {
+		return nil, err
+	}
+	gone := map[int]bool{}
+	var doomed []*user
+	var errs []itemError
+	for _, n := range names {
+		u := s.st.userByName(n)
+		switch {
+		case undeletableUser(n):
+			errs = append(errs, itemError{n, codeDefaultAccount})
+		case u == nil:
+			errs = append(errs, itemError{n, codeNoSuchUser})
+		case gone[u.uid]:
+		case s.st.isAdmin(u) && !u.disabled(q.now) && s.st.leavesNoAdmin(q.now, union(gone, u.uid)):
+			errs = append(errs, itemError{n, codeLastAdmin})
+		default:
+			gone[u.uid] = true
+			doomed = append(doomed, u)
+		}
+	}
+	if len(doomed) == 0 {
+		return nil, &apiError{code: errs[0].Code, details: errs}
+	}
+	for _, u := range doomed {
+		for _, g := range s.st.groups {
+			delete(g.members, u.uid)
+		}
+		delete(s.st.users, fold(u.name))
+	}
+	s.dirty = true
+	if len(errs) > 0 {
+		return map[string]any{"errors": errs}, nil
+	}
+	return struct{}{}, nil
+}
+
+// union returns a copy of set with uid added.
+func union(set map[int]bool, uid int) map[int]bool {
+	out := make(map[int]bool, len(set)+1)
+	for k := range set {
+		out[k] = true
+	}
+	out[uid] = true
+	return out
+}
+
+// normalUser is the data of SYNO.Core.NormalUser get.
+type normalUser struct {
+	Username           string `json:"username"`
+	Fullname           string `json:"fullname"`
+	Email              string `json:"email"`
+	OTPEnable          bool   `json:"OTP_enable"`
+	OTPEnforced        bool   `json:"OTP_enforced"`
+	DisallowChPasswd   bool   `json:"disallowchpasswd"`
+	Editable           bool   `json:"editable"`
+	PasswordLastChange int    `json:"password_last_change"`
+}
+
+// normalUserGet answers SYNO.Core.NormalUser get: the session's own user.
+func (s *Server) normalUserGet(q *request) (any, error) {
+	u := q.user
+	return normalUser{
+		Username:           u.name,
+		Fullname:           u.description,
+		Email:              u.email,
+		OTPEnable:          u.otpKey != nil,
+		OTPEnforced:        u.otpEnforced,
+		DisallowChPasswd:   u.cannotChangePassword,
+		Editable:           true,
+		PasswordLastChange: u.passwordLastChange,
+	}, nil
+}
+
+// normalUserSet answers SYNO.Core.NormalUser set: a user changes their own
+// fullname (the description), email or password. The parameters are
+// those of DSM's personal settings page: fullname, email, and for a new
+// password both password and old_password. A password change is refused
+// with 105 when cannot_chg_passwd is set, 3124 when old_password is
+// wrong, and by the policy (3121-3123).
+func (s *Server) normalUserSet(q *request) (any, error) {
+	u := q.user
+	var c userChange
+	if q.has("fullname") {
+		d := q.str("fullname")
+		if !validDescription(d) {
+			return nil, fail(codeInvalidValue)
+		}
+		c.description = &d
+	}
+	if q.has("email") {
+		e := q.str("email")
+		if !validEmail(e) {
+			return nil, fail(codeInvalidValue)
+		}
+		c.email = &e
+	}
+	pw := q.str("password")
+	if pw != "" {
+		if u.cannotChangePassword {
+			return nil, fail(codePermission)
+		}
+		if !u.password.matches(q.str("old_password")) {
+			return nil, fail(codePasswordInvalid)
+		}
+		if err := s.st.policy.checkPassword(u.name, pw, u); err != nil {
+			return nil, err
+		}
+	}
+	c.apply(u)
+	if pw != "" {
+		u.setPassword(pw, day(q.now))
+		u.passwordPending = false
+	}
+	s.dirty = true
+	return struct{}{}, nil
 }

@@ -1,0 +1,241 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// StateFile is the name of the state file in Config.DataDir.
+const StateFile = "state.json"
+
+// stateVersion is the format version of the state file.
+const stateVersion = 1
+
+// diskState is the state file: everything a DSM keeps across reboots
+// (users, groups, policies, queued join tasks), not sessions. Passwords
+// are stored only as salted PBKDF2 hashes and device tokens only as
+// SHA-256 hashes; TOTP secrets must be stored as they are, so the file is
+// 0600 in a 0700 directory.
+type diskState struct {
+	Version int            `json:"version"`
+	NextUID int            `json:"next_uid"`
+	NextGID int            `json:"next_gid"`
+	NextPID int            `json:"next_pid"`
+	Users   []diskUser     `json:"users"`
+	Groups  []diskGroup    `json:"groups"`
+	Policy  passwordPolicy `json:"password_policy"`
+	Expiry  passwordExpiry `json:"password_expiry"`
+	Tasks   []*joinTask    `json:"tasks"`
+}
+
+type diskUser struct {
+	Name                 string            `json:"name"`
+	UID                  int               `json:"uid"`
+	Description          string            `json:"description"`
+	Email                string            `json:"email"`
+	Expired              string            `json:"expired"`
+	CannotChangePassword bool              `json:"cannot_chg_passwd"`
+	PasswordNeverExpire  bool              `json:"passwd_never_expire"`
+	PasswordLastChange   int               `json:"password_last_change"`
+	PasswordPending      bool              `json:"is_password_pending"`
+	Password             passwordHash      `json:"password"`
+	History              []passwordHash    `json:"history,omitempty"`
+	OTPKey               []byte            `json:"otp_key,omitempty"`
+	OTPEnforced          bool              `json:"otp_enforced,omitempty"`
+	LastOTPStep          int64             `json:"last_otp_step,omitempty"`
+	Devices              map[string]string `json:"devices,omitempty"`
+}
+
+type diskGroup struct {
+	Name        string `json:"name"`
+	GID         int    `json:"gid"`
+	Description string `json:"description"`
+	Members     []int  `json:"members"`
+}
+
+func encodeState(st *store) ([]byte, error) {
+	d := diskState{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
+		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks}
+	for _, u := range st.sortedUsers() {
+		d.Users = append(d.Users, diskUser{
+			Name: u.name, UID: u.uid, Description: u.description, Email: u.email, Expired: u.expired,
+			CannotChangePassword: u.cannotChangePassword, PasswordNeverExpire: u.passwordNeverExpire,
+			PasswordLastChange: u.passwordLastChange, PasswordPending: u.passwordPending,
+			Password: u.password, History: u.history, OTPKey: u.otpKey, OTPEnforced: u.otpEnforced,
+			LastOTPStep: u.lastOTPStep, Devices: u.devices,
+		})
+	}
+	for _, g := range st.sortedGroups() {
+		dg := diskGroup{Name: g.name, GID: g.gid, Description: g.description, Members: []int{}}
+		for _, u := range st.sortedUsers() {
+			if g.members[u.uid] {
+				dg.Members = append(dg.Members, u.uid)
+			}
+		}
+		d.Groups = append(d.Groups, dg)
+	}
+	return json.MarshalIndent(d, "", "\t")
+}
+
+// decodeState parses a state file and checks it hangs together: a
+// damaged file is an error, never an empty state.
+func decodeState(b []byte) (*store, error) {
+	var d diskState
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&d); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, errors.New("data after the state")
+	}
+	if d.Version != stateVersion {
+		return nil, fmt.Errorf("format version %d, want %d", d.Version, stateVersion)
+	}
+	st := &store{users: map[string]*user{}, groups: map[string]*group{}, nextUID: d.NextUID, nextGID: d.NextGID,
+		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks}
+	uids := map[int]bool{}
+	for _, du := range d.Users {
+		if du.Name == "" || st.users[fold(du.Name)] != nil || uids[du.UID] {
+			return nil, fmt.Errorf("user %q: empty or duplicate name or uid", du.Name)
+		}
+		if _, ok := normalizeExpired(du.Expired); !ok {
+			return nil, fmt.Errorf("user %q: bad expired %q", du.Name, du.Expired)
+		}
+		if du.UID >= st.nextUID {
+			return nil, fmt.Errorf("user %q: uid %d not below next_uid %d", du.Name, du.UID, st.nextUID)
+		}
+		uids[du.UID] = true
+		devices := du.Devices
+		if devices == nil {
+			devices = map[string]string{}
+		}
+		st.users[fold(du.Name)] = &user{
+			name: du.Name, uid: du.UID, description: du.Description, email: du.Email, expired: du.Expired,
+			cannotChangePassword: du.CannotChangePassword, passwordNeverExpire: du.PasswordNeverExpire,
+			passwordLastChange: du.PasswordLastChange, passwordPending: du.PasswordPending,
+			password: du.Password, history: du.History, otpKey: du.OTPKey, otpEnforced: du.OTPEnforced,
+			lastOTPStep: du.LastOTPStep, devices: devices,
+		}
+	}
+	for _, dg := range d.Groups {
+		if dg.Name == "" || st.groups[fold(dg.Name)] != nil {
+			return nil, fmt.Errorf("group %q: empty or duplicate name", dg.Name)
+		}
+		g := &group{name: dg.Name, gid: dg.GID, description: dg.Description, members: map[int]bool{}}
+		for _, uid := range dg.Members {
+			if !uids[uid] {
+				return nil, fmt.Errorf("group %q: member uid %d is no user", dg.Name, uid)
+			}
+			g.members[uid] = true
+		}
+		st.groups[fold(dg.Name)] = g
+	}
+	for _, name := range []string{groupUsers, groupAdministrators, groupHTTP} {
+		if st.groups[name] == nil {
+			return nil, fmt.Errorf("built-in group %q missing", name)
+		}
+	}
+	for _, t := range st.tasks {
+		if t == nil || t.ID == "" {
+			return nil, errors.New("a join task without an id")
+		}
+	}
+	return st, nil
+}
+
+// loadState reads dir's state file: (nil, nil) when there is none yet.
+// It creates dir (0700) when missing and removes temporary files a crash
+// left behind.
+func loadState(dir string) (*store, []byte, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("sim: data directory: %w", err)
+	}
+	if stale, _ := filepath.Glob(filepath.Join(dir, ".state-*.tmp")); len(stale) > 0 {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
+	path := filepath.Join(dir, StateFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("sim: read state: %w", err)
+	}
+	st, err := decodeState(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("sim: state file %s is damaged (not loaded, not overwritten): %w", path, err)
+	}
+	return st, b, nil
+}
+
+// writeFileAtomic replaces dir/name with b so that a crash at any moment
+// leaves the old file or the new one: a temporary file in dir, written,
+// synced, renamed over the old one, then the directory synced. The file
+// is 0600.
+func writeFileAtomic(dir, name string, b []byte) (err error) {
+	f, err := os.CreateTemp(dir, ".state-*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err = f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// commit writes the state after a change, before the change is answered.
+// When the write fails the change is undone (the last written state is
+// reloaded) and the error returned. Memory-only servers only clear the
+// dirty mark. Call with s.mu held.
+func (s *Server) commit() error {
+	s.dirty = false
+	if s.dataDir == "" {
+		return nil
+	}
+	b, err := encodeState(s.st)
+	if err == nil {
+		err = writeFileAtomic(s.dataDir, StateFile, b)
+	}
+	if err != nil {
+		if st, derr := decodeState(s.saved); derr == nil {
+			s.st = st
+		}
+		return fmt.Errorf("sim: save state: %w", err)
+	}
+	s.saved = b
+	return nil
+}
