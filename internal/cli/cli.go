@@ -1,5 +1,6 @@
 // Package cli implements dsmctl, the command line of package dsm: log in
-// to a DSM, ask who is logged in, serve the simulator, and take the tour.
+// to a DSM, ask who is logged in, manage users, groups and the password
+// policies, serve the simulator, and take the tour.
 //
 // Each command has an options struct filled from flags and environment
 // variables, and a run function that takes the options and the I/O
@@ -7,6 +8,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +33,8 @@ const (
 	// ExitUsage: unknown command or flag, bad flag value, or a missing
 	// URL, account or password.
 	ExitUsage = 2
+	// ExitNotFound: the user or group named does not exist.
+	ExitNotFound = 3
 	// ExitAuth: authentication failed (wrong password, 2-step code needed
 	// or rejected, account disabled or blocked), or not logged in (no
 	// saved session, or it expired).
@@ -49,6 +53,13 @@ type IOStreams struct {
 	// echo. It is nil when standard input is not a terminal: commands
 	// then never prompt.
 	ReadSecret func(prompt string) (string, error)
+	// ReadLine shows prompt and reads a line, with echo, from the
+	// terminal (a yes/no question). It is nil when standard input is not
+	// a terminal.
+	ReadLine func(prompt string) (string, error)
+	// ErrTerminal says ErrOut is a terminal: commands may draw progress
+	// there.
+	ErrTerminal bool
 }
 
 // Main runs dsmctl with the process's arguments, streams and environment,
@@ -64,7 +75,17 @@ func Main() int {
 			fmt.Fprintln(os.Stderr)
 			return string(b), err
 		}
+		in := bufio.NewReader(os.Stdin)
+		s.ReadLine = func(prompt string) (string, error) {
+			fmt.Fprint(os.Stderr, prompt)
+			line, err := in.ReadString('\n')
+			if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+				return "", err
+			}
+			return strings.TrimRight(line, "\r\n"), nil
+		}
 	}
+	s.ErrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
 	return Run(ctx, os.Args[1:], s, os.Getenv)
 }
 
@@ -97,10 +118,16 @@ config directory + /dsmctl); later commands use it without a password.
 When DSM_PASSWORD is set or --password-stdin is given, a command logs in
 for itself and logs out when done, ignoring any saved session.
 
+Output: tables for people; -o json, -o yaml or -o csv for scripts. Dates
+are YYYY-MM-DD. Errors go to stderr with DSM's reason.
+
 Exit codes:
   0  success
-  1  failure (network, DSM error, local files)
-  2  usage error (unknown command or flag, missing URL, account or password)
+  1  failure (network, DSM error, local files, a password that breaks the
+     policy, a membership change DSM did not apply)
+  2  usage error (unknown command or flag, missing URL, account or
+     password, a deletion without --yes when stdin is not a terminal)
+  3  not found: the user or group named does not exist
   4  authentication failure (wrong password, 2-step code required or
      rejected, account disabled or blocked) or not logged in (no saved
      session, or the session expired)`
@@ -130,6 +157,10 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newLogoutCmd(s, getenv, &g),
 		newWhoamiCmd(s, getenv, &g),
 		newSimCmd(s, getenv),
+		newUserCmd(s, getenv, &g),
+		newGroupCmd(s, getenv, &g),
+		newPolicyCmd(s, getenv, &g),
+		newConfirmPasswordCmd(s, getenv, &g),
 		newDemoCmd(s, &g),
 	)
 	return root
@@ -178,6 +209,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &ae):
 		return ExitAuth
+	case errors.Is(err, dsm.ErrNoSuchUser), errors.Is(err, dsm.ErrNoSuchGroup):
+		return ExitNotFound
 	}
 	for _, target := range authErrors {
 		if errors.Is(err, target) {

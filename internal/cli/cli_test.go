@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
 	"github.com/dsmkit/dsm"
 )
 
@@ -25,7 +28,10 @@ func TestExitCode(t *testing.T) {
 		{&dsm.APIError{Code: 119, API: "SYNO.Core.NormalUser", Method: "get"}, ExitAuth},
 		{dsm.ErrNotLoggedIn, ExitAuth},
 		{&dsm.APIError{Code: 105, API: "SYNO.Core.User", Method: "list"}, ExitFailure},
-		{&dsm.APIError{Code: 3106, API: "SYNO.Core.User", Method: "get"}, ExitFailure},
+		{&dsm.APIError{Code: 3106, API: "SYNO.Core.User", Method: "get"}, ExitNotFound},
+		{fmt.Errorf("user bob: %w", &dsm.APIError{Code: 3106, API: "SYNO.Core.User", Method: "set"}), ExitNotFound},
+		{&dsm.APIError{Code: 3204, API: "SYNO.Core.Group", Method: "get"}, ExitNotFound},
+		{&dsm.APIError{Code: 3121, API: "SYNO.Core.User", Method: "create"}, ExitFailure},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {
@@ -54,21 +60,60 @@ func TestUsageErrors(t *testing.T) {
 func TestHelpDocumentsExitCodes(t *testing.T) {
 	t.Parallel()
 	r := newEnv(t, nil).mustRun(t, "--help")
-	for _, want := range []string{"Exit codes:", "0  success", "1  failure", "2  usage error", "4  authentication failure", "login", "logout", "whoami", "sim", "demo"} {
+	for _, want := range []string{"Exit codes:", "0  success", "1  failure", "2  usage error", "3  not found", "4  authentication failure",
+		"login", "logout", "whoami", "user", "group", "policy", "confirm-password", "sim", "demo"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("help lacks %q:\n%s", want, r.stdout)
 		}
 	}
 }
 
+// TestNoPasswordFlag checks that no flag of any command takes a secret as
+// its value: flags whose name says password, token or secret are
+// switches (user update --password asks for the password; it does not
+// hold it).
 func TestNoPasswordFlag(t *testing.T) {
 	t.Parallel()
 	root := newRootCmd(&IOStreams{}, func(string) string { return "" }, new(bool))
-	for _, c := range root.Commands() {
-		for _, name := range []string{"password", "pass", "passwd", "pw"} {
-			if c.Flags().Lookup(name) != nil {
-				t.Errorf("dsmctl %s has a --%s flag: a password in a flag shows in ps and the shell history", c.Name(), name)
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			name := strings.ToLower(f.Name)
+			secret := name == "pw" || name == "pass" || strings.Contains(name, "passw") || strings.Contains(name, "token") || strings.Contains(name, "secret")
+			if secret && f.Value.Type() != "bool" {
+				t.Errorf("%s --%s takes a %s value: a secret in a flag shows in ps and the shell history", c.CommandPath(), f.Name, f.Value.Type())
 			}
+		})
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
+	walk(root)
+}
+
+// TestEveryCommandHasHelp checks that each command has a summary, a long
+// description and, when it does something, examples.
+func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
+	root := newRootCmd(&IOStreams{}, func(string) string { return "" }, new(bool))
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Short == "" {
+			t.Errorf("%s has no short help", c.CommandPath())
+		}
+		if c.Runnable() && c != root && c.Long == "" {
+			t.Errorf("%s has no long help", c.CommandPath())
+		}
+		switch c.Name() {
+		case "user", "group", "policy", "logout", "whoami", "demo", "dsmctl":
+		default:
+			if c.Runnable() && c.Example == "" {
+				t.Errorf("%s has no examples", c.CommandPath())
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

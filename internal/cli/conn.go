@@ -49,6 +49,16 @@ func addConnFlags(cmd *cobra.Command, o *connOptions) {
 	f.StringVar(&o.OTP, "otp", "", "2-step verification code, for an account that has it")
 }
 
+// addConnFlagsNoStdin declares the connection flags but --password-stdin,
+// for commands where standard input carries another password (a new
+// user's): they log in with DSM_PASSWORD or the saved session.
+func addConnFlagsNoStdin(cmd *cobra.Command, o *connOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
+	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER)")
+	f.StringVar(&o.OTP, "otp", "", "2-step verification code, for an account that has it")
+}
+
 // complete fills what flags left unset from the environment.
 func (o *connOptions) complete(getenv func(string) string, g *globalOptions) error {
 	if o.URL == "" {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +23,9 @@ type simOptions struct {
 	// AdminPassword comes from DSM_SIM_ADMIN_PASSWORD; empty: the
 	// simulator makes one up and dsmctl prints it once.
 	AdminPassword string
+	// DataDir keeps the simulator's state across restarts (--data);
+	// empty: the state lives in memory.
+	DataDir string
 
 	rsaKey *rsa.PrivateKey  // tests: skip generating a 4096-bit key
 	ready  func(url string) // tests: called once the server listens
@@ -31,14 +36,23 @@ func newSimCmd(s *IOStreams, getenv func(string) string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run the DSM simulator in the foreground",
-		Long: `Run the DSM simulator: a DSM 7 Web API over plain http with an in-memory
-state (discovery, encrypted login, 2-step codes, sessions, users, groups).
+		Long: `Run the DSM simulator: a DSM 7 Web API over plain http (discovery,
+encrypted login, 2-step codes, sessions, users, groups, join tasks,
+password policies).
+
+The state (users, groups, policies; not sessions) lives in memory, or with
+--data DIR in DIR/` + sim.StateFile + `, written after every change and read back at
+the next start: users created in one run are there in the next. DIR is
+created 0700; the file is 0600 (it holds password hashes and 2-step seeds).
 
 The admin password comes from DSM_SIM_ADMIN_PASSWORD; without it the
-simulator makes one up and dsmctl prints it once, at start. Ctrl-C (SIGINT)
-or SIGTERM stops the server cleanly.`,
+simulator makes one up and dsmctl prints it once, at start. With --data and
+an existing state, the stored accounts and passwords are used and
+DSM_SIM_ADMIN_PASSWORD is ignored. Ctrl-C (SIGINT) or SIGTERM stops the
+server cleanly.`,
 		Example: `  dsmctl sim
   dsmctl sim --listen 127.0.0.1:0
+  DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --data ~/.local/share/dsmsim
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --listen 0.0.0.0:5000`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -47,6 +61,7 @@ or SIGTERM stops the server cleanly.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port)")
+	cmd.Flags().StringVar(&o.DataDir, "data", "", "directory that keeps the state across restarts (default: memory only)")
 	return cmd
 }
 
@@ -54,9 +69,14 @@ or SIGTERM stops the server cleanly.`,
 // the server down and returns nil.
 func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	fmt.Fprintln(s.Out, "starting the DSM simulator (generating its 4096-bit RSA key)...")
-	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey})
+	stored := false
+	if o.DataDir != "" {
+		_, err := os.Stat(filepath.Join(o.DataDir, sim.StateFile))
+		stored = err == nil
+	}
+	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir})
 	if err != nil {
-		return err
+		return fmt.Errorf("starting the simulator: %w", err)
 	}
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
@@ -68,11 +88,17 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	go func() { served <- hs.Serve(ln) }()
 
 	fmt.Fprintf(s.Out, "listening on %s\n", url)
-	if o.AdminPassword == "" {
+	if o.DataDir != "" {
+		fmt.Fprintf(s.Out, "state kept in %s\n", filepath.Join(o.DataDir, sim.StateFile))
+	}
+	switch {
+	case stored:
+		fmt.Fprintln(s.Out, "admin password: as stored in the state from an earlier run")
+	case o.AdminPassword == "":
 		// The one place a secret is printed: the user asked for a
 		// simulator and needs its password to use it.
 		fmt.Fprintf(s.Out, "admin password: %s (set DSM_SIM_ADMIN_PASSWORD to choose it)\n", srv.AdminPassword())
-	} else {
+	default:
 		fmt.Fprintln(s.Out, "admin password: the value of DSM_SIM_ADMIN_PASSWORD")
 	}
 	fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login\n", url)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"text/tabwriter"
 
@@ -67,10 +66,11 @@ func runWhoami(ctx context.Context, o *whoamiOptions, s *IOStreams) (err error) 
 	if w.Account == "" {
 		w.Account = me.Account
 	}
-	if o.Output == "json" {
-		enc := json.NewEncoder(s.Out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(w)
+	if o.Output != formatText {
+		return printRecord(s.Out, o.Output, record{
+			{"account", w.Account}, {"url", w.URL}, {"fullname", w.Fullname},
+			{"email", w.Email}, {"otp_enabled", w.OTPEnabled},
+		})
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "account:\t%s\n", w.Account)

@@ -146,7 +146,7 @@ func TestDebugShowsNoSecrets(t *testing.T) {
 
 func TestOutputFormat(t *testing.T) {
 	t.Parallel()
-	r := newEnv(t, nil).run(t, "whoami", "-o", "yaml")
+	r := newEnv(t, nil).run(t, "whoami", "-o", "xml")
 	r.wantCode(t, ExitUsage)
 	if !strings.Contains(r.stderr, "unknown output format") {
 		t.Errorf("stderr:\n%s", r.stderr)

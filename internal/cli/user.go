@@ -1,0 +1,820 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsmkit/dsm"
+)
+
+func newUserCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "user",
+		Short: "List, create, change and delete local users",
+		Long: `List, create, change and delete the local users of DSM (SYNO.Core.User),
+change the groups they belong to, and check a password against the NAS's
+password policy.
+
+A new password (user create, user update --password) never comes from a
+flag value: it comes from the first line of standard input with
+--password-stdin, from DSM_NEW_PASSWORD, from a prompt on a terminal
+(asked twice), or is made up with --generate-password and printed once.
+On these commands standard input is the new password's: log in with
+"dsmctl login" first, or set DSM_PASSWORD.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(
+		newUserListCmd(s, getenv, g),
+		newUserGetCmd(s, getenv, g),
+		newUserCreateCmd(s, getenv, g),
+		newUserUpdateCmd(s, getenv, g),
+		newUserDeleteCmd(s, getenv, g),
+		newUserJoinCmd(s, getenv, g, true),
+		newUserJoinCmd(s, getenv, g, false),
+		newUserCheckPasswordCmd(s, getenv, g),
+	)
+	return cmd
+}
+
+// withClient connects as o says, runs f with the client, and ends a
+// one-shot login afterwards.
+func withClient(ctx context.Context, o *connOptions, s *IOStreams, f func(*dsm.Client) error) (err error) {
+	c, done, err := o.connect(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if derr := done(); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+	return f(c)
+}
+
+// checkUserNames refuses names DSM would refuse, before any call.
+func checkUserNames(names ...string) error {
+	for _, n := range names {
+		if err := dsm.ValidateUserName(n); err != nil {
+			return &usageError{err: err}
+		}
+	}
+	return nil
+}
+
+// checkGroupNames refuses group names DSM would refuse, before any call.
+func checkGroupNames(names ...string) error {
+	for _, n := range names {
+		if err := dsm.ValidateGroupName(n); err != nil {
+			return &usageError{err: err}
+		}
+	}
+	return nil
+}
+
+// userColumn is a column of user list and a field of user get.
+type userColumn struct {
+	key   string // the column name, and the key in json, yaml and csv
+	field string // the DSM field to fetch; "" for name and uid
+	value func(dsm.User) any
+}
+
+// userColumns are the columns user list can show, in their order.
+var userColumns = []userColumn{
+	{"name", "", func(u dsm.User) any { return u.Name }},
+	{"uid", "", func(u dsm.User) any { return u.UID }},
+	{"description", dsm.FieldDescription, func(u dsm.User) any { return u.Description }},
+	{"email", dsm.FieldEmail, func(u dsm.User) any { return u.Email }},
+	{"expired", dsm.FieldExpired, func(u dsm.User) any { return u.Expired.String() }},
+	{"cannot_change_password", dsm.FieldCannotChangePassword, func(u dsm.User) any { return u.CannotChangePassword }},
+	{"password_never_expires", dsm.FieldPasswordNeverExpires, func(u dsm.User) any { return u.PasswordNeverExpires }},
+	{"password_last_change", dsm.FieldPasswordLastChange, func(u dsm.User) any { return u.PasswordLastChange }},
+	{"password_pending", dsm.FieldPasswordPending, func(u dsm.User) any { return u.PasswordPending }},
+	{"groups", dsm.FieldGroups, func(u dsm.User) any { return u.Groups }},
+	{"two_factor", dsm.Field2FA, func(u dsm.User) any { return u.TwoFactor }},
+}
+
+// defaultUserColumns are the columns of user list without --fields.
+var defaultUserColumns = []string{"name", "description", "email", "expired"}
+
+// parseUserColumns reads --fields: column names (or DSM's field names),
+// comma separated, or "all". name always comes first; uid is not in
+// DSM's list answer.
+func parseUserColumns(spec string) ([]userColumn, error) {
+	if spec == "" {
+		spec = strings.Join(defaultUserColumns, ",")
+	}
+	var names []string
+	for _, c := range userColumns {
+		if c.key != "uid" {
+			names = append(names, c.key)
+		}
+	}
+	if spec == "all" {
+		spec = strings.Join(names, ",")
+	}
+	out := []userColumn{userColumns[0]}
+	for _, f := range strings.Split(spec, ",") {
+		f = strings.ReplaceAll(strings.TrimSpace(strings.ToLower(f)), "-", "_")
+		if f == "" || f == "name" {
+			continue
+		}
+		i := slices.IndexFunc(userColumns, func(c userColumn) bool {
+			return c.key != "uid" && (c.key == f || c.field == f)
+		})
+		if i < 0 {
+			return nil, usagef("--fields: unknown field %q; use all or some of %s", f, strings.Join(names, ","))
+		}
+		if !slices.ContainsFunc(out, func(c userColumn) bool { return c.key == userColumns[i].key }) {
+			out = append(out, userColumns[i])
+		}
+	}
+	return out, nil
+}
+
+func userRecord(u dsm.User, cols []userColumn) record {
+	r := make(record, len(cols))
+	for i, c := range cols {
+		r[i] = field{c.key, c.value(u)}
+	}
+	return r
+}
+
+// userListOptions are the options of dsmctl user list.
+type userListOptions struct {
+	conn   connOptions
+	Output string
+	Offset int
+	Limit  int
+	Sort   string
+	Desc   bool
+	Fields string
+
+	cols []userColumn
+}
+
+func newUserListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &userListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List local users",
+		Long: `List local users (SYNO.Core.User list): all of them, fetched page by page,
+unless --offset or --limit asks for one page.
+
+--fields picks the columns after the name, comma separated, or "all":
+description, email, expired (never, disabled or YYYY-MM-DD),
+cannot_change_password, password_never_expires, password_last_change,
+password_pending, groups, two_factor. Default: description,email,expired.`,
+		Example: `  dsmctl user list
+  dsmctl user list --sort email --desc --fields email,groups
+  dsmctl user list --offset 100 --limit 50 -o csv
+  dsmctl user list --fields all -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(o.Output); err != nil {
+				return err
+			}
+			if o.Offset < 0 || o.Limit < 0 {
+				return usagef("--offset and --limit must not be negative")
+			}
+			switch dsm.SortField(o.Sort) {
+			case dsm.SortByName, dsm.SortByDescription, dsm.SortByEmail, dsm.SortByExpired:
+			default:
+				return usagef("--sort %s: use name, description, email or expired", o.Sort)
+			}
+			cols, err := parseUserColumns(o.Fields)
+			if err != nil {
+				return err
+			}
+			o.cols = cols
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			return runUserList(cmd.Context(), o, s)
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	addOutputFlag(cmd, &o.Output)
+	f := cmd.Flags()
+	f.IntVar(&o.Offset, "offset", 0, "index of the first user to list (asks for one page)")
+	f.IntVar(&o.Limit, "limit", 0, "number of users to list (asks for one page; 0: all from --offset on)")
+	f.StringVar(&o.Sort, "sort", "name", "sort by name, description, email or expired")
+	f.BoolVar(&o.Desc, "desc", false, "sort from last to first")
+	f.StringVar(&o.Fields, "fields", "", `columns after the name, comma separated, or "all"`)
+	return cmd
+}
+
+// runUserList lists users: all with Users.All, or one page with
+// Users.List when an offset or a limit is given.
+func runUserList(ctx context.Context, o *userListOptions, s *IOStreams) error {
+	opts := dsm.ListOptions{Offset: o.Offset, Limit: o.Limit, SortBy: dsm.SortField(o.Sort), Descending: o.Desc, Fields: []string{}}
+	var keys []string
+	for _, c := range o.cols {
+		keys = append(keys, c.key)
+		if c.field != "" {
+			opts.Fields = append(opts.Fields, c.field)
+		}
+	}
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		var users []dsm.User
+		if o.Offset > 0 || o.Limit > 0 {
+			page, _, err := c.Users.List(ctx, opts)
+			if err != nil {
+				return err
+			}
+			users = page
+		} else {
+			for u, err := range c.Users.All(ctx, opts) {
+				if err != nil {
+					return err
+				}
+				users = append(users, u)
+			}
+		}
+		records := make([]record, len(users))
+		for i, u := range users {
+			records[i] = userRecord(u, o.cols)
+		}
+		return printList(s.Out, o.Output, keys, records)
+	})
+}
+
+// userGetOptions are the options of dsmctl user get.
+type userGetOptions struct {
+	conn   connOptions
+	Output string
+	Name   string
+}
+
+func newUserGetCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &userGetOptions{}
+	cmd := &cobra.Command{
+		Use:   "get NAME",
+		Short: "Show one user with every field",
+		Long: `Show one user (SYNO.Core.User get) with every field DSM has: uid,
+description, email, expiry, password settings, groups and 2-step
+verification. Exit code 3 when there is no such user.`,
+		Example: `  dsmctl user get alice
+  dsmctl user get alice -o json | jq -r .email`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name)); err != nil {
+				return err
+			}
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			return runUserGet(cmd.Context(), o, s)
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	addOutputFlag(cmd, &o.Output)
+	return cmd
+}
+
+func runUserGet(ctx context.Context, o *userGetOptions, s *IOStreams) error {
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		u, err := c.Users.Get(ctx, o.Name)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", o.Name, err)
+		}
+		return printRecord(s.Out, o.Output, userRecord(u, userColumns))
+	})
+}
+
+// userCreateOptions are the options of dsmctl user create.
+type userCreateOptions struct {
+	conn     connOptions
+	password newPasswordOptions
+	Output   string
+
+	Name                 string
+	Description          string
+	Email                string
+	Expire               string
+	CannotChangePassword bool
+	PasswordNeverExpires bool
+	Notify               bool
+	SendPassword         bool
+	Groups               []string
+
+	expiry dsm.Expiry
+}
+
+func newUserCreateCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &userCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a local user",
+		Long: `Create a local user (SYNO.Core.User create), then, with --groups, put it
+into those groups and wait until DSM has done so (SYNO.Core.User.Group join).
+
+The password comes from the first line of standard input with
+--password-stdin, from ` + newPasswordEnv + `, from a prompt on a terminal
+(asked twice), or is generated with --generate-password: 20 random
+characters (more if the policy asks) from the system's secure random
+source, meeting the NAS's password policy, printed once on standard output.
+There is no flag that takes the password. Since standard input may carry
+the new password, log in with "dsmctl login" first or set DSM_PASSWORD.
+
+When DSM refuses the password as too weak, dsmctl lists the rules of the
+NAS's password policy it breaks.`,
+		Example: `  dsmctl user create bob --description "Bob Smith" --email bob@example.com
+  printf '%s\n' "$BOB_PW" | dsmctl user create bob --password-stdin --groups staff,dev
+  dsmctl user create carol --generate-password --expire 2030-12-31
+  DSM_NEW_PASSWORD=... dsmctl user create dave --password-never-expires`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name), checkGroupNames(o.Groups...), o.password.check()); err != nil {
+				return err
+			}
+			e, err := dsm.ParseExpiry(o.Expire)
+			if err != nil {
+				return usagef("--expire: %v", err)
+			}
+			o.expiry = e
+			if o.SendPassword && !o.Notify {
+				return usagef("--send-password needs --notify: the password is sent in the notification mail")
+			}
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			o.password.Env = getenv(newPasswordEnv)
+			return runUserCreate(cmd.Context(), o, s)
+		},
+	}
+	addConnFlagsNoStdin(cmd, &o.conn)
+	addNewPasswordFlags(cmd, &o.password, true)
+	addOutputFlag(cmd, &o.Output)
+	f := cmd.Flags()
+	f.StringVar(&o.Description, "description", "", "description (DSM shows it as the full name)")
+	f.StringVar(&o.Email, "email", "", "email address")
+	f.StringVar(&o.Expire, "expire", "never", "when the account expires: never, disabled or YYYY-MM-DD")
+	f.BoolVar(&o.CannotChangePassword, "cannot-change-password", false, "the user may not change their own password")
+	f.BoolVar(&o.PasswordNeverExpires, "password-never-expires", false, "exempt the user from password expiry")
+	f.BoolVar(&o.Notify, "notify", false, "send the new user a notification mail")
+	f.BoolVar(&o.SendPassword, "send-password", false, "include the password in the notification mail (needs --notify)")
+	f.StringSliceVar(&o.Groups, "groups", nil, "groups to join after creating, comma separated")
+	return cmd
+}
+
+func runUserCreate(ctx context.Context, o *userCreateOptions, s *IOStreams) error {
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		pw, generated, err := o.password.newPassword(ctx, c, o.Name, s)
+		if err != nil {
+			return err
+		}
+		created, err := c.Users.Create(ctx, dsm.UserCreateRequest{
+			Name: o.Name, Password: pw, Description: o.Description, Email: o.Email,
+			Expiry: o.expiry, CannotChangePassword: o.CannotChangePassword,
+			PasswordNeverExpires: o.PasswordNeverExpires, NotifyByEmail: o.Notify, SendPassword: o.SendPassword,
+		})
+		if err != nil {
+			return fmt.Errorf("create user %s: %w", o.Name, explainWeak(ctx, c, o.Name, pw, err))
+		}
+		r := record{{"name", created.Name}, {"uid", created.UID}}
+		if generated {
+			// The one place dsmctl prints a password: the user asked
+			// for one to be made up and must learn it.
+			r = append(r, field{"password", pw})
+		}
+		if len(o.Groups) > 0 {
+			task, err := c.Users.JoinGroups(ctx, created.Name, o.Groups, nil)
+			if err == nil {
+				err = waitTask(ctx, task, s)
+			}
+			if err != nil {
+				if generated && o.Output == formatText {
+					fmt.Fprintf(s.Out, "created user %s (uid %d) with password: %s\n", created.Name, created.UID, pw)
+				}
+				return fmt.Errorf("user %s is created, but joining %s failed: %w", created.Name, strings.Join(o.Groups, ", "), err)
+			}
+			r = append(r, field{"groups", o.Groups})
+		}
+		if o.Output != formatText {
+			return printRecord(s.Out, o.Output, r)
+		}
+		fmt.Fprintf(s.Out, "created user %s (uid %d)\n", created.Name, created.UID)
+		if generated {
+			fmt.Fprintf(s.Out, "password: %s\n", pw)
+		}
+		if len(o.Groups) > 0 {
+			fmt.Fprintf(s.Out, "joined %s\n", strings.Join(o.Groups, ", "))
+		}
+		return nil
+	})
+}
+
+// waitTask waits for a group task to finish, showing its progress on a
+// terminal.
+func waitTask(ctx context.Context, task *dsm.GroupTask, s *IOStreams) error {
+	if s.ErrTerminal {
+		delay := 50 * time.Millisecond
+		for {
+			st, err := task.Status(ctx)
+			if err != nil {
+				fmt.Fprintln(s.ErrOut)
+				return err
+			}
+			fmt.Fprintf(s.ErrOut, "\rwaiting for DSM to change the groups of %s: %d/%d", task.User, st.Progress, st.Total)
+			if st.Finished {
+				fmt.Fprintln(s.ErrOut)
+				break
+			}
+			select {
+			case <-ctx.Done():
+				fmt.Fprintln(s.ErrOut)
+				return ctx.Err()
+			case <-time.After(delay):
+			}
+			delay = min(2*delay, 500*time.Millisecond)
+		}
+	}
+	_, err := task.Wait(ctx)
+	return err
+}
+
+// userUpdateOptions are the options of dsmctl user update.
+type userUpdateOptions struct {
+	conn     connOptions
+	password newPasswordOptions
+	Output   string
+
+	Name string
+	// Password asks for a new password (DSM_NEW_PASSWORD or a prompt).
+	Password bool
+	req      dsm.UserUpdateRequest
+	changed  []string
+}
+
+func newUserUpdateCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &userUpdateOptions{}
+	var rename, description, email, expire string
+	var cannotChange, neverExpires bool
+	cmd := &cobra.Command{
+		Use:   "update NAME",
+		Short: "Change fields of a user; the others keep their values",
+		Long: `Change the fields of a user given as flags (SYNO.Core.User get, then set).
+Only the flags given change; every other field keeps its value.
+
+A new password: --password reads it from ` + newPasswordEnv + ` or a prompt on a
+terminal (asked twice); --password-stdin from the first line of standard
+input; --generate-password makes one that meets the NAS's password policy
+and prints it once. ` + newPasswordEnv + ` alone changes nothing.`,
+		Example: `  dsmctl user update bob --email bob@example.org
+  dsmctl user update bob --rename robert --description "Robert Smith"
+  dsmctl user update bob --expire disabled
+  dsmctl user update bob --password-never-expires=false
+  dsmctl user update bob --password
+  dsmctl user update bob --generate-password`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name), o.password.check()); err != nil {
+				return err
+			}
+			f := cmd.Flags()
+			set := func(flag string) bool {
+				if f.Changed(flag) {
+					o.changed = append(o.changed, strings.ReplaceAll(flag, "-", "_"))
+					return true
+				}
+				return false
+			}
+			if set("rename") {
+				if err := checkUserNames(rename); err != nil {
+					return err
+				}
+				o.req.NewName = &rename
+			}
+			if set("description") {
+				o.req.Description = &description
+			}
+			if set("email") {
+				o.req.Email = &email
+			}
+			if set("expire") {
+				e, err := dsm.ParseExpiry(expire)
+				if err != nil {
+					return usagef("--expire: %v", err)
+				}
+				o.req.Expiry = &e
+			}
+			if set("cannot-change-password") {
+				o.req.CannotChangePassword = &cannotChange
+			}
+			if set("password-never-expires") {
+				o.req.PasswordNeverExpires = &neverExpires
+			}
+			if o.Password || o.password.Stdin || o.password.Generate {
+				o.changed = append(o.changed, "password")
+			}
+			if len(o.changed) == 0 {
+				return usagef("nothing to change: give at least one of --rename, --description, --email, --expire, --cannot-change-password, --password-never-expires, --password")
+			}
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			o.password.Env = getenv(newPasswordEnv)
+			return runUserUpdate(cmd.Context(), o, s)
+		},
+	}
+	addConnFlagsNoStdin(cmd, &o.conn)
+	addNewPasswordFlags(cmd, &o.password, true)
+	addOutputFlag(cmd, &o.Output)
+	f := cmd.Flags()
+	f.StringVar(&rename, "rename", "", "new user name")
+	f.StringVar(&description, "description", "", "description (empty clears it)")
+	f.StringVar(&email, "email", "", "email address (empty clears it)")
+	f.StringVar(&expire, "expire", "", "when the account expires: never, disabled or YYYY-MM-DD")
+	f.BoolVar(&cannotChange, "cannot-change-password", false, "the user may not change their own password (=false allows it)")
+	f.BoolVar(&neverExpires, "password-never-expires", false, "exempt the user from password expiry (=false ends the exemption)")
+	f.BoolVar(&o.Password, "password", false, "set a new password, read from "+newPasswordEnv+" or a prompt")
+	return cmd
+}
+
+func runUserUpdate(ctx context.Context, o *userUpdateOptions, s *IOStreams) error {
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		req := o.req
+		var pw string
+		var generated bool
+		if slices.Contains(o.changed, "password") {
+			var err error
+			if pw, generated, err = o.password.newPassword(ctx, c, o.Name, s); err != nil {
+				return err
+			}
+			req.Password = &pw
+		}
+		up, err := c.Users.Update(ctx, o.Name, req)
+		if err != nil {
+			return fmt.Errorf("update user %s: %w", o.Name, explainWeak(ctx, c, o.Name, pw, err))
+		}
+		r := record{{"name", up.Name}, {"uid", up.UID}, {"changed", o.changed}}
+		if generated {
+			r = append(r, field{"password", pw}) // asked for: printed once
+		}
+		if o.Output != formatText {
+			return printRecord(s.Out, o.Output, r)
+		}
+		fmt.Fprintf(s.Out, "updated user %s: %s\n", up.Name, strings.Join(o.changed, ", "))
+		if generated {
+			fmt.Fprintf(s.Out, "password: %s\n", pw)
+		}
+		return nil
+	})
+}
+
+// deleteOptions are the options of dsmctl user delete and group delete.
+type deleteOptions struct {
+	conn  connOptions
+	Names []string
+	// Yes deletes without asking.
+	Yes bool
+}
+
+func newUserDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &deleteOptions{}
+	cmd := &cobra.Command{
+		Use:   "delete NAME...",
+		Short: "Delete local users",
+		Long: `Delete local users (SYNO.Core.User delete). On a terminal dsmctl asks
+first, unless --yes; when standard input is not a terminal it refuses to
+delete without --yes. DSM deletes what it can and names the users it could
+not delete.`,
+		Example: `  dsmctl user delete bob
+  dsmctl user delete bob carol --yes`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Names = args
+			if err := checkUserNames(o.Names...); err != nil {
+				return err
+			}
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			return runDelete(cmd.Context(), o, s, "user", func(c *dsm.Client) func(context.Context, ...string) error { return c.Users.Delete })
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "delete without asking")
+	return cmd
+}
+
+// confirmDelete asks on the terminal whether to delete the kind (user or
+// group) names, unless o.Yes. Without a terminal and without --yes it
+// refuses.
+func confirmDelete(o *deleteOptions, s *IOStreams, kind string) error {
+	if o.Yes {
+		return nil
+	}
+	what := kind + " " + o.Names[0]
+	if len(o.Names) > 1 {
+		what = fmt.Sprintf("%d %ss (%s)", len(o.Names), kind, strings.Join(o.Names, ", "))
+	}
+	if s.ReadLine == nil {
+		return usagef("refusing to delete %s without --yes: standard input is not a terminal, so dsmctl cannot ask", what)
+	}
+	answer, err := s.ReadLine(fmt.Sprintf("Delete %s? This cannot be undone. [y/N] ", what))
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return errors.New("not confirmed: nothing deleted")
+}
+
+// runDelete asks, then deletes names with the delete function del gives.
+func runDelete(ctx context.Context, o *deleteOptions, s *IOStreams, kind string, del func(*dsm.Client) func(context.Context, ...string) error) error {
+	if err := confirmDelete(o, s, kind); err != nil {
+		return err
+	}
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		err := del(c)(ctx, o.Names...)
+		if err != nil {
+			return fmt.Errorf("delete %s %s: %w", kind, strings.Join(o.Names, " "), err)
+		}
+		for _, n := range o.Names {
+			fmt.Fprintf(s.Out, "deleted %s %s\n", kind, n)
+		}
+		return nil
+	})
+}
+
+// userJoinOptions are the options of dsmctl user join and user leave.
+type userJoinOptions struct {
+	conn   connOptions
+	Output string
+	Name   string
+	Groups []string
+	NoWait bool
+}
+
+func newUserJoinCmd(s *IOStreams, getenv func(string) string, g *globalOptions, join bool) *cobra.Command {
+	o := &userJoinOptions{}
+	verb, short, example := "join", "Put a user into groups", `  dsmctl user join bob staff dev
+  dsmctl user join bob staff --no-wait`
+	if !join {
+		verb, short, example = "leave", "Take a user out of groups", `  dsmctl user leave bob dev
+  dsmctl user leave bob staff dev --no-wait`
+	}
+	cmd := &cobra.Command{
+		Use:   verb + " NAME GROUP...",
+		Short: short,
+		Long: short + ` (SYNO.Core.User.Group join). DSM runs the change as a
+task: dsmctl waits until it is done, showing its progress on a terminal,
+then reads the user's groups back and fails if they do not show the change
+(DSM is known to report success for changes it did not apply). With
+--no-wait it prints the task id and returns at once. Every user belongs to
+"users" and cannot leave it.`,
+		Example: example,
+		Args:    cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name, o.Groups = args[0], args[1:]
+			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name), checkGroupNames(o.Groups...)); err != nil {
+				return err
+			}
+			if !join && slices.ContainsFunc(o.Groups, func(g string) bool { return strings.EqualFold(g, "users") }) {
+				return usagef("every user belongs to \"users\" and cannot leave it")
+			}
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			return runUserJoin(cmd.Context(), o, s, join)
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	addOutputFlag(cmd, &o.Output)
+	cmd.Flags().BoolVar(&o.NoWait, "no-wait", false, "print DSM's task id and return without waiting")
+	return cmd
+}
+
+func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join bool) error {
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		var in, out []string
+		verb, done := "join", "joined"
+		if join {
+			in = o.Groups
+		} else {
+			out, verb, done = o.Groups, "leave", "left"
+		}
+		task, err := c.Users.JoinGroups(ctx, o.Name, in, out)
+		if err != nil {
+			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(o.Groups, ", "), err)
+		}
+		if o.NoWait {
+			if o.Output != formatText {
+				return printRecord(s.Out, o.Output, record{{"name", o.Name}, {"task_id", task.ID}})
+			}
+			fmt.Fprintln(s.Out, task.ID)
+			return nil
+		}
+		if err := waitTask(ctx, task, s); err != nil {
+			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(o.Groups, ", "), err)
+		}
+		if o.Output != formatText {
+			return printRecord(s.Out, o.Output, record{{"name", o.Name}, {done, o.Groups}})
+		}
+		fmt.Fprintf(s.Out, "%s %s %s\n", o.Name, done, strings.Join(o.Groups, ", "))
+		return nil
+	})
+}
+
+// checkPasswordOptions are the options of dsmctl user check-password.
+type checkPasswordOptions struct {
+	conn     connOptions
+	password newPasswordOptions
+	Output   string
+	Name     string
+}
+
+func newUserCheckPasswordCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &checkPasswordOptions{}
+	cmd := &cobra.Command{
+		Use:   "check-password NAME",
+		Short: "Check a password against the NAS's password policy",
+		Long: `Check a password for user NAME against the NAS's password policy
+(SYNO.Core.User.PasswordPolicy get) and print each rule it breaks. The
+password is checked here: it is never sent to DSM. The user need not
+exist. Exit code 1 when the password breaks a rule.
+
+The password comes from the first line of standard input with
+--password-stdin, from ` + newPasswordEnv + `, or from a prompt on a terminal.
+The password history cannot be checked here: DSM judges it when the
+password is set.`,
+		Example: `  dsmctl user check-password bob
+  printf '%s\n' "$CANDIDATE" | dsmctl user check-password bob --password-stdin -o json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Name = args[0]
+			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name)); err != nil {
+				return err
+			}
+			if err := o.conn.complete(getenv, g); err != nil {
+				return err
+			}
+			o.password.Env = getenv(newPasswordEnv)
+			return runCheckPassword(cmd.Context(), o, s)
+		},
+	}
+	addConnFlagsNoStdin(cmd, &o.conn)
+	addNewPasswordFlags(cmd, &o.password, false)
+	addOutputFlag(cmd, &o.Output)
+	return cmd
+}
+
+// errPolicyBroken is returned by check-password when a rule is broken.
+var errPolicyBroken = errors.New("the password breaks the password policy")
+
+func runCheckPassword(ctx context.Context, o *checkPasswordOptions, s *IOStreams) error {
+	var pw string
+	switch {
+	case o.password.Stdin:
+		p, err := readStdinLine(s.In)
+		if err != nil {
+			return err
+		}
+		pw = p
+	case o.password.Env != "":
+		pw = o.password.Env
+	case s.ReadSecret == nil:
+		return usagef("no password to check: pass --password-stdin or set %s (standard input is not a terminal, so dsmctl cannot ask)", newPasswordEnv)
+	default:
+		p, err := s.ReadSecret(fmt.Sprintf("Password to check for %s: ", o.Name))
+		if err != nil {
+			return fmt.Errorf("reading the password: %w", err)
+		}
+		pw = p
+	}
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		v, err := c.Users.CheckPassword(ctx, o.Name, pw)
+		if err != nil {
+			return err
+		}
+		if o.Output != formatText {
+			records := make([]record, len(v))
+			for i, x := range v {
+				records[i] = record{{"rule", string(x.Rule)}, {"message", x.Message}}
+			}
+			if err := printList(s.Out, o.Output, []string{"rule", "message"}, records); err != nil {
+				return err
+			}
+		} else if len(v) == 0 {
+			fmt.Fprintln(s.Out, "the password meets the password policy")
+		} else {
+			fmt.Fprintf(s.Out, "the password breaks %d rule(s) of the password policy:%s\n", len(v), violationList(v))
+		}
+		if len(v) > 0 {
+			return errPolicyBroken
+		}
+		return nil
+	})
+}
