@@ -61,7 +61,8 @@ type diskGroup struct {
 func encodeState(st *store) ([]byte, error) {
 	d := diskState{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
 		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks}
-	for _, u := range st.sortedUsers() {
+	users := st.sortedUsers()
+	for _, u := range users {
 		d.Users = append(d.Users, diskUser{
 			Name: u.name, UID: u.uid, Description: u.description, Email: u.email, Expired: u.expired,
 			CannotChangePassword: u.cannotChangePassword, PasswordNeverExpire: u.passwordNeverExpire,
@@ -72,7 +73,7 @@ func encodeState(st *store) ([]byte, error) {
 	}
 	for _, g := range st.sortedGroups() {
 		dg := diskGroup{Name: g.name, GID: g.gid, Description: g.description, Members: []int{}}
-		for _, u := range st.sortedUsers() {
+		for _, u := range users {
 			if g.members[u.uid] {
 				dg.Members = append(dg.Members, u.uid)
 			}
