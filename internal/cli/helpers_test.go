@@ -59,9 +59,12 @@ func openSessions(t *testing.T, srv *dsmtest.Server) int {
 type cliEnv struct {
 	vars  map[string]string
 	stdin string
-	// terminal answers prompts in order when set; prompts records them.
+	// terminal answers prompts (secret or not) in order when set;
+	// prompts records them.
 	terminal []string
 	prompts  []string
+	// errTerminal makes standard error a terminal (progress is drawn).
+	errTerminal bool
 }
 
 // newEnv returns an environment with its own config directory, the DSM
@@ -85,7 +88,7 @@ func (e *cliEnv) configDir() string { return e.vars["DSM_CONFIG_DIR"] }
 
 // with returns a copy of e with more variables.
 func (e *cliEnv) with(kv ...string) *cliEnv {
-	cp := &cliEnv{vars: map[string]string{}, stdin: e.stdin}
+	cp := &cliEnv{vars: map[string]string{}, stdin: e.stdin, errTerminal: e.errTerminal}
 	for k, v := range e.vars {
 		cp.vars[k] = v
 	}
@@ -105,7 +108,7 @@ type result struct {
 func (e *cliEnv) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	s := &IOStreams{In: strings.NewReader(e.stdin), Out: &out, ErrOut: &errOut}
+	s := &IOStreams{In: strings.NewReader(e.stdin), Out: &out, ErrOut: &errOut, ErrTerminal: e.errTerminal}
 	if e.terminal != nil {
 		answers := e.terminal
 		s.ReadSecret = func(prompt string) (string, error) {
@@ -117,6 +120,7 @@ func (e *cliEnv) run(t *testing.T, args ...string) result {
 			answers = answers[1:]
 			return a, nil
 		}
+		s.ReadLine = s.ReadSecret
 	}
 	getenv := func(k string) string { return e.vars[k] }
 	code := Run(t.Context(), args, s, getenv)
