@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strings"
@@ -42,10 +43,17 @@ func (b *syncBuffer) String() string {
 // runSim returned and printed.
 func startRunSim(t *testing.T, adminPassword string) (url string, stop func() (string, error)) {
 	t.Helper()
+	return startRunSimWith(t, &simOptions{AdminPassword: adminPassword})
+}
+
+// startRunSimWith is startRunSim with options o (Listen, rsaKey and ready
+// are set here).
+func startRunSimWith(t *testing.T, o *simOptions) (url string, stop func() (string, error)) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	out := &syncBuffer{}
 	ready := make(chan string, 1)
-	o := &simOptions{Listen: "127.0.0.1:0", AdminPassword: adminPassword, rsaKey: testKey(), ready: func(u string) { ready <- u }}
+	o.Listen, o.rsaKey, o.ready = "127.0.0.1:0", testKey(), func(u string) { ready <- u }
 	done := make(chan error, 1)
 	go func() { done <- runSim(ctx, o, &IOStreams{In: strings.NewReader(""), Out: out, ErrOut: out}) }()
 	select {
@@ -99,6 +107,41 @@ func TestSimGeneratedPassword(t *testing.T) {
 	if !strings.HasSuffix(out, "simulator stopped\n") {
 		t.Errorf("no 'simulator stopped' at the end:\n%s", out)
 	}
+}
+
+// TestSimDataDir checks that sim --data keeps users across restarts, and
+// that a restart on a stored state does not print a made-up password
+// that would not work.
+func TestSimDataDir(t *testing.T) {
+	t.Parallel()
+	const pw = "Data-Admin-Pw-1"
+	dir := filepath.Join(t.TempDir(), "state")
+	url, stop := startRunSimWith(t, &simOptions{AdminPassword: pw, DataDir: dir})
+	e := newEnv(t, nil, "DSM_URL", url, "DSM_USER", "admin", "DSM_PASSWORD", pw, newPasswordEnv, "Kept-Across-1")
+	e.mustRun(t, "user", "create", "keeper", "--email", "keeper@example.com")
+	if out, err := stop(); err != nil || !strings.Contains(out, "state kept in "+filepath.Join(dir, "state.json")) {
+		t.Fatalf("runSim: %v\n%s", err, out)
+	}
+
+	url, stop = startRunSimWith(t, &simOptions{DataDir: dir})
+	e = newEnv(t, nil, "DSM_URL", url, "DSM_USER", "admin", "DSM_PASSWORD", pw)
+	r := e.mustRun(t, "user", "get", "keeper", "-o", "json")
+	if !strings.Contains(r.stdout, `"email": "keeper@example.com"`) {
+		t.Errorf("after a restart:\n%s", r.stdout)
+	}
+	newEnv(t, nil, "DSM_URL", url, "DSM_USER", "keeper", "DSM_PASSWORD", "Kept-Across-1").mustRun(t, "whoami")
+	out, err := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "admin password: as stored in the state from an earlier run\n") {
+		t.Errorf("a restart on a stored state:\n%s", out)
+	}
+
+	// Without --data the state is in memory: a new simulator has no keeper.
+	url, stop = startRunSim(t, pw)
+	newEnv(t, nil, "DSM_URL", url, "DSM_USER", "admin", "DSM_PASSWORD", pw).run(t, "user", "get", "keeper").wantCode(t, ExitNotFound)
+	stop()
 }
 
 func TestSimPasswordFromEnv(t *testing.T) {
