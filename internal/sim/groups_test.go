@@ -235,6 +235,9 @@ func TestPasswordConfirmAndNormalUserSet(t *testing.T) {
 	if a := confirm(alice, "2", "password", "wrong"); a.code() != 3124 {
 		t.Errorf("wrong password: code %d, want 3124", a.code())
 	}
+	if a := confirm(bob, "2", "password", "bob-pw"); !a.Success {
+		t.Errorf("bob confirms: %s", a.raw)
+	}
 	if a := confirm(alice, "2"); a.code() != 114 {
 		t.Errorf("no password: code %d, want 114", a.code())
 	}

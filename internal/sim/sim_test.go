@@ -27,6 +27,9 @@ import (
 // exercise what no real method of this issue has: a mutating call, an
 // admin-only call and a panicking handler.
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(crashHelperEnv); dir != "" {
+		os.Exit(crashHelper(dir))
+	}
 	apiTable["SYNO.Test.Sim"] = &apiDef{name: "SYNO.Test.Sim", path: "entry.cgi", minVersion: 1, maxVersion: 3, jsonFormat: true,
 		methods: map[string]*methodDef{
 			"write":  {session: true, mutates: true, handle: func(*Server, *request) (any, error) { return map[string]bool{"written": true}, nil }},
