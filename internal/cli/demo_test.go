@@ -32,13 +32,21 @@ func TestDemo(t *testing.T) {
 		"error 403: 2-step verification code required",
 		"Accepted without a code",
 		"error 119: invalid session", // the expired session, then the logged-out one
+		"SYNO.Core.User v1 create __cIpHeRtExT=(", // the new password travels in the envelope
+		"error 3121: password does not meet the password policy",
+		"  exclude_username: contains the user name",
+		"SYNO.Core.User.Group v1 join_status",
+		"carroll is in users, writers.",
+		"     carroll  Lewis Carroll        carroll@example.com  never     users,writers\n",
+		"email: carroll@example.com -> lewis@example.org",
+		"error 3106: no such user",
 		"End of the tour.",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the demo does not show %q:\n%s", want, got)
 		}
 	}
-	for _, secret := range []string{adminPassword, demoPassword, demoOTPSecret, "passwd="} {
+	for _, secret := range []string{adminPassword, demoPassword, demoOTPSecret, demoWeakPassword, demoGoodPassword, " passwd=", " password="} {
 		if strings.Contains(got, secret) || strings.Contains(errOut.String(), secret) {
 			t.Errorf("the demo shows %q", secret)
 		}
