@@ -31,7 +31,7 @@ func TestDemo(t *testing.T) {
 		"code 400: no such account or incorrect password",
 		"error 403: 2-step verification code required",
 		"Accepted without a code",
-		"error 119: invalid session", // the expired session, then the logged-out one
+		"error 119: invalid session",              // the expired session, then the logged-out one
 		"SYNO.Core.User v1 create __cIpHeRtExT=(", // the new password travels in the envelope
 		"error 3121: password does not meet the password policy",
 		"  exclude_username: contains the user name",
