@@ -14,6 +14,10 @@
 //		srv.Advance(20 * time.Minute) // the session expires; the client logs in again
 //	}
 //
+// It also keeps users and groups with DSM's rules (SYNO.Core.User, Group,
+// Group.Member, User.Group join tasks, password policy and expiry,
+// PasswordConfirm), in memory or, with WithDataDir, on disk.
+//
 // The simulator's clock runs with real time from where WithTime sets it;
 // Advance moves it forward, so tests never sleep to expire sessions or
 // move TOTP windows.
@@ -48,6 +52,23 @@ type User struct {
 	Admin       bool   // member of administrators
 	Disabled    bool   // login answers code 401
 	OTPEnforced bool   // 2-step verification required: without OTPSecret login answers code 406
+	// Groups the user belongs to besides users (and administrators when
+	// Admin); each must exist: built-in or added with WithGroup.
+	Groups []string
+	// Expired is DSM's expired field: "normal" (or ""), "now", or a date
+	// "YYYY/M/D" (UTC) from which login answers code 401.
+	Expired string
+	// CannotChangePassword: the user may not change their own password.
+	CannotChangePassword bool
+	// PasswordNeverExpires exempts the user from password expiry.
+	PasswordNeverExpires bool
+}
+
+// Group is a local group to add to the simulator with WithGroup.
+type Group struct {
+	Name        string
+	Description string
+	Members     []string // user names: admin, guest or users of WithUser
 }
 
 // Option configures NewServer and Start.
@@ -70,8 +91,41 @@ func WithUser(u User) Option {
 		c.sim.Users = append(c.sim.Users, sim.User{
 			Name: u.Name, Password: u.Password, Description: u.Description, Email: u.Email,
 			OTPSecret: u.OTPSecret, Admin: u.Admin, Disabled: u.Disabled, OTPEnforced: u.OTPEnforced,
+			Groups: u.Groups, Expired: u.Expired, CannotChangePassword: u.CannotChangePassword,
+			PasswordNeverExpire: u.PasswordNeverExpires,
 		})
 	}
+}
+
+// WithGroup adds a local group (gids from 65536 upward, in order). Groups
+// are created before the users of WithUser, and their members added after.
+func WithGroup(g Group) Option {
+	return func(c *config) {
+		c.sim.Groups = append(c.sim.Groups, sim.Group{Name: g.Name, Description: g.Description, Members: g.Members})
+	}
+}
+
+// WithJoinDelay sets how long a group-membership task (SYNO.Core.User.Group
+// join) runs on the simulator's clock before the membership changes
+// (default 200 ms). Advance moves past it without sleeping; d <= 0 applies
+// the change before join answers.
+func WithJoinDelay(d time.Duration) Option {
+	return func(c *config) {
+		if d == 0 {
+			d = -1
+		}
+		c.sim.JoinDelay = d
+	}
+}
+
+// WithDataDir keeps the simulator's state (users, groups, policies) in
+// dir, written atomically after every change. A server started on a dir
+// that holds a state loads it instead of applying WithAdminPassword,
+// WithUser and WithGroup (pass the same WithAdminPassword so
+// AdminPassword and Client stay right). A damaged state file makes
+// NewServer fail.
+func WithDataDir(dir string) Option {
+	return func(c *config) { c.sim.DataDir = dir }
 }
 
 // WithTime starts the simulator's clock at t. The clock then ticks with
@@ -239,6 +293,11 @@ func (s *Server) Advance(d time.Duration) { s.sim.Advance(d) }
 // Logins returns how many logins have succeeded, so a test can count
 // re-logins.
 func (s *Server) Logins() int { return s.sim.Logins() }
+
+// ConfirmTokenValid reports whether token is a SynoConfirmPWToken the
+// server issued (SYNO.Core.User.PasswordConfirm auth) less than 300 s ago
+// on its clock.
+func (s *Server) ConfirmTokenValid(token string) bool { return s.sim.ConfirmTokenValid(token) }
 
 // Certificate returns the server's TLS certificate, or nil without WithTLS.
 func (s *Server) Certificate() *x509.Certificate { return s.cert }
