@@ -95,16 +95,6 @@ func (r record) keys() []string {
 	return out
 }
 
-// get returns the value of key, or nil.
-func (r record) get(key string) any {
-	for _, f := range r {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return nil
-}
-
 // printList writes records in format: a table with a header for text, a
 // JSON or YAML list, or CSV with a header row. An empty list prints the
 // header alone (text, csv) or an empty list (json, yaml). cols names the
