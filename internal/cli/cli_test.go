@@ -48,6 +48,12 @@ func TestUsageErrors(t *testing.T) {
 		{"whoami", "extra"},
 		{"sim", "--listen"},
 		{"demo", "now"},
+		{"user", "bogus"},
+		{"group", "bogus"},
+		{"policy", "bogus"},
+		{"policy", "password", "bogus"},
+		{"user", "get"},
+		{"user", "list", "extra"},
 	}
 	for _, args := range tests {
 		r := newEnv(t, nil).run(t, args...)

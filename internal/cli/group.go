@@ -17,8 +17,8 @@ func newGroupCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 		Short: "List, create, change and delete local groups and their members",
 		Long: `List, create, change and delete the local groups of DSM (SYNO.Core.Group),
 and list and change their members (SYNO.Core.Group.Member).`,
-		Args: cobra.NoArgs,
 	}
+	parentCmd(cmd)
 	cmd.AddCommand(
 		newGroupListCmd(s, getenv, g),
 		newGroupGetCmd(s, getenv, g),

@@ -16,8 +16,13 @@ func newPolicyCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *c
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Show and change the password policy, password expiry and reserved user names",
-		Args:  cobra.NoArgs,
+		Long: `Show and change the password strength policy
+(SYNO.Core.User.PasswordPolicy), the password expiry settings
+(SYNO.Core.User.PasswordExpiry), and list the reserved user names
+(SYNO.Core.User.UsernamePolicy). The "set" commands read the current
+settings and change only the flags given.`,
 	}
+	parentCmd(cmd)
 	cmd.AddCommand(
 		newPolicyPasswordCmd(s, getenv, g),
 		newPolicyExpiryCmd(s, getenv, g),

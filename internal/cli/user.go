@@ -27,8 +27,8 @@ flag value: it comes from the first line of standard input with
 (asked twice), or is made up with --generate-password and printed once.
 On these commands standard input is the new password's: log in with
 "dsmctl login" first, or set DSM_PASSWORD.`,
-		Args: cobra.NoArgs,
 	}
+	parentCmd(cmd)
 	cmd.AddCommand(
 		newUserListCmd(s, getenv, g),
 		newUserGetCmd(s, getenv, g),
@@ -40,6 +40,19 @@ On these commands standard input is the new password's: log in with
 		newUserCheckPasswordCmd(s, getenv, g),
 	)
 	return cmd
+}
+
+// parentCmd makes cmd, a command that only groups subcommands, show its
+// help when run alone and fail with a usage error (exit code 2) on an
+// unknown subcommand, where cobra would show the help and exit 0.
+func parentCmd(cmd *cobra.Command) {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usagef("unknown command %q for %q", args[0], cmd.CommandPath())
+		}
+		return cmd.Help()
+	}
 }
 
 // withClient connects as o says, runs f with the client, and ends a
