@@ -3,6 +3,7 @@ package dsm_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -299,5 +300,24 @@ func TestE2ETOTPSeed(t *testing.T) {
 	c := newClient(t, srv)
 	if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "alice", Password: "Alice-pw1", TOTP: key}); err != nil {
 		t.Fatalf("login with the seed: %v", err)
+	}
+}
+
+func TestE2EAccountLock(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithAutoBlock(-1, 0, 0), dsmtest.WithAccountLock(3, 10*time.Minute, 15*time.Minute))
+	c := newClient(t, srv)
+	for range 3 {
+		if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "admin", Password: "wrong"}); !errors.Is(err, dsm.ErrWrongCredentials) {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "admin", Password: srv.AdminPassword()})
+	if !errors.Is(err, dsm.ErrAccountLocked) || !strings.Contains(err.Error(), "account locked") {
+		t.Fatalf("locked account: %v, want ErrAccountLocked", err)
+	}
+	srv.Advance(16 * time.Minute)
+	if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}); err != nil {
+		t.Errorf("after the lock: %v", err)
 	}
 }

@@ -160,6 +160,16 @@ func WithAutoBlock(attempts int, within, blockFor time.Duration) Option {
 	}
 }
 
+// WithAccountLock locks an account for lockFor after attempts failed
+// logins of it, from any address, within within (code 411). Zero values
+// keep the defaults (10, 10 minutes, 30 minutes); attempts below zero
+// turn the lock off.
+func WithAccountLock(attempts int, within, lockFor time.Duration) Option {
+	return func(c *config) {
+		c.sim.AccountLockAttempts, c.sim.AccountLockWithin, c.sim.AccountLockFor = attempts, within, lockFor
+	}
+}
+
 // WithTLS serves https with a self-signed certificate for 127.0.0.1;
 // Certificate returns it and Client trusts exactly it.
 func WithTLS() Option {

@@ -18,6 +18,7 @@ const (
 	codeAddressBlocked   = 407
 	codeExpiredNoChange  = 408 // password expired and the user cannot change it
 	codePasswordExpired  = 409
+	codeAccountLocked    = 411
 )
 
 // loginData is the data of a successful login. It never carries
@@ -43,21 +44,24 @@ type otpTypeEntry struct {
 }
 
 // login answers SYNO.API.Auth login. Checks, in order: auto-block (407),
-// account and password (400), disabled account (401), 2-step verification
+// account protection (411), account and password (400), disabled account (401), 2-step verification
 // enforced but not set up (406), trusted device or 2-step code (403, 404).
 // Client parameters DSM ignores here (client, logintype, rememberme,
 // ik_message) are accepted and ignored.
 func (s *Server) login(q *request) (any, error) {
-	rec := s.failures[q.addr]
-	if rec != nil && q.now.Before(rec.blockedUntil) {
+	if s.byAddr.blocked(q.addr, q.now) {
 		return nil, fail(codeAddressBlocked)
 	}
 	if !q.has("account") {
 		return nil, fail(codeMissingParameters)
 	}
+	account := fold(q.str("account"))
+	if s.byAccount.blocked(account, q.now) {
+		return nil, fail(codeAccountLocked)
+	}
 	u := s.st.userByName(q.str("account"))
 	if u == nil || !u.password.matches(q.str("passwd")) {
-		s.loginFailed(q.addr, q.now)
+		s.loginFailed(q.addr, account, q.now)
 		return nil, fail(codeWrongCredentials)
 	}
 	if u.disabled(q.now) {
@@ -85,12 +89,13 @@ func (s *Server) login(q *request) (any, error) {
 			}}
 		}
 		if !acceptOTP(u, code, q.now) {
-			s.loginFailed(q.addr, q.now)
+			s.loginFailed(q.addr, account, q.now)
 			return nil, fail(codeOTPRejected)
 		}
 		s.dirty = true
 	}
-	delete(s.failures, q.addr)
+	s.byAddr.succeeded(q.addr)
+	s.byAccount.succeeded(account)
 
 	if q.yes("enable_device_token") {
 		deviceID = randomToken(32)
@@ -136,28 +141,11 @@ func acceptOTP(u *user, code string, now time.Time) bool {
 	return false
 }
 
-// loginFailed counts a failed login from addr and blocks addr once
-// blockAttempts failures fall within blockWithin. Call with s.mu held.
-func (s *Server) loginFailed(addr string, now time.Time) {
-	if s.blockAttempts < 0 {
-		return
-	}
-	rec := s.failures[addr]
-	if rec == nil {
-		rec = &addrRecord{}
-		s.failures[addr] = rec
-	}
-	kept := rec.failures[:0]
-	for _, t := range rec.failures {
-		if now.Sub(t) < s.blockWithin {
-			kept = append(kept, t)
-		}
-	}
-	rec.failures = append(kept, now)
-	if len(rec.failures) >= s.blockAttempts {
-		rec.blockedUntil = now.Add(s.blockFor)
-		rec.failures = nil
-	}
+// loginFailed counts a failed login from addr for account. Call with s.mu
+// held.
+func (s *Server) loginFailed(addr, account string, now time.Time) {
+	s.byAddr.failed(addr, now)
+	s.byAccount.failed(account, now)
 }
 
 // logout answers SYNO.API.Auth logout: it ends the session named by _sid

@@ -348,12 +348,39 @@ func TestAutoBlock(t *testing.T) {
 	})
 	t.Run("off", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, Config{AutoBlockAttempts: -1})
+		s := newServer(t, Config{AutoBlockAttempts: -1, AccountLockAttempts: -1})
 		fails(t, s, a1, 20)
 		if a := s.do(t, good(a1)); !a.Success {
 			t.Errorf("auto-block off but blocked: %s", a.raw)
 		}
 	})
+}
+
+func TestAccountLock(t *testing.T) {
+	t.Parallel()
+	// Failures of one account from many addresses: each address stays
+	// under its auto-block limit, the account gets locked.
+	s := newServer(t, Config{Users: loginUsers, AccountLockAttempts: 4, AccountLockWithin: 5 * time.Minute, AccountLockFor: 20 * time.Minute})
+	attempt := func(user, pw, addr string) answer {
+		c := loginCall(user, pw)
+		c.addr = addr
+		return s.do(t, c)
+	}
+	for i := range 4 {
+		if a := attempt("ADMIN", "wrong", fmt.Sprintf("198.51.100.%d:1", i)); a.code() != 400 {
+			t.Fatalf("failure %d: code %d, want 400", i+1, a.code())
+		}
+	}
+	if a := attempt("admin", adminPW, "198.51.100.99:1"); a.code() != 411 {
+		t.Fatalf("right password of a locked account: code %d, want 411", a.code())
+	}
+	if a := attempt("otto", "otto-pw", "198.51.100.99:1"); a.code() == 411 {
+		t.Errorf("another account is locked too")
+	}
+	s.Advance(20 * time.Minute)
+	if a := attempt("admin", adminPW, "198.51.100.99:1"); !a.Success {
+		t.Errorf("after the lock expired: %s", a.raw)
+	}
 }
 
 // authed builds a call of api/method with the session's sid and token.
@@ -523,7 +550,7 @@ func TestNormalUserGet(t *testing.T) {
 // -race): logins, calls, logouts and clock moves at once.
 func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, Config{Users: loginUsers, AutoBlockAttempts: -1})
+	s := newServer(t, Config{Users: loginUsers, AutoBlockAttempts: -1, AccountLockAttempts: -1})
 	const workers, rounds = 16, 20
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -30,7 +30,11 @@ const (
 	DefaultAutoBlockAttempts  = 5
 	DefaultAutoBlockWithin    = 10 * time.Minute
 	DefaultAutoBlockFor       = 30 * time.Minute
-	DefaultMaxBodyBytes       = 1 << 20
+	// Account protection: failed logins of one account, from any address.
+	DefaultAccountLockAttempts = 10
+	DefaultAccountLockWithin   = 10 * time.Minute
+	DefaultAccountLockFor      = 30 * time.Minute
+	DefaultMaxBodyBytes        = 1 << 20
 	// CipherTokenTTL is how long a server_time from SYNO.API.Encryption
 	// getinfo stays valid as the token of an encrypted envelope.
 	CipherTokenTTL = 10 * time.Minute
@@ -90,6 +94,13 @@ type Config struct {
 	AutoBlockAttempts int
 	AutoBlockWithin   time.Duration
 	AutoBlockFor      time.Duration
+	// AccountLockAttempts failed logins of one account (from any address)
+	// within AccountLockWithin lock that account for AccountLockFor (code
+	// 411), even for the right password. Zero values: 10, 10 minutes, 30
+	// minutes. A negative AccountLockAttempts turns the lock off.
+	AccountLockAttempts int
+	AccountLockWithin   time.Duration
+	AccountLockFor      time.Duration
 	// MaxBodyBytes limits a request body. Zero: 1 MiB.
 	MaxBodyBytes int64
 	// Groups are created before Users, with gids from 65536 upward.
@@ -116,9 +127,8 @@ type Server struct {
 	ssid          string // base64url X25519 public key, cookie _SSID
 	adminPassword string
 	idle          time.Duration
-	blockAttempts int
-	blockWithin   time.Duration
-	blockFor      time.Duration
+	byAddr        *limiter // auto-block of client addresses (407)
+	byAccount     *limiter // account protection (411)
 	maxBody       int64
 	joinDelay     time.Duration
 	dataDir       string
@@ -130,7 +140,6 @@ type Server struct {
 	saved         []byte // the state file as last written (DataDir only)
 	sessions      map[string]*session
 	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
-	failures      map[string]*addrRecord
 	confirmTokens map[string]confirmToken
 }
 
@@ -143,12 +152,6 @@ type session struct {
 	lastUsed  time.Time
 }
 
-// addrRecord counts failed logins from one client address.
-type addrRecord struct {
-	failures     []time.Time
-	blockedUntil time.Time
-}
-
 // New returns a simulator seeded with admin, guest, the default groups,
 // cfg.Groups and cfg.Users, or with the state in cfg.DataDir.
 func New(cfg Config) (*Server, error) {
@@ -157,24 +160,27 @@ func New(cfg Config) (*Server, error) {
 		key:           cfg.RSAKey,
 		adminPassword: cfg.AdminPassword,
 		idle:          orDefault(cfg.SessionIdleTimeout, DefaultSessionIdleTimeout),
-		blockAttempts: cfg.AutoBlockAttempts,
-		blockWithin:   orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin),
-		blockFor:      orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor),
 		maxBody:       cfg.MaxBodyBytes,
 		joinDelay:     cfg.JoinDelay,
 		dataDir:       cfg.DataDir,
 		st:            newStore(),
 		sessions:      map[string]*session{},
 		tokens:        map[int64]time.Time{},
-		failures:      map[string]*addrRecord{},
 		confirmTokens: map[string]confirmToken{},
 	}
 	if s.joinDelay == 0 {
 		s.joinDelay = DefaultJoinDelay
 	}
-	if s.blockAttempts == 0 {
-		s.blockAttempts = DefaultAutoBlockAttempts
+	blockAttempts := cfg.AutoBlockAttempts
+	if blockAttempts == 0 {
+		blockAttempts = DefaultAutoBlockAttempts
 	}
+	s.byAddr = newLimiter(blockAttempts, orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin), orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor))
+	lockAttempts := cfg.AccountLockAttempts
+	if lockAttempts == 0 {
+		lockAttempts = DefaultAccountLockAttempts
+	}
+	s.byAccount = newLimiter(lockAttempts, orDefault(cfg.AccountLockWithin, DefaultAccountLockWithin), orDefault(cfg.AccountLockFor, DefaultAccountLockFor))
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}

@@ -349,8 +349,11 @@ func TestNewDefaults(t *testing.T) {
 	if len(s.AdminPassword()) < 12 {
 		t.Errorf("AdminPassword() = %q, want a random password", s.AdminPassword())
 	}
-	if s.idle != DefaultSessionIdleTimeout || s.blockAttempts != 5 || s.blockWithin != 10*time.Minute || s.blockFor != 30*time.Minute || s.maxBody != 1<<20 {
-		t.Errorf("defaults: idle %v block %d/%v/%v body %d", s.idle, s.blockAttempts, s.blockWithin, s.blockFor, s.maxBody)
+	if s.idle != DefaultSessionIdleTimeout || s.byAddr.attempts != 5 || s.byAddr.within != 10*time.Minute || s.byAddr.blockFor != 30*time.Minute || s.maxBody != 1<<20 {
+		t.Errorf("defaults: idle %v block %d/%v/%v body %d", s.idle, s.byAddr.attempts, s.byAddr.within, s.byAddr.blockFor, s.maxBody)
+	}
+	if s.byAccount.attempts != 10 || s.byAccount.within != 10*time.Minute || s.byAccount.blockFor != 30*time.Minute {
+		t.Errorf("account lock defaults %d/%v/%v", s.byAccount.attempts, s.byAccount.within, s.byAccount.blockFor)
 	}
 	s.mustLogin(t, "admin", s.AdminPassword())
 }
