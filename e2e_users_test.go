@@ -346,3 +346,32 @@ func TestE2EAllUsersPages(t *testing.T) {
 		t.Errorf("page %v total %d err %v", page, total, err)
 	}
 }
+
+func TestE2EResumeGroupTask(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithJoinDelay(time.Minute), dsmtest.WithUser(dsmtest.User{Name: "jo", Password: "Jos-pw-1234"}))
+	c := srv.Client()
+	task, err := c.Users.JoinGroups(t.Context(), "jo", []string{"http"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := srv.Client()
+	resumed, err := later.Users.GroupTask(task.ID, "jo", []string{"http"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := resumed.Status(t.Context()); err != nil || st.Finished {
+		t.Fatalf("resumed status %+v %v", st, err)
+	}
+	srv.Advance(2 * time.Minute)
+	if _, err := resumed.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := later.Users.GroupTask("", "jo", nil, nil); err == nil {
+		t.Error("empty task id accepted")
+	}
+	bogus, _ := later.Users.GroupTask("@administrators/groupbatch1C0FFEE", "jo", nil, nil)
+	if _, err := bogus.Status(t.Context()); err == nil {
+		t.Error("unknown task id answered")
+	}
+}

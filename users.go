@@ -671,6 +671,20 @@ func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave 
 	return &GroupTask{ID: d.TaskID, User: name, Join: slices.Clone(join), Leave: slices.Clone(leave), s: s}, nil
 }
 
+// GroupTask returns a handle on a task that JoinGroups started earlier,
+// from its saved id. The groups of join and leave, when given, are
+// checked after Wait as for the task JoinGroups returns; without them
+// Wait only waits.
+func (s *UsersService) GroupTask(id, user string, join, leave []string) (*GroupTask, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, errors.New("dsm: group task: the task id is empty")
+	}
+	if err := ValidateUserName(user); err != nil {
+		return nil, fmt.Errorf("dsm: group task %s: %w", id, err)
+	}
+	return &GroupTask{ID: id, User: user, Join: slices.Clone(join), Leave: slices.Clone(leave), s: s}, nil
+}
+
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
