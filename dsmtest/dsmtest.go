@@ -118,6 +118,13 @@ func WithJoinDelay(d time.Duration) Option {
 	}
 }
 
+// WithLatency delays every answer by d of real time, as a NAS across a
+// network would, so that tests and benchmarks see the cost of each call.
+// Calls still run side by side.
+func WithLatency(d time.Duration) Option {
+	return func(c *config) { c.sim.Latency = d }
+}
+
 // WithDataDir keeps the simulator's state (users, groups, policies) in
 // dir, written atomically after every change. A server started on a dir
 // that holds a state loads it instead of applying WithAdminPassword,

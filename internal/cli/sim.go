@@ -26,6 +26,8 @@ type simOptions struct {
 	// DataDir keeps the simulator's state across restarts (--data);
 	// empty: the state lives in memory.
 	DataDir string
+	// Latency delays every answer (--latency), like a NAS across a network.
+	Latency time.Duration
 
 	rsaKey *rsa.PrivateKey  // tests: skip generating a 4096-bit key
 	ready  func(url string) // tests: called once the server listens
@@ -62,6 +64,7 @@ server cleanly.`,
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port)")
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "directory that keeps the state across restarts (default: memory only)")
+	cmd.Flags().DurationVar(&o.Latency, "latency", 0, "delay every answer by this long, like a NAS across a network (e.g. 50ms)")
 	return cmd
 }
 
@@ -74,7 +77,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		_, err := os.Stat(filepath.Join(o.DataDir, sim.StateFile))
 		stored = err == nil
 	}
-	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir})
+	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}

@@ -117,6 +117,10 @@ type Config struct {
 	// AdminPassword is then only what Server.AdminPassword reports. A
 	// damaged file makes New fail. Empty: memory only.
 	DataDir string
+	// Latency delays every answer by this long (real time, outside the
+	// state's lock, so calls still overlap), as a real NAS over a network
+	// would. Zero: no delay.
+	Latency time.Duration
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -132,6 +136,7 @@ type Server struct {
 	maxBody       int64
 	joinDelay     time.Duration
 	dataDir       string
+	latency       time.Duration
 	logins        atomic.Int64
 
 	mu            sync.Mutex // guards everything below
@@ -163,6 +168,7 @@ func New(cfg Config) (*Server, error) {
 		maxBody:       cfg.MaxBodyBytes,
 		joinDelay:     cfg.JoinDelay,
 		dataDir:       cfg.DataDir,
+		latency:       max(cfg.Latency, 0),
 		st:            newStore(),
 		sessions:      map[string]*session{},
 		tokens:        map[int64]time.Time{},
