@@ -103,6 +103,10 @@ func route(path string) (cgi, suffix string, ok bool) {
 // auth.cgi and encryption.cgi over GET and POST. API errors are HTTP 200
 // envelopes, as on DSM; paths outside /webapi get 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.serveControl(w, r)
+		return
+	}
 	cgi, suffix, ok := route(r.URL.Path)
 	if !ok {
 		http.NotFound(w, r)
@@ -123,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data, err := s.serve(w, r, cgi, suffix)
+	if fa, ok := err.(*faultAction); ok {
+		serveFault(w, fa)
+		return
+	}
 	writeEnvelope(w, data, err)
 }
 
@@ -206,6 +214,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 	}
 	if m.minVersion != 0 && (q.version < m.minVersion || q.version > m.maxVersion) {
 		return nil, fail(codeBadVersion)
+	}
+	act, err := s.injectFault(r, apiName, q.method)
+	if err != nil {
+		return nil, err
+	}
+	if act != nil {
+		// The call is applied (and committed) first; then the fault
+		// damages its answer.
+		defer func() { data, err = nil, &faultAction{fault: act, data: data, err: err} }()
 	}
 
 	s.mu.Lock()

@@ -121,6 +121,13 @@ type Config struct {
 	// state's lock, so calls still overlap), as a real NAS over a network
 	// would. Zero: no delay.
 	Latency time.Duration
+	// Faults are injected from the start (see Fault and
+	// Server.InjectFault); an invalid one makes New fail.
+	Faults []Fault
+	// FaultSeed seeds the random source of the faults' probabilities, so
+	// that a run with the same calls in the same order fails the same
+	// way. Zero: a random seed.
+	FaultSeed uint64
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -138,6 +145,7 @@ type Server struct {
 	dataDir       string
 	latency       time.Duration
 	logins        atomic.Int64
+	faults        *faultSet // injected faults, under their own lock
 
 	mu            sync.Mutex // guards everything below
 	st            *store
@@ -169,10 +177,16 @@ func New(cfg Config) (*Server, error) {
 		joinDelay:     cfg.JoinDelay,
 		dataDir:       cfg.DataDir,
 		latency:       max(cfg.Latency, 0),
+		faults:        newFaultSet(cfg.FaultSeed),
 		st:            newStore(),
 		sessions:      map[string]*session{},
 		tokens:        map[int64]time.Time{},
 		confirmTokens: map[string]confirmToken{},
+	}
+	for _, f := range cfg.Faults {
+		if err := s.InjectFault(f); err != nil {
+			return nil, err
+		}
 	}
 	if s.joinDelay == 0 {
 		s.joinDelay = DefaultJoinDelay
