@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,10 @@ type simOptions struct {
 	DataDir string
 	// Latency delays every answer (--latency), like a NAS across a network.
 	Latency time.Duration
+	// Faults are injected from the start (--fault SPEC, repeatable), with
+	// probabilities drawn from FaultSeed (--fault-seed; 0: random).
+	Faults    []sim.Fault
+	FaultSeed uint64
 
 	rsaKey *rsa.PrivateKey  // tests: skip generating a 4096-bit key
 	ready  func(url string) // tests: called once the server listens
@@ -51,11 +56,20 @@ The admin password comes from DSM_SIM_ADMIN_PASSWORD; without it the
 simulator makes one up and dsmctl prints it once, at start. With --data and
 an existing state, the stored accounts and passwords are used and
 DSM_SIM_ADMIN_PASSWORD is ignored. Ctrl-C (SIGINT) or SIGTERM stops the
-server cleanly.`,
+server cleanly.
+
+--fault SPEC (repeatable) makes the simulator fail like a flaky NAS behind
+a proxy; --fault-seed N makes the random faults repeat from run to run.
+` + sim.FaultSpecHelp + `
+Loopback clients can also list, add and clear faults while it runs:
+GET, POST {"spec":"SPEC"} and DELETE on /_sim/faults, and end every
+session with POST /_sim/sessions/expire.`,
 		Example: `  dsmctl sim
   dsmctl sim --listen 127.0.0.1:0
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --data ~/.local/share/dsmsim
-  DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --listen 0.0.0.0:5000`,
+  DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --listen 0.0.0.0:5000
+  dsmctl sim --fault '*:*:latency=50ms' --fault '*:*:reset:p=0.05' --fault-seed 1
+  dsmctl sim --fault SYNO.Core.User:create:code=117:times=2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.AdminPassword = getenv("DSM_SIM_ADMIN_PASSWORD")
@@ -65,6 +79,8 @@ server cleanly.`,
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port)")
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "directory that keeps the state across restarts (default: memory only)")
 	cmd.Flags().DurationVar(&o.Latency, "latency", 0, "delay every answer by this long, like a NAS across a network (e.g. 50ms)")
+	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
+	cmd.Flags().Uint64Var(&o.FaultSeed, "fault-seed", 0, "seed of the faults' probabilities, to repeat a run (0: random)")
 	return cmd
 }
 
@@ -77,7 +93,8 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		_, err := os.Stat(filepath.Join(o.DataDir, sim.StateFile))
 		stored = err == nil
 	}
-	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency})
+	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
+		Faults: o.Faults, FaultSeed: o.FaultSeed})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -105,6 +122,9 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		fmt.Fprintln(s.Out, "admin password: the value of DSM_SIM_ADMIN_PASSWORD")
 	}
 	fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login\n", url)
+	for _, f := range o.Faults {
+		fmt.Fprintf(s.Out, "injecting fault %s\n", f)
+	}
 	fmt.Fprintln(s.Out, "press Ctrl-C to stop")
 	if o.ready != nil {
 		o.ready(url)
@@ -127,3 +147,29 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	fmt.Fprintln(s.Out, "simulator stopped")
 	return nil
 }
+
+// faultFlag is --fault: each spec is parsed as it is given, so a bad one
+// is a usage error that names it.
+type faultFlag struct{ faults *[]sim.Fault }
+
+func (f faultFlag) String() string {
+	if f.faults == nil {
+		return ""
+	}
+	specs := make([]string, len(*f.faults))
+	for i, fl := range *f.faults {
+		specs[i] = fl.String()
+	}
+	return strings.Join(specs, ",")
+}
+
+func (f faultFlag) Set(spec string) error {
+	fl, err := sim.ParseFault(spec)
+	if err != nil {
+		return err
+	}
+	*f.faults = append(*f.faults, fl)
+	return nil
+}
+
+func (f faultFlag) Type() string { return "SPEC" }
