@@ -1,0 +1,256 @@
+package manifest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dsmkit/dsm"
+)
+
+// Export reads the NAS's users, groups and policies into a File that
+// describes every field of each, so that planning it against the same NAS
+// changes nothing. It holds no password.
+//
+// DSM: as Plan.
+func Export(ctx context.Context, c *dsm.Client) (*File, error) {
+	n, err := readNAS(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return exportNAS(n), nil
+}
+
+func exportNAS(n *nas) *File {
+	f := &File{Name: "export"}
+	for _, def := range policySettings {
+		if f.PasswordPolicy == nil {
+			f.PasswordPolicy = &Settings{}
+		}
+		f.PasswordPolicy.Keys = append(f.PasswordPolicy.Keys, Setting{Key: def.key, Value: def.get(&n.settings)})
+	}
+	for _, def := range expirySettings {
+		if f.PasswordExpiry == nil {
+			f.PasswordExpiry = &Settings{}
+		}
+		f.PasswordExpiry.Keys = append(f.PasswordExpiry.Keys, Setting{Key: def.key, Value: def.get(&n.settings)})
+	}
+	for _, g := range n.groups {
+		f.Groups = append(f.Groups, Group{Name: g.Name, Description: dsm.Ptr(g.Description)})
+	}
+	slices.SortFunc(f.Groups, func(a, b Group) int { return cmpFold(a.Name, b.Name) })
+	f.Users = make([]User, 0, len(n.users))
+	for _, u := range n.users {
+		groups := slices.DeleteFunc(slices.Clone(u.Groups), func(g string) bool { return fold(g) == "users" })
+		if groups == nil {
+			groups = []string{}
+		}
+		f.Users = append(f.Users, User{Name: u.Name, Description: dsm.Ptr(u.Description), Email: dsm.Ptr(u.Email),
+			Groups: groups, Expiry: dsm.Ptr(u.Expired), PasswordNeverExpires: dsm.Ptr(u.PasswordNeverExpires),
+			CannotChangePassword: dsm.Ptr(u.CannotChangePassword)})
+	}
+	slices.SortFunc(f.Users, func(a, b User) int { return cmpFold(a.Name, b.Name) })
+	return f
+}
+
+func cmpFold(a, b string) int {
+	if fa, fb := fold(a), fold(b); fa != fb {
+		if fa < fb {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
+// Formats of File.Write.
+const (
+	FormatYAML = "yaml"
+	FormatJSON = "json"
+)
+
+// Write writes f in format (FormatYAML or FormatJSON), in the schema Load
+// reads. Passwords of imports (PasswordSource.Value) are never written.
+func (f *File) Write(w io.Writer, format string) error {
+	root := f.node()
+	switch format {
+	case FormatYAML:
+		enc := yaml.NewEncoder(w)
+		enc.SetIndent(2)
+		if err := enc.Encode(root); err != nil {
+			return err
+		}
+		return enc.Close()
+	case FormatJSON:
+		bw := bufio.NewWriter(w)
+		writeJSON(bw, root, "")
+		bw.WriteString("\n")
+		return bw.Flush()
+	}
+	return fmt.Errorf("manifest: unknown format %q; use yaml or json", format)
+}
+
+func strNode(s string) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
+}
+
+func boolNode(b bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(b)}
+}
+
+func intNode(n int) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(n)}
+}
+
+func mapNode(kv ...any) *yaml.Node {
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m.Content = append(m.Content, strNode(kv[i].(string)), kv[i+1].(*yaml.Node))
+	}
+	return m
+}
+
+func listNode(items []string) *yaml.Node {
+	l := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle}
+	for _, s := range items {
+		l.Content = append(l.Content, strNode(s))
+	}
+	return l
+}
+
+func (f *File) node() *yaml.Node {
+	root := mapNode()
+	add := func(k string, v *yaml.Node) { root.Content = append(root.Content, strNode(k), v) }
+	if f.SecretsFile != "" {
+		add("secrets_file", strNode(f.SecretsFile))
+	}
+	settings := func(s *Settings, defs []settingDef) *yaml.Node {
+		m := mapNode()
+		for _, k := range s.Keys {
+			d := findSetting(defs, k.Key)
+			v := intNode(k.Value)
+			if !d.isInt {
+				v = boolNode(k.Value != 0)
+			}
+			m.Content = append(m.Content, strNode(k.Key), v)
+		}
+		return m
+	}
+	if f.PasswordPolicy != nil {
+		add("password_policy", settings(f.PasswordPolicy, policySettings))
+	}
+	if f.PasswordExpiry != nil || len(f.NeverExpire) > 0 {
+		m := mapNode()
+		if f.PasswordExpiry != nil {
+			m = settings(f.PasswordExpiry, expirySettings)
+		}
+		if len(f.NeverExpire) > 0 {
+			m.Content = append(m.Content, strNode("never_expire"), listNode(f.NeverExpire))
+		}
+		add("password_expiry", m)
+	}
+	groups := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	for _, g := range f.Groups {
+		m := mapNode("name", strNode(g.Name))
+		if g.Description != nil {
+			m.Content = append(m.Content, strNode("description"), strNode(*g.Description))
+		}
+		groups.Content = append(groups.Content, m)
+	}
+	add("groups", groups)
+	users := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	for _, u := range f.Users {
+		m := mapNode("name", strNode(u.Name))
+		kv := func(k string, v *yaml.Node) { m.Content = append(m.Content, strNode(k), v) }
+		if u.Description != nil {
+			kv("description", strNode(*u.Description))
+		}
+		if u.Email != nil {
+			kv("email", strNode(*u.Email))
+		}
+		if u.Groups != nil {
+			kv("groups", listNode(u.Groups))
+		}
+		if u.Expiry != nil {
+			kv("expiry", strNode(u.Expiry.String()))
+		}
+		if u.PasswordNeverExpires != nil {
+			kv("password_never_expires", boolNode(*u.PasswordNeverExpires))
+		}
+		if u.CannotChangePassword != nil {
+			kv("cannot_change_password", boolNode(*u.CannotChangePassword))
+		}
+		if p := u.Password; p != nil {
+			switch {
+			case p.FromEnv != "":
+				kv("password", mapNode("from_env", strNode(p.FromEnv)))
+			case p.FromFile != "":
+				kv("password", mapNode("from_file", strNode(p.FromFile)))
+			case p.Generate:
+				kv("password", mapNode("generate", boolNode(true)))
+			}
+		}
+		users.Content = append(users.Content, m)
+	}
+	add("users", users)
+	return root
+}
+
+// writeJSON writes a node tree built by node as indented JSON.
+func writeJSON(w *bufio.Writer, n *yaml.Node, indent string) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		if len(n.Content) == 0 {
+			w.WriteString("{}")
+			return
+		}
+		w.WriteString("{")
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if i > 0 {
+				w.WriteString(",")
+			}
+			w.WriteString("\n" + indent + "  ")
+			writeJSON(w, n.Content[i], indent+"  ")
+			w.WriteString(": ")
+			writeJSON(w, n.Content[i+1], indent+"  ")
+		}
+		w.WriteString("\n" + indent + "}")
+	case yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			w.WriteString("[]")
+			return
+		}
+		flow := n.Style == yaml.FlowStyle
+		w.WriteString("[")
+		for i, c := range n.Content {
+			if i > 0 {
+				w.WriteString(",")
+				if flow {
+					w.WriteString(" ")
+				}
+			}
+			if !flow {
+				w.WriteString("\n" + indent + "  ")
+			}
+			writeJSON(w, c, indent+"  ")
+		}
+		if !flow {
+			w.WriteString("\n" + indent)
+		}
+		w.WriteString("]")
+	default:
+		switch n.Tag {
+		case "!!bool", "!!int":
+			w.WriteString(n.Value)
+		default:
+			b, _ := json.Marshal(n.Value)
+			w.Write(b)
+		}
+	}
+}
