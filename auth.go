@@ -111,7 +111,13 @@ func (a *AuthService) Login(ctx context.Context, cred Credentials) (Session, err
 	}
 	c.authMu.Lock()
 	defer c.authMu.Unlock()
-	return a.login(ctx, cred)
+	var sess Session
+	err := c.withRetry(ctx, &request{api: "SYNO.API.Auth", method: "login"}, func() error {
+		var err error
+		sess, err = a.login(ctx, cred)
+		return err
+	})
+	return sess, err
 }
 
 // login does the work of Login; the caller holds authMu. With a TOTP

@@ -45,6 +45,7 @@ type Client struct {
 	log       *slog.Logger
 	userAgent string
 	timeout   time.Duration
+	retry     RetryPolicy
 
 	// now and sleepUntil are the clock, replaceable in tests.
 	now        func() time.Time
@@ -70,6 +71,7 @@ type clientConfig struct {
 	userAgent string
 	cred      *Credentials
 	session   *Session
+	retry     *RetryPolicy
 }
 
 // Option configures a Client in NewClient.
@@ -193,6 +195,10 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	}
 	c.now = time.Now
 	c.sleepUntil = sleepUntil
+	c.retry = DefaultRetryPolicy
+	if cfg.retry != nil {
+		c.retry = *cfg.retry
+	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
@@ -289,8 +295,25 @@ type Params map[string]any
 // into out, which may be nil. It logs in first when the client has
 // credentials and no session. The version is the highest that this client
 // and the server both support (1 for APIs this package does not know).
+//
+// A call whose method changes state (create, set, delete, join, add,
+// remove, change) is repeated only when DSM refused it as busy; the
+// services' methods know more and also ride out ambiguous failures.
 func (c *Client) Call(ctx context.Context, api, method string, params Params, out any) error {
-	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: api != "SYNO.API.Info"})
+	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: api != "SYNO.API.Info",
+		mutating: mutatingMethods[method]})
+}
+
+// callIdempotent is Call for a change that is safe to repeat: it is
+// retried after an ambiguous failure too.
+func (c *Client) callIdempotent(ctx context.Context, api, method string, params Params, out any) error {
+	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: true})
+}
+
+// callChecked is Call for a change that is not safe to repeat: after an
+// ambiguous failure, applied tells whether it happened.
+func (c *Client) callChecked(ctx context.Context, api, method string, params Params, out any, applied func(context.Context) (bool, error)) error {
+	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: true, mutating: true, verify: applied})
 }
 
 // request is one call as the client's single call path sees it.
@@ -304,16 +327,30 @@ type request struct {
 	needSession bool
 	// version, when non-zero, overrides the version choice.
 	version int
+	// mutating marks a call that changes state and is not safe to repeat
+	// blindly; verify, when set, tells after an ambiguous failure whether
+	// the change happened (and fills out if it did).
+	mutating bool
+	verify   func(ctx context.Context) (bool, error)
 }
 
+// mutatingMethods are the methods that change state, for calls made
+// through Call: they are repeated only when DSM refused them (busy).
+var mutatingMethods = map[string]bool{"create": true, "set": true, "delete": true, "join": true, "add": true, "remove": true, "change": true}
+
 // do is the one path every call takes: version choice, login when needed,
-// the transport, and a single renewal of an expired session.
+// the transport, a single renewal of an expired session, and retries.
 func (c *Client) do(ctx context.Context, r *request) error {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
+	return c.withRetry(ctx, r, func() error { return c.once(ctx, r) })
+}
+
+// once is one attempt of r, with the login it may need and one renewal.
+func (c *Client) once(ctx context.Context, r *request) error {
 	if !r.needSession {
 		return c.send(ctx, r, Session{})
 	}

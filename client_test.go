@@ -68,6 +68,7 @@ func (f *fakeDSM) client(t *testing.T, opts ...Option) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.sleepUntil = func(ctx context.Context, _ time.Time) error { return ctx.Err() } // retries without waiting
 	return c
 }
 

@@ -111,7 +111,18 @@ func (s *GroupsService) Create(ctx context.Context, r GroupCreateRequest) (Group
 		return Group{}, fmt.Errorf("dsm: create group %s: %w", r.Name, err)
 	}
 	var d groupWire
-	if err := s.c.Call(ctx, "SYNO.Core.Group", "create", Params{"name": r.Name, "description": r.Description}, &d); err != nil {
+	applied := func(ctx context.Context) (bool, error) {
+		g, err := s.Get(ctx, r.Name)
+		if errors.Is(err, ErrNoSuchGroup) {
+			return false, nil
+		}
+		if err != nil || g.Description != r.Description {
+			return false, err
+		}
+		d = groupWire{Name: g.Name, GID: flexInt(g.GID), Description: g.Description}
+		return true, nil
+	}
+	if err := s.c.callChecked(ctx, "SYNO.Core.Group", "create", Params{"name": r.Name, "description": r.Description}, &d, applied); err != nil {
 		return Group{}, err
 	}
 	g := d.group()
@@ -157,7 +168,19 @@ func (s *GroupsService) Update(ctx context.Context, name string, r GroupUpdateRe
 	if r.NewName != nil && *r.NewName != cur.Name {
 		p["new_name"] = *r.NewName
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.Group", "set", p, nil); err != nil {
+	renamed := func(ctx context.Context) (bool, error) {
+		g, err := s.Get(ctx, *r.NewName)
+		if errors.Is(err, ErrNoSuchGroup) {
+			return false, nil
+		}
+		return err == nil && g.GID == cur.GID, err
+	}
+	if _, ok := p["new_name"]; ok {
+		err = s.c.callChecked(ctx, "SYNO.Core.Group", "set", p, nil, renamed)
+	} else {
+		err = s.c.callIdempotent(ctx, "SYNO.Core.Group", "set", p, nil)
+	}
+	if err != nil {
 		return Group{}, err
 	}
 	return Group{Name: pick(r.NewName, cur.Name), GID: cur.GID, Description: pick(r.Description, cur.Description)}, nil
@@ -178,7 +201,15 @@ func (s *GroupsService) Delete(ctx context.Context, names ...string) error {
 	var d struct {
 		Errors json.RawMessage `json:"errors"`
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.Group", "delete", Params{"name": names}, &d); err != nil {
+	gone := func(ctx context.Context) (bool, error) {
+		for _, n := range names {
+			if _, err := s.Get(ctx, n); !errors.Is(err, ErrNoSuchGroup) {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	if err := s.c.callChecked(ctx, "SYNO.Core.Group", "delete", Params{"name": names}, &d, gone); err != nil {
 		return err
 	}
 	return itemErrors("SYNO.Core.Group", "delete", d.Errors)
@@ -248,7 +279,7 @@ func (s *GroupsService) changeMembers(ctx context.Context, method, group string,
 			return fmt.Errorf("dsm: %s members of %s: %w", method, group, err)
 		}
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil); err != nil {
+	if err := s.c.callIdempotent(ctx, "SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil); err != nil {
 		return err
 	}
 	members, err := s.Members(ctx, group)

@@ -93,7 +93,7 @@ func (s *PolicyService) SetPasswordPolicy(ctx context.Context, p PasswordPolicy)
 		"exclude_username": st.ExcludeUsername, "exclude_common_password": st.ExcludeCommon,
 		"exclude_history": st.ExcludeHistory, "history_num": st.HistoryCount,
 	}
-	return s.c.Call(ctx, "SYNO.Core.User.PasswordPolicy", "set", Params{
+	return s.c.callIdempotent(ctx, "SYNO.Core.User.PasswordPolicy", "set", Params{
 		"enable_reset_passwd_by_email": p.ResetByEmail,
 		"password_must_change":         p.MustChange,
 		"strong_password":              strong,
@@ -175,7 +175,7 @@ func (s *PolicyService) SetPasswordExpiry(ctx context.Context, e PasswordExpiry,
 	if neverExpire != nil {
 		p["never_expired_list"] = neverExpire
 	}
-	return s.c.Call(ctx, "SYNO.Core.User.PasswordExpiry", "set", p, nil)
+	return s.c.callIdempotent(ctx, "SYNO.Core.User.PasswordExpiry", "set", p, nil)
 }
 
 // ReservedNames returns the names DSM reserves and refuses for new users.

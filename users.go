@@ -310,8 +310,19 @@ func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (Created
 		Name string  `json:"name"`
 		UID  flexInt `json:"uid"`
 	}
+	applied := func(ctx context.Context) (bool, error) {
+		u, err := s.Get(ctx, r.Name, FieldDescription, FieldEmail)
+		if errors.Is(err, ErrNoSuchUser) {
+			return false, nil
+		}
+		if err != nil || u.Description != r.Description || u.Email != r.Email {
+			return false, err
+		}
+		d.Name, d.UID = u.Name, flexInt(u.UID)
+		return true, nil
+	}
 	err := s.c.do(ctx, &request{
-		api: "SYNO.Core.User", method: "create", needSession: true, out: &d,
+		api: "SYNO.Core.User", method: "create", needSession: true, out: &d, mutating: true, verify: applied,
 		params: Params{
 			"name": r.Name, "description": r.Description, "email": r.Email,
 			"expired": r.Expiry.dsm(), "cannot_chg_passwd": r.CannotChangePassword,
@@ -426,7 +437,7 @@ func (s *UsersService) Update(ctx context.Context, name string, r UserUpdateRequ
 	if r.empty() {
 		return UpdatedUser{}, fmt.Errorf("dsm: update user %s: nothing to change", name)
 	}
-	cur, err := s.Get(ctx, name, FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword, FieldPasswordNeverExpires)
+	cur, err := s.Get(ctx, name, FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword, FieldPasswordNeverExpires, FieldPasswordLastChange)
 	if err != nil {
 		return UpdatedUser{}, err
 	}
@@ -450,7 +461,25 @@ func (s *UsersService) Update(ctx context.Context, name string, r UserUpdateRequ
 		UID                flexInt  `json:"uid"`
 		PasswordLastChange daysDate `json:"password_last_change"`
 	}
-	err = s.c.do(ctx, &request{api: "SYNO.Core.User", method: "set", needSession: true, params: p, secret: secret, out: &d})
+	// A rename or a new password is not safe to repeat: after an ambiguous
+	// failure, look whether it happened (the new name exists with the
+	// user's uid; the password's last change moved).
+	req := &request{api: "SYNO.Core.User", method: "set", needSession: true, params: p, secret: secret, out: &d}
+	if _, renaming := p["new_name"]; renaming || r.Password != nil {
+		req.mutating = true
+		req.verify = func(ctx context.Context) (bool, error) {
+			u, err := s.Get(ctx, pick(r.NewName, cur.Name), FieldPasswordLastChange)
+			if errors.Is(err, ErrNoSuchUser) {
+				return false, nil
+			}
+			if err != nil || u.UID != cur.UID || (r.Password != nil && u.PasswordLastChange == cur.PasswordLastChange) {
+				return false, err
+			}
+			d.Name, d.UID, d.PasswordLastChange = u.Name, flexInt(u.UID), daysDate(u.PasswordLastChange)
+			return true, nil
+		}
+	}
+	err = s.c.do(ctx, req)
 	if err != nil {
 		return UpdatedUser{}, err
 	}
@@ -484,7 +513,15 @@ func (s *UsersService) Delete(ctx context.Context, names ...string) error {
 	var d struct {
 		Errors json.RawMessage `json:"errors"`
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.User", "delete", Params{"name": names}, &d); err != nil {
+	gone := func(ctx context.Context) (bool, error) {
+		for _, n := range names {
+			if _, err := s.Get(ctx, n, FieldDescription); !errors.Is(err, ErrNoSuchUser) {
+				return false, nil
+			}
+		}
+		return true, nil
+	}
+	if err := s.c.callChecked(ctx, "SYNO.Core.User", "delete", Params{"name": names}, &d, gone); err != nil {
 		return err
 	}
 	return itemErrors("SYNO.Core.User", "delete", d.Errors)
@@ -659,7 +696,9 @@ func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave 
 	var d struct {
 		TaskID string `json:"task_id"`
 	}
-	err := s.c.Call(ctx, "SYNO.Core.User.Group", "join", Params{
+	// Joining and leaving are safe to repeat: a second task does nothing
+	// new, and Wait reads the groups back.
+	err := s.c.callIdempotent(ctx, "SYNO.Core.User.Group", "join", Params{
 		"name": name, "join_group": nonNil(join), "leave_group": nonNil(leave),
 	}, &d)
 	if err != nil {

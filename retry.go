@@ -1,0 +1,157 @@
+package dsm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"syscall"
+	"time"
+)
+
+// RetryPolicy says how the client rides out a flaky NAS: transport
+// failures, HTTP 5xx answers (a proxy or the web server failing) and DSM's
+// busy codes (109, 110, 111, 117, 118) are tried again, after an
+// exponential backoff with jitter, within a bounded number of attempts
+// and time.
+//
+// Calls that change state are never repeated blindly. When DSM answered
+// busy, nothing was done and the call is repeated. When the failure is
+// ambiguous (the request was sent but no answer came back), a call that
+// is safe to repeat (setting a policy, adding members) is repeated, and a
+// call that is not (creating, deleting, renaming, changing a password)
+// first checks whether the change happened: if it did, the call succeeds;
+// if not, it is tried again.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts, the first included; 1 turns
+	// retries off.
+	MaxAttempts int
+	// MaxElapsed bounds the time spent from the first attempt to the start
+	// of the last one.
+	MaxElapsed time.Duration
+	// InitialBackoff is the wait before the first retry; each next wait
+	// doubles, up to MaxBackoff. Each wait is drawn at random between half
+	// and all of its value.
+	InitialBackoff, MaxBackoff time.Duration
+}
+
+// DefaultRetryPolicy is the policy of a client made without WithRetry.
+var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, MaxElapsed: 20 * time.Second, InitialBackoff: 250 * time.Millisecond, MaxBackoff: 4 * time.Second}
+
+// NoRetry makes every call a single attempt.
+var NoRetry = RetryPolicy{MaxAttempts: 1}
+
+// WithRetry replaces DefaultRetryPolicy.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *clientConfig) error {
+		if p.MaxAttempts < 1 {
+			return fmt.Errorf("WithRetry: MaxAttempts %d must be at least 1 (1 turns retries off)", p.MaxAttempts)
+		}
+		if p.MaxAttempts > 1 && (p.InitialBackoff <= 0 || p.MaxBackoff < p.InitialBackoff || p.MaxElapsed <= 0) {
+			return errors.New("WithRetry: give InitialBackoff > 0, MaxBackoff >= InitialBackoff and MaxElapsed > 0")
+		}
+		c.retry = &p
+		return nil
+	}
+}
+
+// verdict is what to do after a failed attempt.
+type verdict int
+
+const (
+	giveUp verdict = iota
+	tryAgain
+	alreadyDone // the change was found applied: the call succeeded
+)
+
+// failureKind sorts a failed attempt.
+type failureKind int
+
+const (
+	notRetryable failureKind = iota
+	refused                  // nothing was done: DSM said busy, or no connection was made
+	ambiguous                // the request may have been applied
+)
+
+// classify says whether err is worth another attempt, and whether the
+// request may have been applied.
+func classify(err error) failureKind {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		if errors.Is(ae, ErrBusy) {
+			return refused
+		}
+		return notRetryable
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		if se.StatusCode >= 500 {
+			return ambiguous
+		}
+		return notRetryable
+	}
+	var me *MalformedError
+	if errors.As(err, &me) {
+		return ambiguous // DSM answered something: it may have done the work
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return refused // the request never left
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return refused
+	}
+	var ne net.Error
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.As(err, &ne) {
+		return ambiguous
+	}
+	return notRetryable
+}
+
+// withRetry runs attempt until it succeeds, fails for good, or the policy
+// is spent. r tells whether the call changes state and how to check it.
+func (c *Client) withRetry(ctx context.Context, r *request, attempt func() error) error {
+	p := &c.retry
+	start := c.now()
+	backoff := p.InitialBackoff
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		kind := classify(err)
+		v := giveUp
+		switch {
+		case kind == refused:
+			v = tryAgain
+		case kind == ambiguous && !r.mutating:
+			v = tryAgain
+		case kind == ambiguous && r.verify != nil:
+			applied, verr := r.verify(ctx)
+			switch {
+			case verr != nil:
+				c.log.DebugContext(ctx, "dsm retry: checking whether the change happened failed", "api", r.api, "method", r.method, "error", verr.Error())
+			case applied:
+				c.log.DebugContext(ctx, "dsm retry: the change happened despite the failure", "api", r.api, "method", r.method, "attempt", n)
+				return nil
+			default:
+				v = tryAgain
+			}
+		}
+		if v == giveUp || n >= p.MaxAttempts {
+			return err
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		if c.now().Add(wait).Sub(start) > p.MaxElapsed {
+			return err
+		}
+		c.log.DebugContext(ctx, "dsm retry", "api", r.api, "method", r.method, "attempt", n+1, "wait", wait, "after", err.Error())
+		if serr := c.sleepUntil(ctx, c.now().Add(wait)); serr != nil {
+			return err
+		}
+		backoff = min(backoff*2, p.MaxBackoff)
+	}
+}
