@@ -60,6 +60,10 @@ type IOStreams struct {
 	// ErrTerminal says ErrOut is a terminal: commands may draw progress
 	// there.
 	ErrTerminal bool
+
+	// conn is the DSM the command connected to, for the report of a
+	// certificate error.
+	conn connNote
 }
 
 // Main runs dsmctl with the process's arguments, streams and environment,
@@ -103,7 +107,7 @@ func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) s
 	if !started {
 		err = &usageError{err: err}
 	}
-	return report(s.ErrOut, cmd, err)
+	return report(s.ErrOut, cmd, explainCertificateError(err, s))
 }
 
 const rootLong = `dsmctl manages a Synology DSM (DiskStation Manager) through its Web API.

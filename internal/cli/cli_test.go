@@ -77,7 +77,7 @@ func TestHelpDocumentsExitCodes(t *testing.T) {
 // TestNoPasswordFlag checks that no flag of any command takes a secret as
 // its value: flags whose name says password, token or secret are
 // switches (user update --password asks for the password; it does not
-// hold it).
+// hold it), or name a file that holds it (--otp-secret-file).
 func TestNoPasswordFlag(t *testing.T) {
 	t.Parallel()
 	root := newRootCmd(&IOStreams{}, func(string) string { return "" }, new(bool))
@@ -86,6 +86,10 @@ func TestNoPasswordFlag(t *testing.T) {
 		c.Flags().VisitAll(func(f *pflag.Flag) {
 			name := strings.ToLower(f.Name)
 			secret := name == "pw" || name == "pass" || strings.Contains(name, "passw") || strings.Contains(name, "token") || strings.Contains(name, "secret")
+			if strings.HasSuffix(name, "-file") {
+				// It names a file that holds the secret (--otp-secret-file).
+				secret = false
+			}
 			if secret && f.Value.Type() != "bool" {
 				t.Errorf("%s --%s takes a %s value: a secret in a flag shows in ps and the shell history", c.CommandPath(), f.Name, f.Value.Type())
 			}

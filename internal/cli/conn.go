@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -38,6 +39,24 @@ type connOptions struct {
 	DeviceName string
 	// Debug traces DSM calls to the error stream.
 	Debug bool
+	// Insecure turns the certificate check off (--insecure); each use
+	// prints a warning.
+	Insecure bool
+	// Fingerprint trusts exactly the certificate with this SHA-256
+	// fingerprint (--fingerprint): 64 lower-case hex digits once
+	// complete has run.
+	Fingerprint string
+	// OTPSecretFile names a file holding the account's base32 TOTP seed
+	// (--otp-secret-file); complete reads it into totp.
+	OTPSecretFile string
+	totp          *dsm.TOTPKey
+
+	// pinSet says login has decided how to check the certificate: pin
+	// is the fingerprint to trust, or "" for the system's roots.
+	pinSet bool
+	pin    string
+	// warnedInsecure: the --insecure warning is printed once per command.
+	warnedInsecure bool
 }
 
 // addConnFlags declares the connection flags on cmd.
@@ -46,7 +65,22 @@ func addConnFlags(cmd *cobra.Command, o *connOptions) {
 	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
 	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER)")
 	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	addSecurityFlags(cmd, o)
+}
+
+// addSecurityFlags declares the 2-step and certificate flags.
+func addSecurityFlags(cmd *cobra.Command, o *connOptions) {
+	f := cmd.Flags()
 	f.StringVar(&o.OTP, "otp", "", "2-step verification code, for an account that has it")
+	f.StringVar(&o.OTPSecretFile, "otp-secret-file", "", "file (mode 0600) holding the account's base32 2-step (TOTP) seed: codes are computed, for unattended runs")
+	addCertFlags(cmd, o)
+}
+
+// addCertFlags declares --fingerprint and --insecure.
+func addCertFlags(cmd *cobra.Command, o *connOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.Fingerprint, "fingerprint", "", "trust exactly the https certificate with this SHA-256 fingerprint (64 hex digits; colons and case ignored)")
+	f.BoolVar(&o.Insecure, "insecure", false, "do not check the https certificate at all (unsafe: anyone on the network path can pose as the NAS); prefer --fingerprint")
 }
 
 // addConnFlagsNoStdin declares the connection flags but --password-stdin,
@@ -56,7 +90,7 @@ func addConnFlagsNoStdin(cmd *cobra.Command, o *connOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
 	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER)")
-	f.StringVar(&o.OTP, "otp", "", "2-step verification code, for an account that has it")
+	addSecurityFlags(cmd, o)
 }
 
 // complete fills what flags left unset from the environment.
@@ -70,6 +104,26 @@ func (o *connOptions) complete(getenv func(string) string, g *globalOptions) err
 	o.Password = getenv("DSM_PASSWORD")
 	if o.OTP != "" && strings.TrimFunc(o.OTP, unicode.IsDigit) != "" {
 		return usagef("--otp: the 2-step code is digits only")
+	}
+	if o.OTP != "" && o.OTPSecretFile != "" {
+		return usagef("--otp and --otp-secret-file exclude each other: give a code or the seed to compute it from")
+	}
+	if o.Insecure && o.Fingerprint != "" {
+		return usagef("--insecure and --fingerprint exclude each other: --fingerprint checks the certificate, --insecure does not")
+	}
+	if o.Fingerprint != "" {
+		b, err := dsm.ParseFingerprint(o.Fingerprint)
+		if err != nil {
+			return usagef("--fingerprint: %v", err)
+		}
+		o.Fingerprint = hex.EncodeToString(b)
+	}
+	if o.OTPSecretFile != "" {
+		key, err := readOTPSecretFile(o.OTPSecretFile)
+		if err != nil {
+			return err
+		}
+		o.totp = key
 	}
 	o.Debug = g.Debug
 	host, err := os.Hostname()
@@ -121,18 +175,98 @@ func (o *connOptions) password(s *IOStreams, url string) (string, error) {
 	return pw, nil
 }
 
+// baseURL returns the DSM address raw as the library writes it: the key
+// of everything saved per DSM.
+func baseURL(raw string) (string, error) {
+	c, err := dsm.NewClient(raw)
+	if err != nil {
+		return "", &usageError{err: err}
+	}
+	return c.BaseURL(), nil
+}
+
 // client returns a dsm client for url with the options every command
-// shares (the --debug logger) and extra.
+// shares (the --debug logger, the certificate check) and extra.
+//
+// The certificate of an https URL is checked against, in order: nothing
+// with --insecure (and a warning), the decision of login, --fingerprint,
+// the fingerprint trusted at an earlier login, the system's roots.
 func (o *connOptions) client(url string, s *IOStreams, extra ...dsm.Option) (*dsm.Client, error) {
+	base, err := baseURL(url)
+	if err != nil {
+		return nil, err
+	}
 	opts := []dsm.Option{dsm.WithUserAgent("dsmctl")}
 	if o.Debug {
 		opts = append(opts, dsm.WithLogger(debugLogger(s.ErrOut)))
 	}
-	c, err := dsm.NewClient(url, append(opts, extra...)...)
+	pin, from, err := o.certificateCheck(base, s)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case from == pinInsecure:
+		opts = append(opts, dsm.WithInsecureSkipVerify())
+	case pin != "":
+		opts = append(opts, dsm.WithCertificateFingerprint(pin))
+	}
+	s.conn = connNote{url: base, pinFrom: from}
+	c, err := dsm.NewClient(base, append(opts, extra...)...)
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
 	return c, nil
+}
+
+// Where the trusted fingerprint of a connection comes from.
+const (
+	pinNone     = ""         // the system's roots (or plain http)
+	pinInsecure = "insecure" // --insecure: no check
+	pinFlag     = "flag"     // --fingerprint
+	pinSaved    = "saved"    // trusted at an earlier login
+	pinLogin    = "login"    // decided by this login
+)
+
+// certificateCheck returns the fingerprint to trust for base ("" for the
+// system's roots) and where it comes from.
+func (o *connOptions) certificateCheck(base string, s *IOStreams) (pin, from string, err error) {
+	https := strings.HasPrefix(base, "https://")
+	switch {
+	case o.Insecure:
+		if !o.warnedInsecure {
+			o.warnedInsecure = true
+			if https {
+				fmt.Fprintf(s.ErrOut, "warning: --insecure: the certificate of %s is not checked: anyone on the network path can pose as the NAS "+
+					"and take the session; trust the certificate instead (dsmctl login shows it; see --fingerprint)\n", base)
+			} else {
+				fmt.Fprintf(s.ErrOut, "warning: --insecure: %s is plain http, there is no certificate to check\n", base)
+			}
+		}
+		if !https {
+			return "", pinNone, nil
+		}
+		return "", pinInsecure, nil
+	case !https:
+		if o.Fingerprint != "" {
+			return "", "", usagef("--fingerprint: %s is plain http, it has no certificate", base)
+		}
+		return "", pinNone, nil
+	case o.pinSet:
+		if o.pin == "" {
+			return "", pinNone, nil
+		}
+		return o.pin, pinLogin, nil
+	case o.Fingerprint != "":
+		return o.Fingerprint, pinFlag, nil
+	}
+	fp, err := o.store().fingerprint(base)
+	if err != nil {
+		return "", "", err
+	}
+	if fp == "" {
+		return "", pinNone, nil
+	}
+	return fp, pinSaved, nil
 }
 
 // debugLogger is the --debug logger: text, debug level, to w.
@@ -151,14 +285,24 @@ func (o *connOptions) login(ctx context.Context, c *dsm.Client, pw string, trust
 	if err != nil {
 		return dsm.Session{}, false, err
 	}
-	cred := dsm.Credentials{Account: o.User, Password: pw, OTPCode: o.OTP, DeviceID: token}
+	cred := dsm.Credentials{Account: o.User, Password: pw, OTPCode: o.OTP, DeviceID: token, TOTP: o.totp}
 	if trust {
 		cred.DeviceName = o.DeviceName
 	}
 	sess, err = c.Auth.Login(ctx, cred)
-	if errors.Is(err, dsm.ErrOTPRequired) && o.OTP == "" {
+	if errors.Is(err, dsm.ErrOTPRequired) && o.OTP == "" && o.totp == nil {
 		if s.ReadSecret == nil {
-			return dsm.Session{}, false, &authError{err: fmt.Errorf("%w\n%s has 2-step verification: pass the code from the authenticator app with --otp CODE", err, o.User)}
+			return dsm.Session{}, false, &authError{err: fmt.Errorf("%w\n%s has 2-step verification: pass the code from the authenticator app with --otp CODE, "+
+				"or the seed in a file with --otp-secret-file FILE", err, o.User)}
+		}
+		if trust && s.ReadLine != nil {
+			yes, rerr := askYesNo(s, fmt.Sprintf("%s has 2-step verification. Trust this device, so that later logins of %s here need no code? [y/N] ", o.User, o.User))
+			if rerr != nil {
+				return dsm.Session{}, false, fmt.Errorf("reading the answer: %w", rerr)
+			}
+			if !yes {
+				cred.DeviceName = ""
+			}
 		}
 		code, rerr := s.ReadSecret(fmt.Sprintf("2-step verification code for %s: ", o.User))
 		if rerr != nil {
@@ -170,7 +314,7 @@ func (o *connOptions) login(ctx context.Context, c *dsm.Client, pw string, trust
 	if err != nil {
 		return dsm.Session{}, false, fmt.Errorf("login as %s on %s failed: %w", o.User, url, err)
 	}
-	return sess, cred.OTPCode != "", nil
+	return sess, cred.OTPCode != "" || cred.TOTP != nil, nil
 }
 
 // connect returns a client ready for calls, and a function to call when
@@ -207,11 +351,9 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 
 	url := ""
 	if o.URL != "" {
-		probe, err := o.client(o.URL, s)
-		if err != nil {
+		if url, err = baseURL(o.URL); err != nil {
 			return nil, nil, err
 		}
-		url = probe.BaseURL()
 	}
 	url, sess, ok, err := o.store().session(url)
 	if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -23,10 +24,30 @@ func newLoginCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 
 The password comes from DSM_PASSWORD, from the first line of standard input
 with --password-stdin, or from a prompt on a terminal; there is no flag for
-it. An account with 2-step verification needs a code: --otp CODE, or a
-prompt on a terminal. The login then asks DSM to trust this device and
-saves the device token, so later logins of that account on that DSM need no
-code (logout keeps the token).
+it.
+
+2-step verification: when DSM asks for a code, login prompts for it on a
+terminal, after asking whether to trust this device. A trusted device gets
+a device token from DSM, saved in the config directory, so later logins of
+that account on that DSM need no code (logout keeps the token). Without a
+terminal, give the code with --otp CODE, or the account's TOTP seed with
+--otp-secret-file FILE (base32 text or an otpauth:// URI, in a file only
+you can read: mode 0600): dsmctl computes the code, and waits for the next
+30-second window when DSM says the current code was already used. With
+--otp or --otp-secret-file, login always asks DSM to trust this device and
+saves the token.
+
+Certificates: over https, login fetches the NAS's certificate before
+anything is sent. One the system trusts is used as is. Any other (a NAS's
+self-signed certificate) is shown (subject, issuer, validity, SHA-256
+fingerprint) and, on a terminal, login asks whether to trust it (default
+no); --fingerprint HEX trusts it without asking when it has that
+fingerprint (colons and case ignored). The trusted fingerprint is saved
+with the login (per URL) and every later command accepts only that
+certificate: a different one is refused with a warning, until you accept
+it deliberately with "dsmctl login --fingerprint NEW". --insecure skips
+the check entirely and warns each time. Over plain http the password
+travels encrypted but the session does not: login warns.
 
 Without --url and DSM_URL, login goes to the DSM of the latest login, and
 without --user and DSM_USER as the same account: after "session expired",
@@ -36,7 +57,9 @@ The session is saved in the config directory ($DSM_CONFIG_DIR, default the
 user config directory + /dsmctl), which only its owner may read.`,
 		Example: `  dsmctl login --url https://nas:5001 --user admin
   echo "$PASS" | dsmctl login --url http://127.0.0.1:5000 --user admin --password-stdin
-  DSM_URL=https://nas:5001 DSM_USER=alice dsmctl login --otp 123456`,
+  DSM_URL=https://nas:5001 DSM_USER=alice dsmctl login --otp 123456
+  dsmctl login --url https://nas:5001 --user admin --fingerprint 3f9a...c2
+  DSM_PASSWORD=... dsmctl login --url nas --user backup --otp-secret-file ~/.config/dsmctl/backup.totp`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.conn.complete(getenv, g); err != nil {
@@ -71,11 +94,30 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 	if o.conn.User == "" {
 		return usagef("no account: pass --user or set DSM_USER")
 	}
-	c, err := o.conn.client(o.conn.URL, s)
+	url, err := baseURL(o.conn.URL)
 	if err != nil {
 		return err
 	}
-	url := c.BaseURL()
+	saveFP, forgetFP := "", false
+	switch {
+	case strings.HasPrefix(url, "http://"):
+		if o.conn.Fingerprint != "" {
+			return usagef("--fingerprint: %s is plain http, it has no certificate", url)
+		}
+		// Once per login: the commands that use the session later stay
+		// quiet.
+		fmt.Fprintf(s.ErrOut, "warning: %s is plain http: the password travels encrypted, but the session "+
+			"(its id and SynoToken) travels in clear, and anyone on the network path can use it until it ends; "+
+			"use https where you can (DSM: https on port 5001)\n", url)
+	case !o.conn.Insecure:
+		if saveFP, forgetFP, err = o.conn.trustCertificate(ctx, url, s); err != nil {
+			return err
+		}
+	}
+	c, err := o.conn.client(url, s)
+	if err != nil {
+		return err
+	}
 	_, old, hadOld, err := st.session(url)
 	if err != nil {
 		return err
@@ -97,6 +139,17 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		return fmt.Errorf("saving the session: %w", err)
 	}
 	fmt.Fprintf(s.Out, "logged in to %s as %s\n", url, sess.Account)
+	switch {
+	case saveFP != "":
+		if err := st.saveFingerprint(url, saveFP); err != nil {
+			return fmt.Errorf("saving the trusted certificate: %w", err)
+		}
+		fmt.Fprintf(s.Out, "trusted the certificate of %s (SHA-256 %s): later commands accept only it\n", url, dsm.FormatFingerprint(saveFP))
+	case forgetFP:
+		if err := st.removeFingerprint(url); err != nil {
+			return fmt.Errorf("forgetting the trusted certificate: %w", err)
+		}
+	}
 	if sess.DeviceID != "" && sess.DeviceID != oldToken {
 		if err := st.saveDeviceToken(url, sess.Account, sess.DeviceID); err != nil {
 			return fmt.Errorf("saving the device token: %w", err)
@@ -137,6 +190,7 @@ needs no code. Logging out when not logged in does nothing.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.conn.URL, "url", "", "DSM address (default $DSM_URL, else the latest login)")
+	addCertFlags(cmd, &o.conn)
 	return cmd
 }
 
@@ -144,11 +198,10 @@ needs no code. Logging out when not logged in does nothing.`,
 func runLogout(ctx context.Context, o *logoutOptions, s *IOStreams) error {
 	url := ""
 	if o.conn.URL != "" {
-		c, err := o.conn.client(o.conn.URL, s)
-		if err != nil {
+		var err error
+		if url, err = baseURL(o.conn.URL); err != nil {
 			return err
 		}
-		url = c.BaseURL()
 	}
 	st := o.conn.store()
 	url, sess, ok, err := st.session(url)
@@ -172,7 +225,10 @@ func runLogout(ctx context.Context, o *logoutOptions, s *IOStreams) error {
 		return fmt.Errorf("removing the saved session: %w", err)
 	}
 	if lerr != nil {
-		return fmt.Errorf("the saved session is removed, but DSM did not confirm the logout: %w", lerr)
+		// Said before the error, which may come with a certificate
+		// warning of its own.
+		fmt.Fprintf(s.ErrOut, "the saved session of %s is removed, but DSM did not confirm the logout\n", url)
+		return lerr
 	}
 	fmt.Fprintf(s.Out, "logged out of %s\n", url)
 	return nil

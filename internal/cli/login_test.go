@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -168,23 +169,46 @@ func TestLoginTwoStep(t *testing.T) {
 	}
 }
 
+// TestLoginTwoStepPrompt: on a terminal, a 2-step login asks whether to
+// trust this device (default no), then for the code; only a yes saves a
+// device token.
 func TestLoginTwoStepPrompt(t *testing.T) {
 	t.Parallel()
-	srv := startSim(t)
-	e := newEnv(t, srv, "DSM_USER", "bob")
-	e.terminal = []string{bobPassword, dsmtest.TOTP(bobOTPSecret, srv.Now())}
-	r := e.mustRun(t, "login")
-	want := []string{
-		"Password for bob on " + srv.URL() + ": ",
-		"2-step verification code for bob: ",
+	for _, tt := range []struct {
+		answer string
+		trust  bool
+	}{{"y", true}, {"YES", true}, {"", false}, {"n", false}, {"sure", false}} {
+		t.Run(fmt.Sprintf("%q", tt.answer), func(t *testing.T) {
+			t.Parallel()
+			srv := startSim(t) // one each: a code is accepted once
+			e := newEnv(t, srv, "DSM_USER", "bob")
+			e.terminal = []string{bobPassword, tt.answer, dsmtest.TOTP(bobOTPSecret, srv.Now())}
+			r := e.mustRun(t, "login")
+			want := []string{
+				"Password for bob on " + srv.URL() + ": ",
+				"bob has 2-step verification. Trust this device, so that later logins of bob here need no code? [y/N] ",
+				"2-step verification code for bob: ",
+			}
+			if diff := cmp.Diff(want, e.prompts); diff != "" {
+				t.Errorf("prompts (-want +got):\n%s", diff)
+			}
+			if got := strings.Contains(r.stdout, "this device is now trusted"); got != tt.trust {
+				t.Errorf("says the device is trusted: %v, want %v; stdout:\n%s", got, tt.trust, r.stdout)
+			}
+			token, err := store{dir: e.configDir()}.deviceToken(srv.URL(), "bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (token != "") != tt.trust {
+				t.Errorf("device token saved: %v, want %v", token != "", tt.trust)
+			}
+			r.noSecrets(t, bobPassword, e.terminal[2], token)
+			_, sess := savedSession(t, e)
+			if sess.Account != "bob" {
+				t.Errorf("saved session of %q", sess.Account)
+			}
+		})
 	}
-	if diff := cmp.Diff(want, e.prompts); diff != "" {
-		t.Errorf("prompts (-want +got):\n%s", diff)
-	}
-	if !strings.Contains(r.stdout, "this device is now trusted") {
-		t.Errorf("stdout:\n%s", r.stdout)
-	}
-	r.noSecrets(t, e.terminal...)
 }
 
 func TestLoginReplacesSession(t *testing.T) {

@@ -2,9 +2,16 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/internal/sim"
 )
 
@@ -34,6 +42,11 @@ type simOptions struct {
 	Faults    []sim.Fault
 	FaultSeed uint64
 
+	// TLS serves https with a self-signed certificate made at start
+	// (--tls), or with CertFile and KeyFile (--cert, --key).
+	TLS               bool
+	CertFile, KeyFile string
+
 	rsaKey *rsa.PrivateKey  // tests: skip generating a 4096-bit key
 	ready  func(url string) // tests: called once the server listens
 }
@@ -46,6 +59,12 @@ func newSimCmd(s *IOStreams, getenv func(string) string) *cobra.Command {
 		Long: `Run the DSM simulator: a DSM 7 Web API over plain http (discovery,
 encrypted login, 2-step codes, sessions, users, groups, join tasks,
 password policies).
+
+With --tls it serves https, like a NAS, with a self-signed certificate
+made at start (ECDSA P-256, for 127.0.0.1, ::1, localhost and the listen
+host), on 127.0.0.1:5001 unless --listen says otherwise; --cert FILE --key
+FILE serve your own instead. The certificate's SHA-256 fingerprint is
+printed alone on a line: "dsmctl login --fingerprint HEX" trusts it.
 
 The state (users, groups, policies; not sessions) lives in memory, or with
 --data DIR in DIR/` + sim.StateFile + `, written after every change and read back at
@@ -66,6 +85,8 @@ GET, POST {"spec":"SPEC"} and DELETE on /_sim/faults, and end every
 session with POST /_sim/sessions/expire.`,
 		Example: `  dsmctl sim
   dsmctl sim --listen 127.0.0.1:0
+  dsmctl sim --tls
+  dsmctl sim --cert nas.pem --key nas-key.pem --listen 0.0.0.0:5001
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --data ~/.local/share/dsmsim
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --listen 0.0.0.0:5000
   dsmctl sim --fault '*:*:latency=50ms' --fault '*:*:reset:p=0.05' --fault-seed 1
@@ -73,10 +94,22 @@ session with POST /_sim/sessions/expire.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.AdminPassword = getenv("DSM_SIM_ADMIN_PASSWORD")
+			if (o.CertFile == "") != (o.KeyFile == "") {
+				return usagef("--cert and --key go together: the certificate and its private key")
+			}
+			if o.CertFile != "" {
+				o.TLS = true
+			}
+			if o.TLS && !cmd.Flags().Changed("listen") {
+				o.Listen = "127.0.0.1:5001"
+			}
 			return runSim(cmd.Context(), o, s)
 		},
 	}
-	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port)")
+	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port; default 127.0.0.1:5001 with --tls)")
+	cmd.Flags().BoolVar(&o.TLS, "tls", false, "serve https with a self-signed certificate made at start (its fingerprint is printed)")
+	cmd.Flags().StringVar(&o.CertFile, "cert", "", "serve https with this certificate (PEM; with --key)")
+	cmd.Flags().StringVar(&o.KeyFile, "key", "", "the private key (PEM) of --cert")
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "directory that keeps the state across restarts (default: memory only)")
 	cmd.Flags().DurationVar(&o.Latency, "latency", 0, "delay every answer by this long, like a NAS across a network (e.g. 50ms)")
 	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
@@ -103,11 +136,31 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)
 	}
 	url := "http://" + ln.Addr().String()
+	fingerprint := ""
+	if o.TLS {
+		cert, err := o.certificate()
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		fingerprint = dsm.Fingerprint(cert.Leaf)
+		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+		url = "https://" + ln.Addr().String()
+	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
 	fmt.Fprintf(s.Out, "listening on %s\n", url)
+	if fingerprint != "" {
+		made := "made at start"
+		if o.CertFile != "" {
+			made = "from " + o.CertFile
+		}
+		// The fingerprint alone on its line, for scripts and for
+		// comparing with what dsmctl login shows.
+		fmt.Fprintf(s.Out, "certificate (%s), SHA-256 fingerprint:\n%s\n", made, fingerprint)
+	}
 	if o.DataDir != "" {
 		fmt.Fprintf(s.Out, "state kept in %s\n", filepath.Join(o.DataDir, sim.StateFile))
 	}
@@ -121,7 +174,11 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	default:
 		fmt.Fprintln(s.Out, "admin password: the value of DSM_SIM_ADMIN_PASSWORD")
 	}
-	fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login\n", url)
+	if fingerprint != "" {
+		fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login --fingerprint %s\n", url, fingerprint)
+	} else {
+		fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login\n", url)
+	}
 	for _, f := range o.Faults {
 		fmt.Fprintf(s.Out, "injecting fault %s\n", f)
 	}
@@ -146,6 +203,89 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	}
 	fmt.Fprintln(s.Out, "simulator stopped")
 	return nil
+}
+
+// certificate returns the certificate to serve: --cert and --key, or a
+// self-signed one made now for the names of o.Listen.
+func (o *simOptions) certificate() (tls.Certificate, error) {
+	if o.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		if err != nil {
+			return tls.Certificate{}, fmt.Errorf("--cert %s --key %s: %w", o.CertFile, o.KeyFile, err)
+		}
+		if cert.Leaf == nil {
+			if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+				return tls.Certificate{}, fmt.Errorf("--cert %s: %w", o.CertFile, err)
+			}
+		}
+		return cert, nil
+	}
+	cert, err := selfSignedCertificate(o.Listen, time.Now())
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("making a certificate: %w", err)
+	}
+	return cert, nil
+}
+
+// selfSignedCertificate makes an ECDSA P-256 certificate, valid for a
+// year from now, for 127.0.0.1, ::1, localhost and the host of listen, as
+// a fresh NAS has.
+func selfSignedCertificate(listen string, now time.Time) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	ips, names := certificateHosts(listen)
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "dsmctl sim", Organization: []string{"dsmctl simulator"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.AddDate(1, 0, 0),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IPAddresses:           ips,
+		DNSNames:              names,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// certificateHosts returns the names a certificate for listen holds:
+// 127.0.0.1, ::1, localhost and the listen host (when it listens on every
+// address: this machine's name).
+func certificateHosts(listen string) (ips []net.IP, names []string) {
+	ips = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	names = []string{"localhost"}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		host = listen
+	}
+	ip := net.ParseIP(host)
+	switch {
+	case host == "" || (ip != nil && ip.IsUnspecified()):
+		if h, err := os.Hostname(); err == nil && h != "" && h != "localhost" {
+			names = append(names, h)
+		}
+	case ip != nil:
+		if !ip.IsLoopback() {
+			ips = append(ips, ip)
+		}
+	case host != "localhost":
+		names = append(names, host)
+	}
+	return ips, names
 }
 
 // faultFlag is --fault: each spec is parsed as it is given, so a bad one

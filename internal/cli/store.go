@@ -19,6 +19,10 @@ import (
 const (
 	sessionsFile = "sessions.json" // saved sessions, one per DSM URL
 	devicesFile  = "devices.json"  // device tokens, per DSM URL and account
+	// certificatesFile holds the certificates trusted at login, per DSM
+	// URL (SHA-256 fingerprints): not secret, but whoever can change it
+	// can make dsmctl trust another server, so it is kept like the others.
+	certificatesFile = "certificates.json"
 )
 
 // configDir returns dsmctl's config directory: $DSM_CONFIG_DIR, else the
@@ -137,6 +141,46 @@ func (st store) saveDeviceToken(url, account, token string) error {
 	return st.write(devicesFile, d)
 }
 
+// savedCertificates is the content of certificates.json: URL -> SHA-256
+// fingerprint (64 lower-case hex digits) of the certificate trusted there.
+type savedCertificates map[string]string
+
+// fingerprint returns the fingerprint of the certificate trusted for url,
+// or "".
+func (st store) fingerprint(url string) (string, error) {
+	var c savedCertificates
+	if err := st.read(certificatesFile, &c); err != nil {
+		return "", err
+	}
+	return c[url], nil
+}
+
+// saveFingerprint records fp as the certificate trusted for url.
+func (st store) saveFingerprint(url, fp string) error {
+	var c savedCertificates
+	if err := st.read(certificatesFile, &c); err != nil {
+		return err
+	}
+	if c == nil {
+		c = savedCertificates{}
+	}
+	c[url] = fp
+	return st.write(certificatesFile, c)
+}
+
+// removeFingerprint forgets the certificate trusted for url.
+func (st store) removeFingerprint(url string) error {
+	var c savedCertificates
+	if err := st.read(certificatesFile, &c); err != nil {
+		return err
+	}
+	if _, ok := c[url]; !ok {
+		return nil
+	}
+	delete(c, url)
+	return st.write(certificatesFile, c)
+}
+
 // read decodes the JSON file name into v; a missing file leaves v alone.
 // A file that group or others may read is refused: it holds secrets.
 func (st store) read(name string, v any) error {
@@ -154,6 +198,10 @@ func (st store) read(name string, v any) error {
 		return err
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		if name == certificatesFile {
+			return fmt.Errorf("%s lists the certificates dsmctl trusts but has mode %04o: only its owner may have access; "+
+				"run \"chmod 600 %s\" and check its content", path, perm, path)
+		}
 		return fmt.Errorf("%s holds secrets but has mode %04o: group or others can read it; "+
 			"run \"chmod 600 %s\" (and consider the session compromised: run dsmctl logout and log in again)", path, perm, path)
 	}
