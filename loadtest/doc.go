@@ -1,0 +1,14 @@
+// Package loadtest holds tests that put the client and the simulator
+// under load and through crashes, on loopback only and bounded in time:
+//
+//   - TestLoad: many concurrent dsm.Clients doing mixed reads and writes
+//     against the simulator for a fixed period (-load.duration, default
+//     3s; -load.clients, default 16): no failed call, no data race under
+//     -race, a stable heap, and the throughput and p50/p99 latency in the
+//     test log. BenchmarkMixed is the same mix as a benchmark.
+//   - TestDurability: "dsmctl sim --data" as a real process, written to by
+//     several clients and killed with SIGKILL at random moments; every
+//     acknowledged change must be there after each restart.
+//
+// The package has no code outside its tests.
+package loadtest
