@@ -166,6 +166,9 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newPolicyCmd(s, getenv, &g),
 		newConfirmPasswordCmd(s, getenv, &g),
 		newDemoCmd(s, &g),
+		newPlanCmd(s, getenv, &g),
+		newApplyCmd(s, getenv, &g),
+		newExportCmd(s, getenv, &g),
 	)
 	return root
 }
@@ -206,9 +209,12 @@ var authErrors = []error{
 func exitCode(err error) int {
 	var ue *usageError
 	var ae *authError
+	var es *exitStatus
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &es):
+		return es.code
 	case errors.As(err, &ue):
 		return ExitUsage
 	case errors.As(err, &ae):
@@ -229,6 +235,9 @@ func exitCode(err error) int {
 func report(w io.Writer, cmd *cobra.Command, err error) int {
 	code := exitCode(err)
 	msg := err.Error()
+	if msg == "" {
+		return code // an exitStatus: the output said it all
+	}
 	var ae *authError
 	if errors.Is(err, dsm.ErrSessionExpired) && !errors.As(err, &ae) {
 		msg = "session expired, run dsmctl login (" + msg + ")"

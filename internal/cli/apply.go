@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/manifest"
+)
+
+// applyOptions are the options of apply and user import.
+type applyOptions struct {
+	manifestOptions
+	Parallel     int
+	Yes          bool
+	PasswordsOut string
+}
+
+func addApplyFlags(cmd *cobra.Command, o *applyOptions) {
+	f := cmd.Flags()
+	f.IntVar(&o.Parallel, "parallel", manifest.DefaultParallel, "how many changes to make at once")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "apply without asking (required when standard input is not a terminal)")
+	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file (created 0600; a rerun appends to it)")
+}
+
+func (o *applyOptions) check() error {
+	if o.Parallel < 1 || o.Parallel > 64 {
+		return usagef("--parallel %d: use 1 to 64", o.Parallel)
+	}
+	return nil
+}
+
+func newApplyCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE",
+		Short: "Make the NAS match a users file",
+		Long: `Plan as "dsmctl plan" does, show the plan, ask for confirmation (on a
+terminal, unless --yes; without a terminal --yes is required), then make
+the changes: the password policies first, then groups, then each user
+(create, update, join its groups, in that order), then deletions (only
+with --prune). --parallel changes run at once; a failure does not stop the
+others. A progress bar with counts and rate is drawn on a terminal, plain
+progress lines otherwise, and a summary ends the run.
+
+Applying again is safe: a second plan after apply is empty, and a run that
+was interrupted (even killed) is completed by the next apply.
+
+Generated first passwords ({generate: true}) are written only to
+--passwords-file (a new file, mode 0600, one "name<TAB>password" line per
+user, each written before its user is created; a rerun appends to the same
+file) or, with -o json, in the JSON on standard output. Without either, a
+plan that generates passwords is refused.
+
+Exit codes: 0 all changes made, 1 some failed (each is listed with its
+reason) or the file has problems, 2 usage (e.g. no --yes off a terminal).`,
+		Example: `  dsmctl apply -f users.yaml
+  dsmctl apply -f users.yaml --yes --parallel 8 --passwords-file first-passwords.tsv
+  dsmctl apply -f users.yaml --prune --yes -o json > result.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.complete(getenv, g); err != nil {
+				return err
+			}
+			if err := o.check(); err != nil {
+				return err
+			}
+			f, err := manifest.Load(o.File)
+			if err != nil {
+				return err
+			}
+			return runApply(cmd.Context(), o, f, s)
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	addManifestFlags(cmd, &o.manifestOptions)
+	addApplyFlags(cmd, o)
+	return cmd
+}
+
+// runApply plans f, shows the plan, asks, applies with progress, and
+// sums up.
+func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStreams) error {
+	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		plan, err := f.Plan(ctx, c, o.planOptions())
+		if err != nil {
+			return err
+		}
+		jsonOut := o.Output == formatJSON
+		planOut := s.Out
+		if jsonOut {
+			planOut = s.ErrOut
+		}
+		fmt.Fprint(planOut, plan)
+		if plan.Empty() {
+			if jsonOut {
+				return writeJSON(s.Out, planJSON{Plan: plan, Result: &manifest.Result{Failures: []manifest.Failure{}}})
+			}
+			return nil
+		}
+		if n := plan.Generated(); n > 0 && o.PasswordsOut == "" && !jsonOut {
+			return usagef("%d new user(s) get a generated password: pass --passwords-file FILE to keep them (or -o json to get them on standard output)", n)
+		}
+		if !o.Yes {
+			if s.ReadLine == nil {
+				return usagef("standard input is not a terminal: pass --yes to apply")
+			}
+			answer, err := s.ReadLine(fmt.Sprintf("Apply these changes to %s? [y/N] ", c.BaseURL()))
+			if err != nil {
+				return fmt.Errorf("reading the answer: %w", err)
+			}
+			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+				fmt.Fprintln(s.ErrOut, "nothing changed")
+				return nil
+			}
+		}
+		opts := manifest.ApplyOptions{Parallel: o.Parallel}
+		if o.PasswordsOut != "" {
+			pf, err := openPasswordsOut(o.PasswordsOut)
+			if err != nil {
+				return err
+			}
+			defer pf.Close()
+			opts.RecordPassword = pf.record
+		}
+		create, update, del := plan.Counts()
+		total := len(plan.Settings) + len(plan.Groups) + len(plan.Users)
+		prog := newProgress(s, total)
+		opts.Progress = prog.update
+		start := time.Now()
+		res, err := plan.Apply(ctx, c, opts)
+		prog.finish()
+		elapsed := time.Since(start)
+		if jsonOut {
+			if werr := writeJSON(s.Out, planJSON{Plan: plan, Result: res}); werr != nil && err == nil {
+				err = werr
+			}
+		} else {
+			summarize(s.Out, res, elapsed, create, update, del)
+			if o.PasswordsOut != "" && plan.Generated() > 0 {
+				fmt.Fprintf(s.Out, "generated passwords are in %s (mode 0600)\n", o.PasswordsOut)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("interrupted after %d of %d changes (apply again to finish): %w", res.Succeeded+len(res.Failures), res.Total, err)
+		}
+		if !res.OK() {
+			return &exitStatus{code: ExitFailure, msg: fmt.Sprintf("%d of %d changes failed", len(res.Failures), res.Total)}
+		}
+		return nil
+	})
+}
+
+// summarize writes the end of an apply: counts, time, rate, failures.
+func summarize(w io.Writer, res *manifest.Result, elapsed time.Duration, create, update, del int) {
+	rate := float64(res.Succeeded+len(res.Failures)) / max(elapsed.Seconds(), 1e-3)
+	fmt.Fprintf(w, "Applied %d of %d changes (%d to create, %d to change, %d to delete) in %s, %.1f/s; %d failed.\n",
+		res.Succeeded, res.Total, create, update, del, elapsed.Round(time.Millisecond), rate, len(res.Failures))
+	for _, f := range res.Failures {
+		fmt.Fprintf(w, "  failed: %s: %s: %s\n", f.Item, f.Step, f.Reason)
+	}
+}
+
+// progress shows how far apply is: a bar on a terminal, else a line at
+// every tenth of the way and one per failure.
+type progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	total int
+	next  int // the count at which the next plain line is due
+	start time.Time
+}
+
+func newProgress(s *IOStreams, total int) *progress {
+	p := &progress{w: s.ErrOut, total: total, start: time.Now()}
+	if s.ErrTerminal {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(s.ErrOut),
+			progressbar.OptionSetDescription("applying"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("changes"),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+func (p *progress) update(e manifest.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		if e.Err != nil {
+			p.bar.Clear()
+			fmt.Fprintf(p.w, "failed: %s: %v\n", e.Item, e.Err)
+		}
+		p.bar.Add(1)
+		return
+	}
+	if e.Err != nil {
+		fmt.Fprintf(p.w, "apply: failed: %s: %v\n", e.Item, e.Err)
+	}
+	if e.Done >= p.next || e.Done == e.Total {
+		rate := float64(e.Done) / max(time.Since(p.start).Seconds(), 1e-3)
+		fmt.Fprintf(p.w, "apply: %d/%d done, %d failed, %.1f/s\n", e.Done, e.Total, e.Failed, rate)
+		for p.next <= e.Done {
+			p.next += max(1, p.total/10)
+		}
+	}
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
+
+// passwordsFile receives generated passwords, one "name<TAB>password"
+// line each, on disk before the user is created.
+type passwordsFile struct {
+	mu sync.Mutex
+	f  *os.File
+}
+
+// openPasswordsOut creates path with mode 0600, or appends to it when it
+// exists with no permission for group or others (a rerun after an
+// interruption keeps the passwords of the first run).
+func openPasswordsOut(path string) (*passwordsFile, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		fi, serr := os.Lstat(path)
+		if serr != nil {
+			return nil, fmt.Errorf("--passwords-file: %w", serr)
+		}
+		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
+			return nil, usagef("--passwords-file %s exists and is not a private file (mode %04o): choose a new file", path, fi.Mode().Perm())
+		}
+		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--passwords-file: %w", err)
+	}
+	return &passwordsFile{f: f}, nil
+}
+
+func (p *passwordsFile) record(user, password string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, err := fmt.Fprintf(p.f, "%s\t%s\n", user, password); err != nil {
+		return err
+	}
+	return p.f.Sync()
+}
+
+func (p *passwordsFile) Close() error { return p.f.Close() }

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/manifest"
+)
+
+// ExitChanges is the exit code of plan --detailed-exitcode when the plan
+// has changes.
+const ExitChanges = 2
+
+// exitStatus ends a command with an exit code: a message when msg is not
+// empty, else nothing more (the command's output said it all).
+type exitStatus struct {
+	code int
+	msg  string
+}
+
+func (e *exitStatus) Error() string { return e.msg }
+
+// manifestOptions are what plan and apply share.
+type manifestOptions struct {
+	conn         connOptions
+	File         string
+	Prune        bool
+	SetPasswords bool
+	Secrets      string
+	Output       string
+
+	getenv func(string) string
+}
+
+func addManifestFlags(cmd *cobra.Command, o *manifestOptions) {
+	f := cmd.Flags()
+	f.StringVarP(&o.File, "file", "f", "", "the users file (YAML or JSON; see the README's \"Users as code\")")
+	f.BoolVar(&o.Prune, "prune", false, "delete the users and groups the file does not name (never admin, guest, system accounts, yourself or built-in groups)")
+	f.BoolVar(&o.SetPasswords, "set-passwords", false, "set the passwords of existing users too (from_env, from_file); without it only new users get one")
+	f.StringVar(&o.Secrets, "secrets-file", "", "the secrets file of from_file passwords (default: the file's secrets_file)")
+	f.StringVarP(&o.Output, "output", "o", formatText, "output format: text or json")
+}
+
+// complete checks the flags and fills the connection options.
+func (o *manifestOptions) complete(getenv func(string) string, g *globalOptions) error {
+	if o.File == "" {
+		return usagef("-f FILE is required: the users file to plan")
+	}
+	if o.Output != formatText && o.Output != formatJSON {
+		return usagef("-o %s: use text or json", o.Output)
+	}
+	o.getenv = getenv
+	return o.conn.complete(getenv, g)
+}
+
+func (o *manifestOptions) planOptions() manifest.PlanOptions {
+	return manifest.PlanOptions{Prune: o.Prune, SetPasswords: o.SetPasswords, SecretsFile: o.Secrets, Getenv: o.getenv}
+}
+
+func newPlanCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &manifestOptions{}
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan -f FILE",
+		Short: "Show what apply would change to make the NAS match a users file",
+		Long: `Read a users file (YAML or JSON), compare it with the NAS, and show the
+changes that apply would make: "+" creates, "~" changes (old -> new), "-"
+deletes (only with --prune). Nothing changes.
+
+The whole file is checked first: unknown keys, wrong types, DSM's limits,
+reserved names, groups that do not exist, and the passwords that would be
+set against the password policy. Every problem is listed, with its line.
+
+Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 the
+file has problems or the NAS could not be read, 2 with --detailed-exitcode
+when there are changes.`,
+		Example: `  dsmctl plan -f users.yaml
+  dsmctl plan -f users.yaml --prune -o json
+  dsmctl plan -f users.yaml --detailed-exitcode || echo "changes pending"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.complete(getenv, g); err != nil {
+				return err
+			}
+			return runPlan(cmd.Context(), o, detailed, s)
+		},
+	}
+	addConnFlags(cmd, &o.conn)
+	addManifestFlags(cmd, o)
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	return cmd
+}
+
+func runPlan(ctx context.Context, o *manifestOptions, detailed bool, s *IOStreams) error {
+	f, err := manifest.Load(o.File)
+	if err != nil {
+		return err
+	}
+	var plan *manifest.Plan
+	err = withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		plan, err = f.Plan(ctx, c, o.planOptions())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if o.Output == formatJSON {
+		if err := writeJSON(s.Out, plan); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(s.Out, plan)
+	}
+	if detailed && !plan.Empty() {
+		return &exitStatus{code: ExitChanges}
+	}
+	return nil
+}
+
+// planJSON is a plan and, after apply, its result.
+type planJSON struct {
+	Plan   *manifest.Plan   `json:"plan"`
+	Result *manifest.Result `json:"result,omitempty"`
+}
