@@ -107,7 +107,7 @@ func (s *GroupsService) Create(ctx context.Context, r GroupCreateRequest) (Group
 	if err := ValidateGroupName(r.Name); err != nil {
 		return Group{}, fmt.Errorf("dsm: create group: %w", err)
 	}
-	if err := validateDescription(r.Description); err != nil {
+	if err := ValidateDescription(r.Description); err != nil {
 		return Group{}, fmt.Errorf("dsm: create group %s: %w", r.Name, err)
 	}
 	var d groupWire
@@ -153,7 +153,7 @@ func (s *GroupsService) Update(ctx context.Context, name string, r GroupUpdateRe
 		}
 	}
 	if r.Description != nil {
-		if err := validateDescription(*r.Description); err != nil {
+		if err := ValidateDescription(*r.Description); err != nil {
 			return Group{}, fmt.Errorf("dsm: update group %s: %w", name, err)
 		}
 	}

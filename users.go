@@ -351,10 +351,10 @@ func (r UserCreateRequest) validate(today Date) error {
 	if err := validatePassword(r.Password); err != nil {
 		return err
 	}
-	if err := validateDescription(r.Description); err != nil {
+	if err := ValidateDescription(r.Description); err != nil {
 		return err
 	}
-	if err := validateEmail(r.Email); err != nil {
+	if err := ValidateEmail(r.Email); err != nil {
 		return err
 	}
 	if r.SendPassword && !r.NotifyByEmail {
@@ -393,12 +393,12 @@ func (r UserUpdateRequest) validate(today Date) error {
 		}
 	}
 	if r.Description != nil {
-		if err := validateDescription(*r.Description); err != nil {
+		if err := ValidateDescription(*r.Description); err != nil {
 			return err
 		}
 	}
 	if r.Email != nil {
-		if err := validateEmail(*r.Email); err != nil {
+		if err := ValidateEmail(*r.Email); err != nil {
 			return err
 		}
 	}
@@ -605,7 +605,9 @@ func validatePassword(pw string) error {
 	return nil
 }
 
-func validateDescription(d string) error {
+// ValidateDescription checks a user or group description against DSM's
+// limits: at most 64 characters, no control characters.
+func ValidateDescription(d string) error {
 	if n := utf8.RuneCountInString(d); n > MaxDescriptionLength {
 		return fmt.Errorf("the description has %d characters; DSM allows at most %d", n, MaxDescriptionLength)
 	}
@@ -615,7 +617,9 @@ func validateDescription(d string) error {
 	return nil
 }
 
-func validateEmail(e string) error {
+// ValidateEmail accepts "" or one plain address such as
+// alice@example.com, as DSM does.
+func ValidateEmail(e string) error {
 	if e == "" {
 		return nil
 	}

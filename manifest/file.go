@@ -3,12 +3,9 @@ package manifest
 import (
 	"bytes"
 	"fmt"
-	"net/mail"
 	"os"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -375,7 +372,7 @@ func (p *parser) groups(n *yaml.Node, f *File) {
 			},
 			"description": func(_, v *yaml.Node) {
 				if s, ok := p.str(v, path+".description"); ok {
-					if err := checkDescription(s); err != nil {
+					if err := dsm.ValidateDescription(s); err != nil {
 						p.add(v.Line, path+".description", "%v", err)
 					}
 					g.Description = &s
@@ -449,7 +446,7 @@ func (p *parser) user(n *yaml.Node, path string) (User, bool) {
 		"description": func(k, v *yaml.Node) {
 			u.lines["description"] = v.Line
 			if s, ok := p.str(v, path+".description"); ok {
-				if err := checkDescription(s); err != nil {
+				if err := dsm.ValidateDescription(s); err != nil {
 					p.add(v.Line, path+".description", "%v", err)
 				}
 				u.Description = &s
@@ -458,7 +455,7 @@ func (p *parser) user(n *yaml.Node, path string) (User, bool) {
 		"email": func(k, v *yaml.Node) {
 			u.lines["email"] = v.Line
 			if s, ok := p.str(v, path+".email"); ok {
-				if err := checkEmail(s); err != nil {
+				if err := dsm.ValidateEmail(s); err != nil {
 					p.add(v.Line, path+".email", "%v", err)
 				}
 				u.Email = &s
@@ -568,32 +565,6 @@ func parseExpiry(s string) (dsm.Expiry, error) {
 		return dsm.Expiry{}, fmt.Errorf("%q: want never, disabled or a date YYYY-MM-DD", s)
 	}
 	return dsm.ExpiresOn(d), nil
-}
-
-// checkDescription applies DSM's limits to a description.
-func checkDescription(d string) error {
-	if n := utf8.RuneCountInString(d); n > dsm.MaxDescriptionLength {
-		return fmt.Errorf("the description has %d characters; DSM allows at most %d", n, dsm.MaxDescriptionLength)
-	}
-	if strings.IndexFunc(d, unicode.IsControl) >= 0 {
-		return fmt.Errorf("the description contains a control character")
-	}
-	return nil
-}
-
-// checkEmail accepts "" or one plain address, as DSM does.
-func checkEmail(e string) error {
-	if e == "" {
-		return nil
-	}
-	if len(e) > dsm.MaxEmailLength {
-		return fmt.Errorf("the email address is longer than %d bytes", dsm.MaxEmailLength)
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || a.Name != "" {
-		return fmt.Errorf("%q is not an email address such as alice@example.com", e)
-	}
-	return nil
 }
 
 // fold is the case-insensitive key of a user or group name: DSM compares

@@ -145,13 +145,13 @@ func readRecords(name string, cr *csv.Reader, probs *problems, parse func([]stri
 		}
 		seen[fold(u.Name)] = line
 		if rw.description != "" {
-			if err := checkDescription(rw.description); err != nil {
+			if err := dsm.ValidateDescription(rw.description); err != nil {
 				bad("%v", err)
 			}
 			u.Description = dsm.Ptr(rw.description)
 		}
 		if rw.email != "" {
-			if err := checkEmail(rw.email); err != nil {
+			if err := dsm.ValidateEmail(rw.email); err != nil {
 				bad("%v", err)
 			}
 			u.Email = dsm.Ptr(rw.email)
