@@ -119,7 +119,8 @@ func (e *APIError) OTPTypes() []string {
 	}
 	var out []string
 	for _, t := range d.Types {
-		if t.Type != "" {
+		// Only short plain words: the list ends up in messages.
+		if t.Type != "" && len(t.Type) <= 32 && strings.Trim(t.Type, "abcdefghijklmnopqrstuvwxyz0123456789_-") == "" && len(out) < 8 {
 			out = append(out, t.Type)
 		}
 	}

@@ -2,6 +2,8 @@ package dsm
 
 import (
 	"encoding/json"
+	"errors"
+	"math"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,11 +22,11 @@ func (b *flexBool) UnmarshalJSON(data []byte) error {
 	case "false", "no", "0", "off", "", "null":
 		*b = false
 	default:
-		if n, err := strconv.ParseFloat(s, 64); err == nil {
+		if n, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(n) && !math.IsInf(n, 0) {
 			*b = n != 0
 			return nil
 		}
-		return fmt.Errorf("%.20s is not a boolean", data)
+		return errors.New("not a boolean")
 	}
 	return nil
 }
@@ -41,8 +43,8 @@ func (n *flexInt) UnmarshalJSON(data []byte) error {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		f, ferr := strconv.ParseFloat(s, 64)
-		if ferr != nil || f != float64(int64(f)) {
-			return fmt.Errorf("%.20s is not an integer", data)
+		if ferr != nil || f != math.Trunc(f) || math.Abs(f) > 1<<62 {
+			return errors.New("not an integer")
 		}
 		v = int64(f)
 	}
@@ -101,6 +103,9 @@ func ParseDate(s string) (Date, error) {
 // dsm renders d as DSM writes dates: YYYY/M/D, no leading zeros.
 func (d Date) dsm() string { return fmt.Sprintf("%d/%d/%d", d.Year, int(d.Month), d.Day) }
 
+// maxDays is 9999-12-31 in days since 1970-01-01.
+const maxDays = 2932896
+
 // daysDate decodes a count of days since 1970-01-01, as DSM sends
 // password_last_change.
 type daysDate Date
@@ -113,6 +118,9 @@ func (d *daysDate) UnmarshalJSON(data []byte) error {
 	if n <= 0 {
 		*d = daysDate{}
 		return nil
+	}
+	if n > maxDays {
+		return errors.New("a day count beyond the year 9999")
 	}
 	*d = daysDate(DateOf(time.Unix(int64(n)*86400, 0).UTC()))
 	return nil
@@ -191,7 +199,7 @@ func (e Expiry) dsm() string {
 func (e *Expiry) UnmarshalJSON(data []byte) error {
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("expired: want a string, got %.20s", data)
+		return errors.New("expired: want a string")
 	}
 	v, err := ParseExpiry(s)
 	if err != nil {
@@ -220,7 +228,7 @@ func (d *Date) UnmarshalJSON(data []byte) error {
 	}
 	var s string
 	if err := json.Unmarshal(data, &s); err != nil {
-		return fmt.Errorf("date: want a string, got %.20s", data)
+		return errors.New("date: want a string")
 	}
 	if s == "" {
 		*d = Date{}

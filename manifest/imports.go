@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dsmkit/dsm"
 )
@@ -119,15 +120,19 @@ func readRecords(name string, cr *csv.Reader, probs *problems, parse func([]stri
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				probs.add(pe.Line, "", "%v", pe.Err)
 				continue
 			}
-			probs.add(line, "", "%v", err)
+			probs.add(0, "", "%v", err)
 			break
+		}
+		line, _ := cr.FieldPos(0)
+		if i := slices.IndexFunc(rec, func(f string) bool { return !utf8.ValidString(f) }); i >= 0 {
+			probs.add(line, "", "field %d is not UTF-8 text; save the file as UTF-8", i+1)
+			continue
 		}
 		if len(rec) == 0 || (len(rec) == 1 && strings.TrimSpace(rec[0]) == "") {
 			continue
