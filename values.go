@@ -3,8 +3,8 @@ package dsm
 import (
 	"encoding/json"
 	"errors"
-	"math"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
