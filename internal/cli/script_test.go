@@ -11,6 +11,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/dsmtest"
 )
 
@@ -26,17 +27,35 @@ func TestMain(m *testing.M) {
 // can type it at a terminal prompt (ttyin).
 const scriptAdminPassword = "Script-Admin-Pw-3"
 
+// otto, a second account with 2-step verification in the scripts: a code
+// is accepted once per account.
+const (
+	ottoPassword = "otto-Secret-7"
+	ottoOTPSeed  = "ORXXI3ZAONSWK3DQORXXI3ZAONSWK3DQ"
+)
+
 // simKey is where a script keeps its simulator.
 type simKey struct{}
 
-type scriptSim struct{ srv *dsmtest.Server }
+type scriptSim struct {
+	srv   *dsmtest.Server
+	front *tlsFront // with dsmsim -tls
+}
 
 // TestScripts runs testdata/script/*.txtar. Besides testscript's
 // commands, the scripts have:
 //
-//	dsmsim                  start a simulator (admin, alice, bob with 2-step)
-//	                        and set DSM_URL, ADMIN_PASSWORD, ALICE_PASSWORD,
-//	                        BOB_PASSWORD
+//	dsmsim [-tls]           start a simulator (admin, alice, bob and otto
+//	                        with 2-step) and set DSM_URL, ADMIN_PASSWORD,
+//	                        ALICE_PASSWORD, BOB_PASSWORD, OTTO_PASSWORD;
+//	                        with -tls it serves https with a self-signed
+//	                        certificate made as dsmctl sim --tls makes it,
+//	                        and sets FINGERPRINT (64 hex digits),
+//	                        FINGERPRINT_COLONS (AA:BB:...) and writes
+//	                        $WORK/sim-cert.pem
+//	newcert                 give the https simulator a new certificate on
+//	                        the same URL; OLD_FINGERPRINT(_COLONS) is the
+//	                        previous one
 //	otpcode                 set OTP to bob's current 2-step code
 //	advance DURATION        move the simulator's clock
 //	exitcode N PROG ARGS... run PROG and check that it exits with N
@@ -57,6 +76,7 @@ func TestScripts(t *testing.T) {
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"dsmsim":   cmdDSMSim,
+			"newcert":  cmdNewCert,
 			"otpcode":  cmdOTPCode,
 			"advance":  cmdAdvance,
 			"exitcode": cmdExitCode,
@@ -70,8 +90,9 @@ func scriptServer(ts *testscript.TestScript) *scriptSim {
 }
 
 func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 0 {
-		ts.Fatalf("usage: dsmsim")
+	useTLS := len(args) == 1 && args[0] == "-tls"
+	if neg || len(args) > 1 || len(args) == 1 && !useTLS {
+		ts.Fatalf("usage: dsmsim [-tls]")
 	}
 	s := scriptServer(ts)
 	if s.srv != nil {
@@ -82,6 +103,7 @@ func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
 		dsmtest.WithAdminPassword(scriptAdminPassword),
 		dsmtest.WithUser(dsmtest.User{Name: "alice", Password: alicePassword, Description: "Alice Liddell", Email: "alice@example.com"}),
 		dsmtest.WithUser(dsmtest.User{Name: "bob", Password: bobPassword, OTPSecret: bobOTPSecret}),
+		dsmtest.WithUser(dsmtest.User{Name: "otto", Password: ottoPassword, OTPSecret: ottoOTPSeed}),
 	)
 	ts.Check(err)
 	ts.Defer(srv.Close)
@@ -90,6 +112,35 @@ func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("ADMIN_PASSWORD", srv.AdminPassword())
 	ts.Setenv("ALICE_PASSWORD", alicePassword)
 	ts.Setenv("BOB_PASSWORD", bobPassword)
+	ts.Setenv("OTTO_PASSWORD", ottoPassword)
+	if useTLS {
+		front, err := newTLSFront(srv.Handler())
+		ts.Check(err)
+		ts.Defer(front.close)
+		s.front = front
+		ts.Setenv("DSM_URL", front.url)
+		setCertificateEnv(ts, front)
+	}
+}
+
+// setCertificateEnv publishes the https simulator's certificate to the
+// script.
+func setCertificateEnv(ts *testscript.TestScript, front *tlsFront) {
+	fp := front.fingerprint()
+	ts.Setenv("FINGERPRINT", fp)
+	ts.Setenv("FINGERPRINT_COLONS", dsm.FormatFingerprint(fp))
+	ts.Check(os.WriteFile(ts.MkAbs("sim-cert.pem"), front.certPEM(), 0o644))
+}
+
+func cmdNewCert(ts *testscript.TestScript, neg bool, args []string) {
+	s := scriptServer(ts)
+	if neg || len(args) != 0 || s.front == nil {
+		ts.Fatalf("usage: newcert (after dsmsim -tls)")
+	}
+	ts.Setenv("OLD_FINGERPRINT", ts.Getenv("FINGERPRINT"))
+	ts.Setenv("OLD_FINGERPRINT_COLONS", ts.Getenv("FINGERPRINT_COLONS"))
+	ts.Check(s.front.rotate())
+	setCertificateEnv(ts, s.front)
 }
 
 func cmdOTPCode(ts *testscript.TestScript, neg bool, args []string) {

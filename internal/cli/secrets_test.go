@@ -10,9 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/dsmkit/dsm/dsmtest"
 )
 
 // secretRecorder passes requests to a DSM handler and keeps every secret
@@ -227,5 +231,209 @@ func TestNoSecretsLeak(t *testing.T) {
 	}
 	if files == 0 {
 		t.Error("no file found: the saved session should be there")
+	}
+}
+
+// Accounts with 2-step verification for TestNoSecretsLeakLogin, besides
+// bob: one each, since a code is accepted once per account.
+const (
+	carolPassword = "carol-Secret-3"
+	carolOTPSeed  = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	davePassword  = "dave-Secret-4"
+	daveOTPSeed   = "KRUGS4ZANFZSAYJAORSXG5BAONSWK3DA"
+	erinPassword  = "erin-Secret-5"
+	erinOTPSeed   = "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"
+)
+
+// codeShows reports whether a 6-digit 2-step code that stands alone: not
+// part of a longer number or of a decimal fraction (a --debug duration
+// such as 2.306601ms holds six digits by chance).
+func codeShows(text, code string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], code)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before, after := byte(' '), byte(' ')
+		if j > 0 {
+			before = text[j-1]
+		}
+		if end := j + len(code); end < len(text) {
+			after = text[end]
+		}
+		if !isDigitOrDot(before) && !isDigitOrDot(after) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isDigitOrDot(b byte) bool { return b == '.' || b >= '0' && b <= '9' }
+
+// TestNoSecretsLeakLogin runs the login flows with --debug: a 2-step
+// login with --otp, with a prompted code, with --otp-secret-file (login
+// and one-shot), the certificate trust flow over https (refused, trusted
+// with --fingerprint, changed, accepted again), --insecure, and logout.
+// No password, session id, SynoToken, device token, TOTP seed or 2-step
+// code may show in stdout or stderr, nor in any file but the saved
+// sessions and device tokens (which hold session ids and device tokens by
+// design) and the seed files the user gave.
+func TestNoSecretsLeakLogin(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	srv := startSim(t,
+		dsmtest.WithUser(dsmtest.User{Name: "carol", Password: carolPassword, OTPSecret: carolOTPSeed}),
+		dsmtest.WithUser(dsmtest.User{Name: "dave", Password: davePassword, OTPSecret: daveOTPSeed}),
+		dsmtest.WithUser(dsmtest.User{Name: "erin", Password: erinPassword, OTPSecret: erinOTPSeed}),
+	)
+	sr := &secretRecorder{h: srv.Handler(), secrets: map[string]string{}}
+	plain := httptest.NewServer(sr)
+	t.Cleanup(plain.Close)
+	front := startTLSFront(t, sr) // https, as dsmctl sim --tls serves it
+
+	seedDir := t.TempDir()
+	seedFile := func(name, seed string) string {
+		path := filepath.Join(seedDir, name)
+		if err := os.WriteFile(path, []byte(seed+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	carolSeedFile, daveSeedFile := seedFile("carol.totp", carolOTPSeed), seedFile("dave.totp", daveOTPSeed)
+
+	workDir := t.TempDir()
+	e := newEnv(t, nil, "TMPDIR", workDir)
+	oneShot := newEnv(t, nil, "TMPDIR", workDir) // a config directory of its own
+	firstFP := front.fingerprint()
+
+	type run struct {
+		env      *cliEnv
+		vars     []string
+		terminal []string
+		args     []string
+		fails    bool
+		noTrace  bool   // fails before any DSM call
+		before   func() // runs first
+	}
+	otpNow := func(seed string) string { return dsmtest.TOTP(seed, srv.Now()) }
+	var newFP string
+	runs := []run{
+		// Plain http: bob with --otp, erin with a prompted code.
+		{env: e, vars: []string{"DSM_URL", plain.URL, "DSM_USER", "bob", "DSM_PASSWORD", bobPassword}, args: []string{"login", "--otp", otpNow(bobOTPSecret)}},
+		{env: e, vars: []string{"DSM_URL", plain.URL}, args: []string{"whoami"}},
+		{env: e, vars: []string{"DSM_URL", plain.URL}, args: []string{"logout"}},
+		{env: e, vars: []string{"DSM_URL", plain.URL, "DSM_USER", "erin"}, terminal: []string{erinPassword, "y", otpNow(erinOTPSeed)}, args: []string{"login"}},
+		{env: e, vars: []string{"DSM_URL", plain.URL}, args: []string{"logout"}},
+		// https with a certificate the system does not trust.
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"login"}, fails: true, noTrace: true},
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin"}, terminal: []string{"y", srv.AdminPassword()}, args: []string{"login"}},
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"login", "--fingerprint", firstFP}},
+		{env: e, vars: []string{"DSM_URL", front.url}, args: []string{"whoami"}},
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "carol", "DSM_PASSWORD", carolPassword}, args: []string{"login", "--otp-secret-file", carolSeedFile}},
+		{env: e, vars: []string{"DSM_URL", front.url}, args: []string{"user", "get", "carol"}, fails: true}, // not an admin
+		// A script: one-shot with the seed, nothing saved.
+		{env: oneShot, vars: []string{"DSM_URL", front.url, "DSM_USER", "dave", "DSM_PASSWORD", davePassword}, args: []string{"whoami", "--otp-secret-file", daveSeedFile, "--fingerprint", firstFP}},
+		{env: oneShot, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"user", "list", "--insecure"}},
+		// The certificate changes: refused, then accepted deliberately.
+		{env: e, vars: []string{"DSM_URL", front.url}, args: []string{"whoami"}, fails: true, noTrace: true, before: func() {
+			if err := front.rotate(); err != nil {
+				t.Fatal(err)
+			}
+			newFP = front.fingerprint()
+		}},
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"login"}, fails: true, noTrace: true},
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"login", "--fingerprint", "NEW"}},
+		{env: e, vars: []string{"DSM_URL", front.url}, args: []string{"logout"}},
+	}
+	var results []result
+	for _, rn := range runs {
+		if rn.before != nil {
+			rn.before()
+		}
+		args := slices.Clone(rn.args)
+		for i, a := range args {
+			if a == "NEW" {
+				args[i] = newFP
+			}
+		}
+		re := rn.env.with(rn.vars...)
+		re.terminal = rn.terminal
+		r := re.run(t, append(args, "--debug")...)
+		if (r.code != 0) != rn.fails {
+			t.Errorf("dsmctl %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+		if !rn.noTrace && !strings.Contains(r.stderr, "level=DEBUG") {
+			t.Errorf("dsmctl %s --debug traced nothing", strings.Join(args, " "))
+		}
+		results = append(results, r)
+	}
+	if n := openSessions(t, srv); n != 0 {
+		t.Errorf("%d sessions left open after the logouts", n)
+	}
+
+	// Every code valid while the test ran, for each seed.
+	var codes []string
+	for _, seed := range []string{bobOTPSecret, carolOTPSeed, daveOTPSeed, erinOTPSeed} {
+		for at := start.Add(-time.Minute); at.Before(time.Now().Add(time.Minute)); at = at.Add(30 * time.Second) {
+			codes = append(codes, dsmtest.TOTP(seed, at))
+		}
+	}
+	sr.mu.Lock()
+	kinds := map[string]int{}
+	secrets := []string{srv.AdminPassword(), bobPassword, carolPassword, davePassword, erinPassword,
+		bobOTPSecret, carolOTPSeed, daveOTPSeed, erinOTPSeed, strings.ToLower(carolOTPSeed)}
+	sessionSecrets := map[string]bool{}
+	for s, k := range sr.secrets {
+		secrets = append(secrets, s)
+		kinds[k]++
+		sessionSecrets[s] = true
+	}
+	sr.mu.Unlock()
+	for _, k := range []string{"sid", "synotoken", "device_id"} {
+		if kinds[k] == 0 {
+			t.Fatalf("the recorder saw no %s: the test would prove nothing", k)
+		}
+	}
+	for _, r := range results {
+		r.noSecrets(t, secrets...)
+		for _, c := range codes {
+			if codeShows(r.stdout, c) || codeShows(r.stderr, c) {
+				t.Errorf("a 2-step code shows in the output\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+			}
+		}
+	}
+
+	files := map[string]bool{}
+	for _, dir := range []string{e.configDir(), oneShot.configDir(), e.vars["HOME"], oneShot.vars["HOME"], workDir} {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			base := filepath.Base(path)
+			files[base] = true
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			for _, s := range secrets {
+				if bytes.Contains(b, []byte(s)) && !(sessionSecrets[s] && (base == sessionsFile || base == devicesFile)) {
+					t.Errorf("%s holds a secret (%d bytes)", path, len(s))
+				}
+			}
+			for _, c := range codes {
+				if codeShows(string(b), c) {
+					t.Errorf("%s holds a 2-step code", path)
+				}
+			}
+			return nil
+		})
+	}
+	if !files[devicesFile] || !files[certificatesFile] {
+		t.Errorf("files written: %v; want the device tokens and the trusted certificates among them", files)
+	}
+	if _, err := os.Stat(oneShot.configDir()); !os.IsNotExist(err) {
+		t.Errorf("the one-shot commands wrote a config directory (stat: %v)", err)
 	}
 }

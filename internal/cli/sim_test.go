@@ -4,17 +4,24 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"encoding/pem"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dsmkit/dsm"
 )
@@ -248,5 +255,135 @@ func TestSimStopsOnSignal(t *testing.T) {
 				t.Errorf("stdout does not end with 'simulator stopped':\n%s", &out)
 			}
 		})
+	}
+}
+
+var fingerprintLine = regexp.MustCompile(`(?m)^[0-9a-f]{64}$`)
+
+// TestSimTLS: sim --tls serves https with a certificate made at start,
+// prints its fingerprint alone on a line, and login --fingerprint with
+// that line trusts it.
+func TestSimTLS(t *testing.T) {
+	t.Parallel()
+	const pw = "Tls-Admin-Pw-1"
+	url, stop := startRunSimWith(t, &simOptions{AdminPassword: pw, TLS: true})
+	if !strings.HasPrefix(url, "https://127.0.0.1:") {
+		t.Errorf("URL %q is not https", url)
+	}
+	cert, trusted, err := dsm.FetchCertificate(t.Context(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trusted {
+		t.Error("the system trusts the simulator's self-signed certificate")
+	}
+	e := newEnv(t, nil, "DSM_URL", url, "DSM_USER", "admin", "DSM_PASSWORD", pw)
+	e.run(t, "login").wantCode(t, ExitFailure)
+	fp := dsm.Fingerprint(cert)
+	e.mustRun(t, "login", "--fingerprint", fp)
+	e.with("DSM_PASSWORD", "").mustRun(t, "whoami")
+
+	out, err := stop()
+	if err != nil {
+		t.Fatalf("runSim: %v\n%s", err, out)
+	}
+	if got := fingerprintLine.FindAllString(out, -1); len(got) != 1 || got[0] != fp {
+		t.Errorf("fingerprint lines %q, want one: %s\n%s", got, fp, out)
+	}
+	for _, want := range []string{"listening on " + url + "\n", "certificate (made at start), SHA-256 fingerprint:\n", "dsmctl login --fingerprint " + fp + "\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	key, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok || key.Curve != elliptic.P256() {
+		t.Errorf("the key is a %T, want ECDSA P-256", cert.PublicKey)
+	}
+	var names []string
+	for _, ip := range cert.IPAddresses {
+		names = append(names, ip.String())
+	}
+	names = append(names, cert.DNSNames...)
+	if diff := cmp.Diff([]string{"127.0.0.1", "::1", "localhost"}, names); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+}
+
+// TestSimCertFiles: sim --cert FILE --key FILE serves that certificate.
+func TestSimCertFiles(t *testing.T) {
+	t.Parallel()
+	cert, err := selfSignedCertificate("nas.example:5001", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := startRunSimWith(t, &simOptions{AdminPassword: "Files-Admin-Pw-1", TLS: true, CertFile: certFile, KeyFile: keyFile})
+	got, _, err := dsm.FetchCertificate(t.Context(), url)
+	out, _ := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := dsm.Fingerprint(cert.Leaf)
+	if dsm.Fingerprint(got) != fp {
+		t.Errorf("served a certificate other than --cert")
+	}
+	if !strings.Contains(out, "certificate (from "+certFile+"), SHA-256 fingerprint:\n"+fp+"\n") {
+		t.Errorf("output:\n%s", out)
+	}
+
+	e := newEnv(t, nil)
+	for _, args := range [][]string{{"sim", "--cert", certFile}, {"sim", "--key", keyFile}} {
+		r := e.run(t, args...)
+		r.wantCode(t, ExitUsage)
+		if !strings.Contains(r.stderr, "--cert and --key go together") {
+			t.Errorf("%q: stderr:\n%s", args, r.stderr)
+		}
+	}
+	r := e.run(t, "sim", "--cert", keyFile, "--key", certFile, "--listen", "127.0.0.1:0")
+	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "--cert "+keyFile) {
+		t.Errorf("swapped files: stderr:\n%s", r.stderr)
+	}
+}
+
+func TestCertificateHosts(t *testing.T) {
+	t.Parallel()
+	host, _ := os.Hostname()
+	for _, tt := range []struct {
+		listen string
+		want   []string
+	}{
+		{"127.0.0.1:5001", []string{"127.0.0.1", "::1", "localhost"}},
+		{"localhost:5001", []string{"127.0.0.1", "::1", "localhost"}},
+		{"192.168.1.10:5001", []string{"127.0.0.1", "::1", "192.168.1.10", "localhost"}},
+		{"[fd00::5]:5001", []string{"127.0.0.1", "::1", "fd00::5", "localhost"}},
+		{"nas.example:5001", []string{"127.0.0.1", "::1", "localhost", "nas.example"}},
+		{"0.0.0.0:5001", []string{"127.0.0.1", "::1", "localhost", host}},
+		{":5001", []string{"127.0.0.1", "::1", "localhost", host}},
+	} {
+		ips, names := certificateHosts(tt.listen)
+		var got []string
+		for _, ip := range ips {
+			got = append(got, ip.String())
+		}
+		got = append(got, names...)
+		want := tt.want
+		if host == "" || host == "localhost" {
+			want = slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == host })
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: names (-want +got):\n%s", tt.listen, diff)
+		}
 	}
 }
