@@ -127,3 +127,34 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 	walk(root)
 }
+
+// TestConnectingCommandsHaveCertificateFlags checks that every command
+// that connects to DSM (it has --url) has --insecure and --fingerprint,
+// and that those that log in have --otp and --otp-secret-file.
+func TestConnectingCommandsHaveCertificateFlags(t *testing.T) {
+	t.Parallel()
+	root := newRootCmd(&IOStreams{}, func(string) string { return "" }, new(bool))
+	n := 0
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Flags().Lookup("url") != nil {
+			n++
+			want := []string{"insecure", "fingerprint"}
+			if c.Name() != "logout" {
+				want = append(want, "otp", "otp-secret-file")
+			}
+			for _, name := range want {
+				if c.Flags().Lookup(name) == nil {
+					t.Errorf("%s has --url but no --%s", c.CommandPath(), name)
+				}
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	if n < 10 {
+		t.Errorf("only %d commands have --url", n)
+	}
+}
