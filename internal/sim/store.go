@@ -100,7 +100,16 @@ type store struct {
 	expiry  passwordExpiry
 	tasks   []*joinTask // SYNO.Core.User.Group join tasks, oldest first
 	nextPID int         // the fake pid of the next task
+
+	// byName caches the users sorted by name for lists; nil when a user
+	// was added, renamed or deleted since (see usersChanged).
+	byName []*user
+	// byUID indexes the users by uid; nil after a change, like byName.
+	byUID map[int]*user
 }
+
+// usersChanged drops the caches; call it whenever st.users changes.
+func (st *store) usersChanged() { st.byName, st.byUID = nil, nil }
 
 func fold(name string) string { return strings.ToLower(name) }
 
@@ -135,6 +144,7 @@ func (st *store) addUser(u *user, uid int) {
 		u.devices = map[string]string{}
 	}
 	st.users[fold(u.name)] = u
+	st.usersChanged()
 	st.groups[groupUsers].members[uid] = true
 }
 
@@ -151,12 +161,13 @@ func (st *store) userByName(name string) *user { return st.users[fold(name)] }
 func (st *store) groupByName(name string) *group { return st.groups[fold(name)] }
 
 func (st *store) userByUID(uid int) *user {
-	for _, u := range st.users {
-		if u.uid == uid {
-			return u
+	if st.byUID == nil {
+		st.byUID = make(map[int]*user, len(st.users))
+		for _, u := range st.users {
+			st.byUID[u.uid] = u
 		}
 	}
-	return nil
+	return st.byUID[uid]
 }
 
 // isAdmin reports whether u is a member of administrators.
@@ -205,14 +216,26 @@ func (st *store) groupsOf(u *user) []string {
 	return names
 }
 
-// sortedUsers returns every user sorted by name (case-insensitive).
+// sortedUsers returns every user sorted by name (case-insensitive). The
+// slice is shared and cached until the users change: callers must not
+// modify it.
 func (st *store) sortedUsers() []*user {
-	us := make([]*user, 0, len(st.users))
-	for _, u := range st.users {
-		us = append(us, u)
+	if st.byName == nil {
+		type keyed struct {
+			key string
+			u   *user
+		}
+		ks := make([]keyed, 0, len(st.users))
+		for k, u := range st.users {
+			ks = append(ks, keyed{k, u}) // the map key is the folded name
+		}
+		slices.SortFunc(ks, func(a, b keyed) int { return cmp.Compare(a.key, b.key) })
+		st.byName = make([]*user, len(ks))
+		for i, k := range ks {
+			st.byName[i] = k.u
+		}
 	}
-	slices.SortFunc(us, func(a, b *user) int { return cmp.Compare(fold(a.name), fold(b.name)) })
-	return us
+	return st.byName
 }
 
 // sortedGroups returns every group sorted by name (case-insensitive).

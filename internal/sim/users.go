@@ -147,14 +147,27 @@ func (s *Server) userList(q *request) (any, error) {
 			return nil, fail(codeInvalidParameter)
 		}
 	}
-	users := s.st.sortedUsers()
-	slices.SortStableFunc(users, key)
+	users := s.st.sortedUsers() // shared: sort or reverse a copy
+	if q.has("sort_by") && q.str("sort_by") != "name" {
+		users = slices.Clone(users)
+		slices.SortStableFunc(users, key)
+	}
+	var page []*user
 	if desc {
-		slices.Reverse(users)
+		// The page counted from the end, then in descending order.
+		end := max(len(users)-offset, 0)
+		start := 0
+		if limit > 0 {
+			start = max(end-limit, 0)
+		}
+		page = slices.Clone(users[start:end])
+		slices.Reverse(page)
+	} else {
+		page = pageOf(users, offset, limit)
 	}
 	additional := q.list("additional")
 	out := []map[string]any{}
-	for _, u := range pageOf(users, offset, limit) {
+	for _, u := range page {
 		out = append(out, userRecord(s.st, u, additional, false))
 	}
 	return map[string]any{"offset": offset, "total": len(users), "users": out}, nil
@@ -337,6 +350,7 @@ func (s *Server) userSet(q *request) (any, error) {
 		delete(s.st.users, fold(u.name))
 		u.name = newName
 		s.st.users[fold(newName)] = u
+		s.st.usersChanged()
 	}
 	s.dirty = true
 	return map[string]any{"name": u.name, "uid": u.uid, "password_last_change": u.passwordLastChange}, nil
@@ -386,6 +400,7 @@ func (s *Server) userDelete(q *request) (any, error) {
 		}
 		delete(s.st.users, fold(u.name))
 	}
+	s.st.usersChanged()
 	s.dirty = true
 	if len(errs) > 0 {
 		return map[string]any{"errors": errs}, nil

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -153,5 +154,56 @@ func TestGroupLists(t *testing.T) {
 	}
 	if a := s.do(t, authed(admin, "api", "SYNO.Core.Group.Member", "method", "list", "version", "1", "group", "nope")); a.code() != 3204 {
 		t.Errorf("unknown group: code %d, want 3204", a.code())
+	}
+}
+
+// TestListFollowsChanges checks that the cached order of the user list
+// follows creates, renames and deletes.
+func TestListFollowsChanges(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, Config{})
+	admin := s.mustLogin(t, "admin", adminPW)
+	names := func(extra ...string) []string {
+		t.Helper()
+		var d struct {
+			Users []struct{ Name string } `json:"users"`
+		}
+		s.call1(t, admin, "SYNO.Core.User", "list", extra...).data(t, &d)
+		var out []string
+		for _, u := range d.Users {
+			out = append(out, u.Name)
+		}
+		return out
+	}
+	for _, n := range []string{"mia", "bea"} {
+		if a := s.callKV(t, admin, "SYNO.Core.User", "create", "name", n, "password", strongPW); !a.Success {
+			t.Fatalf("create %s: %s", n, a.raw)
+		}
+	}
+	if got, want := names(), []string{"admin", "bea", "guest", "mia"}; !slices.Equal(got, want) {
+		t.Fatalf("list %v, want %v", got, want)
+	}
+	if a := s.callKV(t, admin, "SYNO.Core.User", "set", "name", "mia", "new_name", "Abe"); !a.Success {
+		t.Fatalf("rename: %s", a.raw)
+	}
+	if got, want := names(), []string{"Abe", "admin", "bea", "guest"}; !slices.Equal(got, want) {
+		t.Errorf("after rename %v, want %v", got, want)
+	}
+	if got, want := names("sort_direction", "DESC", "offset", "1", "limit", "2"), []string{"bea", "admin"}; !slices.Equal(got, want) {
+		t.Errorf("descending page %v, want %v", got, want)
+	}
+	if a := s.callKV(t, admin, "SYNO.Core.User", "delete", "name", `["bea"]`); !a.Success {
+		t.Fatalf("delete: %s", a.raw)
+	}
+	if got, want := names(), []string{"Abe", "admin", "guest"}; !slices.Equal(got, want) {
+		t.Errorf("after delete %v, want %v", got, want)
+	}
+	// The deleted user's uid no longer finds a user.
+	abe := s.mustLogin(t, "Abe", strongPW)
+	if a := s.callKV(t, admin, "SYNO.Core.User", "delete", "name", `["Abe"]`); !a.Success {
+		t.Fatalf("delete Abe: %s", a.raw)
+	}
+	if a := s.call1(t, abe, "SYNO.Core.NormalUser", "get"); a.Success {
+		t.Errorf("a deleted user's session still works: %s", a.raw)
 	}
 }
