@@ -153,7 +153,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
-	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, status, code; never parameters) to stderr")
+	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, version, HTTP status, DSM code, duration; never parameters) to stderr")
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	root.AddCommand(

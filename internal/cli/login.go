@@ -45,7 +45,8 @@ no); --fingerprint HEX trusts it without asking when it has that
 fingerprint (colons and case ignored). The trusted fingerprint is saved
 with the login (per URL) and every later command accepts only that
 certificate: a different one is refused with a warning, until you accept
-it deliberately with "dsmctl login --fingerprint NEW". --insecure skips
+it deliberately with "dsmctl login --fingerprint NEW" (login accepts, and
+says so, a new certificate that the system trusts). --insecure skips
 the check entirely and warns each time. Over plain http the password
 travels encrypted but the session does not: login warns.
 
