@@ -248,3 +248,31 @@ func TestWithRetryValidates(t *testing.T) {
 		t.Errorf("NoRetry: %v", err)
 	}
 }
+
+// A certificate that is not trusted is not a flaky network: no retry.
+func TestRetryNotOnCertificateErrors(t *testing.T) {
+	f := newFakeDSM(t, func(r *http.Request, form url.Values) any { return ok(nil) })
+	for name, opt := range map[string]Option{
+		"pinned other": WithCertificateFingerprint(strings.Repeat("ab", 32)),
+		"system roots": WithUserAgent("x"),
+	} {
+		c, err := NewClient(f.srv.URL, opt, WithSession(Session{SID: "s"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var waits int
+		c.sleepUntil = func(ctx context.Context, _ time.Time) error { waits++; return nil }
+		err = c.Call(t.Context(), "SYNO.Core.User", "list", nil, nil)
+		if err == nil {
+			t.Fatalf("%s: no error", name)
+		}
+		var ce *CertificateError
+		var ve *tls.CertificateVerificationError
+		if !errors.As(err, &ce) && !errors.As(err, &ve) {
+			t.Errorf("%s: %v is not a certificate error", name, err)
+		}
+		if classify(err) != notRetryable || waits != 0 {
+			t.Errorf("%s: %v classified %d, %d retries", name, err, classify(err), waits)
+		}
+	}
+}
