@@ -1,35 +1,131 @@
 #!/usr/bin/env bash
-# Runs the benchmarks of bench/ and prints each figure with the command
-# that reproduces it. Takes about three minutes (1,000 users applied
-# twice over 50 ms of latency per call). Not part of CI.
+# Runs the benchmarks and the load test, and writes BENCHMARKS.md at the
+# repository root with each figure and the command that reproduces it.
+# Takes about five minutes (1,000 users applied twice over 50 ms of
+# latency per call dominates). Not part of CI.
 #
-#   bash bench/run.sh                     # 1,000 users, 50 ms
-#   BENCH_USERS=200 bash bench/run.sh     # quicker
+#   bash bench/run.sh                     # everything, 1,000 users, 50 ms
+#   BENCH_USERS=200 bash bench/run.sh     # a quicker apply figure
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 users=${BENCH_USERS:-1000}
 latency=${BENCH_LATENCY_MS:-50}
-apply_cmd="BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^\$' -bench ApplyParallel -benchtime 1x -timeout 60m"
-memory_cmd="go test ./bench -run '^\$' -bench PlanMemory -benchtime 1x"
+out_md=BENCHMARKS.md
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
 
 metric() { # metric LINE UNIT: the value before UNIT in a benchmark line
 	awk -v unit="$2" '{ for (i = 2; i <= NF; i++) if ($i == unit) print $(i-1) }' <<<"$1"
 }
+say() { printf '%s\n' "$*" | tee -a "$tmp"; }
 
-echo "== Apply: $users new users, ${latency} ms per call, parallel 1 and 8"
-out=$(BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^$' -bench ApplyParallel -benchtime 1x -timeout 60m)
+say "# Benchmarks"
+say ""
+say "Measured by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)). Each figure comes with the command that reproduces it. Ratios are measured side by side in one run; the machine is shared, so absolute times vary between runs."
+say ""
+
+cmd="go test ./bench -run '^\$' -bench 'ClientOverhead' -benchmem -benchtime 3s"
+out=$(eval "$cmd")
+ratio=$(metric "$(grep '^BenchmarkClientOverheadRatio' <<<"$out")" ratio)
+cl=$(grep '^BenchmarkClientOverhead/client' <<<"$out")
+ba=$(grep '^BenchmarkClientOverhead/bare' <<<"$out")
+say "## Client overhead"
+say ""
+say "\`Users.Get\` through the library against a bare \`net/http\` POST of the same form (decoded with \`encoding/json\`) to the same simulator, interleaved call for call."
+say ""
+say "| | time per call | allocations per call | bytes per call |"
+say "|---|---|---|---|"
+say "| dsm client | $(metric "$cl" ns/op) ns | $(metric "$cl" allocs/op) | $(metric "$cl" B/op) |"
+say "| bare net/http | $(metric "$ba" ns/op) ns | $(metric "$ba" allocs/op) | $(metric "$ba" B/op) |"
+say ""
+say "Ratio client / bare, interleaved: **$ratio** (target: at most 1.25)."
+say ""
+say "    $cmd"
+say ""
+
+cmd="go test ./bench -run '^\$' -bench 'SimulatorThroughput' -benchtime 5s"
+out=$(eval "$cmd")
+say "## Simulator throughput"
+say ""
+say "Simple calls (\`SYNO.Core.User get\`) from concurrent bare HTTP callers against one simulator on this machine: **$(metric "$(grep '^BenchmarkSimulatorThroughput' <<<"$out")" calls/s) calls/s**."
+say ""
+say "    $cmd"
+say ""
+
+cmd="go test -run TestLoad -v ./loadtest -args -load.duration=10s -load.clients=16"
+out=$(eval "$cmd" 2>&1)
+say "## Under load"
+say ""
+say "16 \`dsm.Client\`s doing mixed reads and writes (list, get, create, update, delete, group members) for 10 s; no call may fail and the heap must not grow:"
+say ""
+say '```'
+grep -E 'load_test.go:[0-9]+: ' <<<"$out" | sed 's/^ *load_test.go:[0-9]*: //' | tee -a "$tmp" >/dev/null
+say '```'
+say ""
+say "    $cmd"
+say ""
+
+cmd="go test ./bench -run '^\$' -bench 'Login' -benchmem -benchtime 3s"
+out=$(eval "$cmd")
+h=$(grep '^BenchmarkLogin/http-envelope' <<<"$out")
+s=$(grep '^BenchmarkLogin/https' <<<"$out")
+say "## Login cost"
+say ""
+say "| | time per login | allocations |"
+say "|---|---|---|"
+say "| http, credentials in the encryption envelope (getinfo, RSA-4096, AES) | $(awk '{printf "%.2f ms", $3/1e6}' <<<"$h") | $(metric "$h" allocs/op) |"
+say "| https, new TLS connection each time | $(awk '{printf "%.2f ms", $3/1e6}' <<<"$s") | $(metric "$s" allocs/op) |"
+say ""
+say "    $cmd"
+say ""
+
+cmd="go test ./bench -run '^\$' -bench 'ListPaging' -benchtime 500x"
+out=$(eval "$cmd")
+p0=$(grep '^BenchmarkListPaging/offset=0-' <<<"$out")
+p9=$(grep '^BenchmarkListPaging/offset=90000-' <<<"$out")
+say "## List paging at 100,000 users"
+say ""
+say "A page of 100 users (with their email) from a simulator seeded with 100,000 users (beyond DSM's limit of 16,000, which applies to creation)."
+say ""
+say "| offset | time per page |"
+say "|---|---|"
+say "| 0 | $(awk '{printf "%.2f ms", $3/1e6}' <<<"$p0") |"
+say "| 90,000 | $(awk '{printf "%.2f ms", $3/1e6}' <<<"$p9") |"
+say ""
+say "    $cmd"
+say ""
+
+cmd="BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^\$' -bench ApplyParallel -benchtime 1x -timeout 60m"
+out=$(eval "$cmd")
 line=$(grep '^BenchmarkApplyParallel' <<<"$out")
-printf '  parallel 1: %s s (%s users/s)\n' "$(metric "$line" s-parallel-1)" "$(metric "$line" users/s-parallel-1)"
-printf '  parallel 8: %s s (%s users/s)\n' "$(metric "$line" s-parallel-8)" "$(metric "$line" users/s-parallel-8)"
-printf '  speed-up:   %sx\n' "$(metric "$line" speedup)"
-echo "  reproduce:  $apply_cmd"
+say "## Apply of $users new users"
+say ""
+say "\`manifest\` apply of a file of $users new users (generated passwords) against a simulator whose every answer takes ${latency} ms."
+say ""
+say "| parallel | time | users/s |"
+say "|---|---|---|"
+say "| 1 | $(metric "$line" s-parallel-1) s | $(metric "$line" users/s-parallel-1) |"
+say "| 8 | $(metric "$line" s-parallel-8) s | $(metric "$line" users/s-parallel-8) |"
+say ""
+say "Speed-up: **$(metric "$line" speedup)x**."
+say ""
+say "    $cmd"
+say ""
 
-echo "== Memory: load and plan a file of new users"
-out=$(go test ./bench -run '^$' -bench PlanMemory -benchtime 1x)
+cmd="go test ./bench -run '^\$' -bench PlanMemory -benchtime 1x"
+out=$(eval "$cmd")
+say "## Memory of a plan"
+say ""
+say "| users in the file | peak heap | held by the plan | per user |"
+say "|---|---|---|---|"
 for n in 1000 10000; do
 	line=$(grep "^BenchmarkPlanMemory/users=$n-" <<<"$out")
-	printf '  %5d users: peak %s MiB, held by the plan %s MiB (%s B per user), allocated %s MiB\n' "$n" \
-		"$(metric "$line" MiB-peak)" "$(metric "$line" MiB-held)" "$(metric "$line" B-held/user)" "$(metric "$line" MiB-allocated)"
+	say "| $n | $(metric "$line" MiB-peak) MiB | $(metric "$line" MiB-held) MiB | $(metric "$line" B-held/user) B |"
 done
-echo "  reproduce:  $memory_cmd"
+say ""
+say "    $cmd"
+
+mv "$tmp" "$out_md"
+trap - EXIT
+echo "wrote $out_md"
