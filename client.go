@@ -300,6 +300,14 @@ type Params map[string]any
 // remove, change) is repeated only when DSM refused it as busy; the
 // services' methods know more and also ride out ambiguous failures.
 func (c *Client) Call(ctx context.Context, api, method string, params Params, out any) error {
+	for _, k := range []string{"api", "version", "method", "_sid", "SynoToken"} {
+		if _, ok := params[k]; ok {
+			return fmt.Errorf("dsm: %s %s: parameter %q is set by the client; leave it out of Params", api, method, k)
+		}
+	}
+	if method == "" {
+		return fmt.Errorf("dsm: %s: the method is empty", api)
+	}
 	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: api != "SYNO.API.Info",
 		mutating: mutatingMethods[method]})
 }

@@ -480,3 +480,20 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestCallRefusesReservedParameters(t *testing.T) {
+	f := newFakeDSM(t, func(r *http.Request, form url.Values) any { return ok(nil) })
+	c := f.client(t, WithSession(Session{SID: "s"}))
+	for _, k := range []string{"api", "version", "method", "_sid"} {
+		err := c.Call(t.Context(), "SYNO.Core.User", "list", Params{k: "x"}, nil)
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s: error %v", k, err)
+		}
+	}
+	if err := c.Call(t.Context(), "SYNO.Core.User", "", nil, nil); err == nil {
+		t.Error("empty method accepted")
+	}
+	if len(f.requests) != 0 {
+		t.Errorf("%d requests sent for refused calls", len(f.requests))
+	}
+}
