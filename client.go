@@ -462,6 +462,7 @@ type StatusError struct {
 	StatusCode  int
 }
 
+// Error says what failed and why.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("dsm: %s %s: HTTP %d %s from the NAS or a proxy in front of it", e.API, e.Method, e.StatusCode, http.StatusText(e.StatusCode))
 }
@@ -475,6 +476,7 @@ type MalformedError struct {
 	Reason      string
 }
 
+// Error says what failed and why.
 func (e *MalformedError) Error() string {
 	return fmt.Sprintf("dsm: %s %s: malformed answer: %s", e.API, e.Method, e.Reason)
 }

@@ -285,6 +285,7 @@ type VersionError struct {
 	ServerMin, ServerMax int
 }
 
+// Error says what failed and why.
 func (e *VersionError) Error() string {
 	if e.ServerMax == 0 {
 		return fmt.Sprintf("dsm: the server does not offer %s (client speaks versions %d-%d)", e.API, e.ClientMin, e.ClientMax)

@@ -324,6 +324,7 @@ type MembershipError struct {
 	NotAdded, NotRemoved []string
 }
 
+// Error says what failed and why.
 func (e *MembershipError) Error() string {
 	var parts []string
 	if e.User != "" {

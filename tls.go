@@ -55,6 +55,7 @@ type CertificateError struct {
 	Cert *x509.Certificate
 }
 
+// Error says what failed and why.
 func (e *CertificateError) Error() string {
 	return fmt.Sprintf("dsm: the server's certificate has SHA-256 fingerprint %s, not the trusted %s", FormatFingerprint(e.Got), FormatFingerprint(e.Want))
 }
