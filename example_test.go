@@ -76,3 +76,70 @@ func ExampleAPIError() {
 	// true
 	// dsm: SYNO.API.Auth login: code 400: no such account or incorrect password
 }
+
+// Create a user, put them in a group and wait for DSM's task.
+func ExampleUsersService_Create() {
+	srv, err := dsmtest.NewServer(dsmtest.WithGroup(dsmtest.Group{Name: "staff"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := srv.Client()
+
+	u, err := c.Users.Create(ctx, dsm.UserCreateRequest{Name: "alice", Password: "Wonder-Land-99", Email: "alice@example.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	task, err := c.Users.JoinGroups(ctx, u.Name, []string{"staff"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := task.Wait(ctx); err != nil { // polls, then reads the groups back
+		log.Fatal(err)
+	}
+	got, err := c.Users.Get(ctx, "alice", dsm.FieldEmail, dsm.FieldGroups)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(got.Name, got.UID, got.Email, got.Groups)
+	// Output: alice 1026 alice@example.com [staff users]
+}
+
+// Only the fields given change; the others keep their values.
+func ExampleUsersService_Update() {
+	srv, err := dsmtest.NewServer(dsmtest.WithUser(dsmtest.User{Name: "bob", Password: "Secret-pw-12", Description: "Bob", Email: "bob@example.com"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := srv.Client()
+
+	if _, err := c.Users.Update(ctx, "bob", dsm.UserUpdateRequest{Email: dsm.Ptr("robert@example.com")}); err != nil {
+		log.Fatal(err)
+	}
+	u, _ := c.Users.Get(ctx, "bob")
+	fmt.Printf("%s %q %s\n", u.Name, u.Description, u.Email)
+	// Output: bob "Bob" robert@example.com
+}
+
+// CheckPassword tells which rules of the NAS's policy a password breaks,
+// without sending it.
+func ExampleUsersService_CheckPassword() {
+	srv, err := dsmtest.NewServer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	problems, err := srv.Client().Users.CheckPassword(context.Background(), "carol", "carol123")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, p := range problems {
+		fmt.Println(p.Rule)
+	}
+	// Output:
+	// mixed_case
+	// exclude_username
+}
