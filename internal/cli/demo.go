@@ -8,13 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -22,6 +27,7 @@ import (
 
 	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/internal/sim"
+	"github.com/dsmkit/dsm/manifest"
 )
 
 // demoOptions are the options of dsmctl demo.
@@ -32,6 +38,7 @@ type demoOptions struct {
 	rsaKey        *rsa.PrivateKey // tests: skip generating a 4096-bit key
 	adminPassword string          // tests: instead of a generated one
 	steps         []tourStep      // tests: instead of tourSteps
+	tmpDir        string          // tests: the temporary directory, kept at the end
 }
 
 func newDemoCmd(s *IOStreams, g *globalOptions) *cobra.Command {
@@ -43,7 +50,9 @@ func newDemoCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 through what dsmctl does, showing each request and what DSM answered:
 discovery, an encrypted login over plain http, whoami, a wrong password,
 2-step verification with a trusted device, a session that expires and is
-renewed, and logout. Nothing outside the process is touched.
+renewed, users and groups, users as code (plan, apply, plan again), a
+flaky NAS the client rides out, and logout. Nothing outside the process is
+touched but a temporary directory, removed at the end.
 
 Secrets (passwords, session ids, tokens, codes) are never shown: parameters
 that carry them appear as their size only.`,
@@ -76,6 +85,8 @@ var tourSteps = []tourStep{
 	{"List the users", (*tour).listUsers},
 	{"Change one field; nothing else changes", (*tour).updateUser},
 	{"Delete the user", (*tour).deleteUser},
+	{"Users as code: plan a file, apply it, plan again", (*tour).usersAsCode},
+	{"A flaky NAS: busy answers and a lost reply, ridden out", (*tour).flakyNAS},
 	{"Log out", (*tour).logout},
 }
 
@@ -105,6 +116,22 @@ type tour struct {
 	debug io.Writer // nil unless --debug
 
 	admin *dsm.Client // logged in by the login step
+
+	tmp       string // the temporary directory of the steps that write files
+	removeTmp bool   // tmp was made by tempDir: remove it at the end
+}
+
+// tempDir returns the tour's temporary directory, made on first use and
+// removed when the tour ends.
+func (t *tour) tempDir() (string, error) {
+	if t.tmp == "" {
+		dir, err := os.MkdirTemp("", "dsmctl-demo-")
+		if err != nil {
+			return "", err
+		}
+		t.tmp, t.removeTmp = dir, true
+	}
+	return t.tmp, nil
 }
 
 // runDemo starts the simulator and runs tourSteps.
@@ -129,10 +156,15 @@ func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	go hs.Serve(ln)
 	defer hs.Shutdown(context.WithoutCancel(ctx))
 
-	t := &tour{out: s.Out, srv: srv, url: "http://" + ln.Addr().String(), wire: &wireLog{}}
+	t := &tour{out: s.Out, srv: srv, url: "http://" + ln.Addr().String(), wire: &wireLog{}, tmp: o.tmpDir}
 	if o.Debug {
 		t.debug = s.ErrOut
 	}
+	defer func() {
+		if t.removeTmp {
+			os.RemoveAll(t.tmp)
+		}
+	}()
 	fmt.Fprintf(s.Out, "simulator listening on %s (users: admin, %s)\n", t.url, demoUser)
 	fmt.Fprintln(s.Out, `"> " is a request the client sent, "< " what DSM answered; secrets show as their size.`)
 	steps := tourSteps
@@ -443,6 +475,290 @@ func (t *tour) deleteUser(ctx context.Context) error {
 	return nil
 }
 
+// The file of the users-as-code step, and the passwords it takes from its
+// secrets file. None of them is shown.
+const (
+	demoManifest = `secrets_file: secrets.yaml
+groups:
+  - name: teaparty
+    description: The Mad Tea-Party
+  - name: court
+    description: The court of the Queen of Hearts
+users:
+  - name: hatter
+    description: The Hatter
+    email: hatter@example.com
+    groups: [teaparty]
+    password: {from_file: hatter}
+  - name: dormouse
+    groups: [teaparty]
+    password: {from_file: dormouse}
+  - name: queen
+    description: Queen of Hearts
+    groups: [court]
+    password: {generate: true}
+`
+	demoHatterPassword   = "Ten-Past-Six-1865"
+	demoDormousePassword = "Twinkle-Little-Bat-7"
+	demoSecrets          = "hatter: " + demoHatterPassword + "\ndormouse: " + demoDormousePassword + "\n"
+)
+
+func (t *tour) usersAsCode(ctx context.Context) error {
+	dir, err := t.tempDir()
+	if err != nil {
+		return err
+	}
+	path, secrets, passwords := filepath.Join(dir, "users.yaml"), filepath.Join(dir, "secrets.yaml"), filepath.Join(dir, "first-passwords.tsv")
+	if err := os.WriteFile(path, []byte(demoManifest), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(secrets, []byte(demoSecrets), 0o600); err != nil {
+		return err
+	}
+	t.say("A file says which groups and users the NAS should have (%s):", path)
+	t.block(demoManifest)
+	t.say("The passwords of hatter and dormouse are in %s (mode 0600); queen's is made up.", filepath.Base(secrets))
+	f, err := manifest.Load(path)
+	if err != nil {
+		return err
+	}
+	t.say("dsmctl plan -f users.yaml reads the NAS, changes nothing, and prints the difference:")
+	plan, err := f.Plan(ctx, t.admin, manifest.PlanOptions{})
+	if err != nil {
+		return err
+	}
+	t.showWire()
+	t.block(plan.String())
+
+	t.say("dsmctl apply makes the changes: groups first, then each user (create, join its groups).")
+	t.say("It runs 4 at once; here one at a time, so that the calls read in order:")
+	pf, err := openPasswordsOut(passwords)
+	if err != nil {
+		return err
+	}
+	defer pf.Close()
+	create, update, del := plan.Counts()
+	start := time.Now()
+	res, err := plan.Apply(ctx, t.admin, manifest.ApplyOptions{Parallel: 1, RecordPassword: pf.record})
+	if err != nil {
+		return err
+	}
+	t.showWire()
+	var sum strings.Builder
+	summarize(&sum, res, time.Since(start), create, update, del)
+	t.block(sum.String())
+	if !res.OK() {
+		return fmt.Errorf("%d of %d changes failed", len(res.Failures), res.Total)
+	}
+	if err := pf.Close(); err != nil {
+		return err
+	}
+	fi, err := os.Stat(passwords)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("%s has mode %04o, want 0600", passwords, fi.Mode().Perm())
+	}
+	t.say("queen's generated password is in %s (mode 0600),", passwords)
+	t.say("written there before she was created; it is not shown here.")
+
+	t.say("Plan again:")
+	again, err := f.Plan(ctx, t.admin, manifest.PlanOptions{})
+	if err != nil {
+		return err
+	}
+	t.wire.take()
+	t.block(again.String())
+	if !again.Empty() {
+		return errors.New("a second plan is not empty")
+	}
+	t.say("Nothing to do: applying is idempotent, and safe to repeat after an interruption.")
+	if t.removeTmp {
+		t.say("(%s is removed at the end of the tour.)", dir)
+	}
+	return nil
+}
+
+// The user the flaky-NAS step creates.
+const (
+	demoFlakyUser     = "rabbit"
+	demoFlakyPassword = "Oh-My-Ears-And-Whiskers-9"
+)
+
+func (t *tour) flakyNAS(ctx context.Context) error {
+	faults := []sim.Fault{
+		{API: "SYNO.Core.User", Method: "get", Kind: sim.FaultCode, Code: 117, Times: 2},
+		{API: "SYNO.Core.User", Method: "create", Kind: sim.FaultResetAfter, Times: 1},
+	}
+	t.say("The simulator injects faults (dsmctl sim --fault SPEC does the same):")
+	for _, f := range faults {
+		if err := t.srv.InjectFault(f); err != nil {
+			return err
+		}
+		t.say("  %s", f)
+	}
+	defer t.srv.ClearFaults()
+	t.say("The first two user reads get DSM's busy code 117; the next user create is applied,")
+	t.say("then its connection is closed before the answer is sent.")
+
+	// A client on the admin's session with the default retry policy, whose
+	// debug log shows its retry lines here.
+	retries := &retryLines{}
+	h := &retryLog{kept: retries}
+	if t.debug != nil {
+		h.next = debugLogger(t.debug).Handler()
+	}
+	sess, _ := t.admin.Auth.Session()
+	c, err := t.client(dsm.WithSession(sess), dsm.WithLogger(slog.New(h)))
+	if err != nil {
+		return err
+	}
+
+	t.say("Read %s:", demoUser)
+	u, err := c.Users.Get(ctx, demoUser)
+	if err != nil {
+		return err
+	}
+	t.showWire()
+	if lines := t.showRetries(retries); len(lines) != 2 {
+		return fmt.Errorf("want 2 retries of the read, got %q", lines)
+	}
+	t.say("Busy means DSM did nothing, so the client waited (exponential backoff with jitter)")
+	t.say("and asked again: the caller just got %s (%s), at the third attempt.", u.Name, u.Description)
+
+	t.say("Create %s. The create is not safe to repeat blindly:", demoFlakyUser)
+	created, err := c.Users.Create(ctx, dsm.UserCreateRequest{Name: demoFlakyUser, Password: demoFlakyPassword,
+		Description: "The White Rabbit", Email: "rabbit@example.com"})
+	if err != nil {
+		return err
+	}
+	t.showWire()
+	lines := t.showRetries(retries)
+	if len(lines) != 1 || !strings.Contains(lines[0], "the change happened") {
+		return fmt.Errorf("want one log line saying the create happened, got %q", lines)
+	}
+	t.say("No answer came back, so the client could not know whether DSM created %s. It looked", demoFlakyUser)
+	t.say("before trying again, found the user, and returned it (uid %d) without a second create.", created.UID)
+
+	n := 0
+	for u, err := range c.Users.All(ctx, dsm.ListOptions{}) {
+		if err != nil {
+			return err
+		}
+		if strings.EqualFold(u.Name, demoFlakyUser) {
+			n++
+		}
+	}
+	t.showWire()
+	if n != 1 {
+		return fmt.Errorf("%s is listed %d times, want once", demoFlakyUser, n)
+	}
+	t.say("%s is listed once. Without the check, a retry would have failed with \"name taken\"", demoFlakyUser)
+	t.say("though the create had worked. dsm.WithRetry sets the policy; dsm.NoRetry turns it off.")
+	return nil
+}
+
+// block prints text, a line at a time, indented under the narration.
+func (t *tour) block(text string) {
+	for line := range strings.Lines(text) {
+		fmt.Fprintf(t.out, "     %s", line)
+	}
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		fmt.Fprintln(t.out)
+	}
+}
+
+// showRetries prints the retry lines logged since the last call, and
+// forgets them; it returns them.
+func (t *tour) showRetries(r *retryLines) []string {
+	lines := r.take()
+	if len(lines) > 0 {
+		t.say("The client's debug log, its retry lines only:")
+	}
+	for _, l := range lines {
+		fmt.Fprintf(t.out, "   log: %s\n", l)
+	}
+	return lines
+}
+
+// retryLines are the "dsm retry" lines of a client's debug log.
+type retryLines struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+// take returns the lines kept so far and forgets them.
+func (r *retryLines) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lines := r.lines
+	r.lines = nil
+	return lines
+}
+
+// retryLog is a slog.Handler that keeps, as text, the client's records
+// whose message starts with "dsm retry", and passes every record on to
+// next when it is set (--debug).
+type retryLog struct {
+	kept  *retryLines
+	next  slog.Handler
+	attrs []slog.Attr
+}
+
+// Enabled takes every level: the retry lines are at debug level.
+func (h *retryLog) Enabled(context.Context, slog.Level) bool { return true }
+
+// Handle keeps r when it is a retry line.
+func (h *retryLog) Handle(ctx context.Context, r slog.Record) error {
+	if h.next != nil {
+		if err := h.next.Handle(ctx, r); err != nil {
+			return err
+		}
+	}
+	if !strings.HasPrefix(r.Message, "dsm retry") {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(r.Message)
+	each := func(a slog.Attr) bool {
+		v := a.Value.Resolve()
+		if v.Kind() == slog.KindDuration {
+			v = slog.DurationValue(v.Duration().Round(time.Millisecond))
+		}
+		fmt.Fprintf(&b, " %s=%s", a.Key, v)
+		return true
+	}
+	for _, a := range h.attrs {
+		each(a)
+	}
+	r.Attrs(each)
+	h.kept.mu.Lock()
+	h.kept.lines = append(h.kept.lines, b.String())
+	h.kept.mu.Unlock()
+	return nil
+}
+
+// WithAttrs returns a handler that adds attrs to each line.
+func (h *retryLog) WithAttrs(attrs []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = append(slices.Clip(h.attrs), attrs...)
+	if h.next != nil {
+		h2.next = h.next.WithAttrs(attrs)
+	}
+	return &h2
+}
+
+// WithGroup returns h with the group passed on: the client's log uses no
+// groups, so the retry lines need none.
+func (h *retryLog) WithGroup(name string) slog.Handler {
+	h2 := *h
+	if h.next != nil {
+		h2.next = h.next.WithGroup(name)
+	}
+	return &h2
+}
+
 func (t *tour) logout(ctx context.Context) error {
 	sess, _ := t.admin.Auth.Session()
 	if err := t.admin.Auth.Logout(ctx); err != nil {
@@ -492,11 +808,13 @@ func (w *wireLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {
+		w.record(call, noAnswer(err))
 		return nil, err
 	}
 	b, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if err != nil {
+		w.record(call, noAnswer(err))
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(b))
@@ -516,10 +834,28 @@ func (w *wireLog) RoundTrip(req *http.Request) (*http.Response, error) {
 	default:
 		call.answer = fmt.Sprintf("error %d: %s", env.Error.Code, dsm.CodeMessage(call.form.Get("api"), env.Error.Code))
 	}
+	w.record(call, call.answer)
+	return resp, nil
+}
+
+// record keeps call with its answer.
+func (w *wireLog) record(call wireCall, answer string) {
+	call.answer = answer
 	w.mu.Lock()
 	w.calls = append(w.calls, call)
 	w.mu.Unlock()
-	return resp, nil
+}
+
+// noAnswer describes a request that got no answer, without the addresses
+// and ports a transport error names.
+func noAnswer(err error) string {
+	switch {
+	case errors.Is(err, syscall.ECONNRESET):
+		return "no answer: connection reset"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "no answer: connection closed"
+	}
+	return "no answer: " + err.Error()
 }
 
 // take returns the calls recorded so far and forgets them.

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -12,7 +15,8 @@ func TestDemo(t *testing.T) {
 	t.Parallel()
 	const adminPassword = "Demo-Admin-Pw-7"
 	var out, errOut bytes.Buffer
-	o := &demoOptions{rsaKey: testKey(), adminPassword: adminPassword}
+	dir := t.TempDir()
+	o := &demoOptions{rsaKey: testKey(), adminPassword: adminPassword, tmpDir: dir}
 	if err := runDemo(t.Context(), o, &IOStreams{Out: &out, ErrOut: &errOut}); err != nil {
 		t.Fatalf("demo: %v\n%s", err, &out)
 	}
@@ -40,13 +44,48 @@ func TestDemo(t *testing.T) {
 		"     carroll  Lewis Carroll        carroll@example.com  never     users,writers\n",
 		"email: carroll@example.com -> lewis@example.org",
 		"error 3106: no such user",
+		// Users as code: the plan, the apply, an empty second plan.
+		"     + user queen\n         description: \"Queen of Hearts\"\n         expiry: never\n         groups: +court\n         password: generated\n",
+		"     Plan: 5 to create, 0 to change, 0 to delete.\n",
+		"SYNO.Core.Group v1 create _sid=(43 bytes) description=\"The Mad Tea-Party\" name=\"teaparty\"",
+		"     Applied 5 of 5 changes (5 to create, 0 to change, 0 to delete) in ",
+		"; 0 failed.\n",
+		"queen's generated password is in " + filepath.Join(dir, "first-passwords.tsv") + " (mode 0600),",
+		"     No changes: the NAS matches " + filepath.Join(dir, "users.yaml") + ".\n",
+		// A flaky NAS: two busy answers retried, a lost answer checked.
+		"     SYNO.Core.User:get:code=117:times=2\n",
+		"< error 117: the network connection is unstable or the system is busy (2 times)\n",
+		"   log: dsm retry api=SYNO.Core.User method=get attempt=2 wait=",
+		"   log: dsm retry api=SYNO.Core.User method=get attempt=3 wait=",
+		`name="rabbit" notify_by_email=false passwd_never_expire=false send_password=false +X-SYNO-TOKEN` + "\n   < no answer: connection ",
+		"   log: dsm retry: the change happened despite the failure api=SYNO.Core.User method=create attempt=1\n",
+		"rabbit is listed once.",
 		"End of the tour.",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the demo does not show %q:\n%s", want, got)
 		}
 	}
-	for _, secret := range []string{adminPassword, demoPassword, demoOTPSecret, demoWeakPassword, demoGoodPassword, " passwd=", " password="} {
+	if n := strings.Count(got, "   log: "); n != 3 {
+		t.Errorf("%d log lines, want the 3 retry lines only", n)
+	}
+
+	// The generated password is in a 0600 file, and only there.
+	b, err := os.ReadFile(filepath.Join(dir, "first-passwords.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	queenPassword, ok := strings.CutPrefix(strings.TrimSuffix(string(b), "\n"), "queen\t")
+	if !ok || queenPassword == "" || strings.Contains(queenPassword, "\n") {
+		t.Fatalf("first-passwords.tsv does not hold one line for queen: %d bytes", len(b))
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "first-passwords.tsv")); err != nil {
+		t.Error(err)
+	} else if fi.Mode().Perm() != 0o600 && runtime.GOOS != "windows" {
+		t.Errorf("first-passwords.tsv has mode %04o, want 0600", fi.Mode().Perm())
+	}
+	for _, secret := range []string{adminPassword, demoPassword, demoOTPSecret, demoWeakPassword, demoGoodPassword, " passwd=", " password=",
+		demoHatterPassword, demoDormousePassword, demoFlakyPassword, queenPassword} {
 		if strings.Contains(got, secret) || strings.Contains(errOut.String(), secret) {
 			t.Errorf("the demo shows %q", secret)
 		}
@@ -67,5 +106,27 @@ func TestDemoStopsAtFailingStep(t *testing.T) {
 	}
 	if ran != 2 {
 		t.Errorf("%d steps ran, want 2", ran)
+	}
+}
+
+// TestDemoRemovesItsTempDir: the temporary directory of the users-as-code
+// step is gone when the demo ends.
+func TestDemoRemovesItsTempDir(t *testing.T) {
+	t.Parallel()
+	var dir string
+	steps := []tourStep{{"make it", func(t *tour, _ context.Context) error {
+		var err error
+		dir, err = t.tempDir()
+		return err
+	}}}
+	var out bytes.Buffer
+	if err := runDemo(t.Context(), &demoOptions{rsaKey: testKey(), steps: steps}, &IOStreams{Out: &out, ErrOut: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if dir == "" {
+		t.Fatal("no temporary directory made")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s is still there after the demo: %v", dir, err)
 	}
 }
