@@ -9,13 +9,16 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -64,7 +67,12 @@ With --tls it serves https, like a NAS, with a self-signed certificate
 made at start (ECDSA P-256, for 127.0.0.1, ::1, localhost and the listen
 host), on 127.0.0.1:5001 unless --listen says otherwise; --cert FILE --key
 FILE serve your own instead. The certificate's SHA-256 fingerprint is
-printed alone on a line: "dsmctl login --fingerprint HEX" trusts it.
+printed alone on a line: "dsmctl login --fingerprint HEX" trusts it. With
+--data DIR the self-signed certificate and its key are kept in
+DIR/` + simCertFile + ` and DIR/` + simKeyFile + ` (mode 0600) and served again at the
+next start, so the fingerprint clients trust stays the same (a new one is
+made when it expires); a key file that group or others can read is
+refused.
 
 The state (users, groups, policies; not sessions) lives in memory, or with
 --data DIR in DIR/` + sim.StateFile + `, written after every change and read back at
@@ -107,7 +115,7 @@ session with POST /_sim/sessions/expire.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port; default 127.0.0.1:5001 with --tls)")
-	cmd.Flags().BoolVar(&o.TLS, "tls", false, "serve https with a self-signed certificate made at start (its fingerprint is printed)")
+	cmd.Flags().BoolVar(&o.TLS, "tls", false, "serve https with a self-signed certificate made at start, or kept in --data (its fingerprint is printed)")
 	cmd.Flags().StringVar(&o.CertFile, "cert", "", "serve https with this certificate (PEM; with --key)")
 	cmd.Flags().StringVar(&o.KeyFile, "key", "", "the private key (PEM) of --cert")
 	cmd.Flags().StringVar(&o.DataDir, "data", "", "directory that keeps the state across restarts (default: memory only)")
@@ -120,6 +128,16 @@ session with POST /_sim/sessions/expire.`,
 // runSim serves the simulator on o.Listen until ctx is done, then shuts
 // the server down and returns nil.
 func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
+	// The certificate first: a kept key with open permissions is refused
+	// before the slow part.
+	var cert tls.Certificate
+	made := ""
+	if o.TLS {
+		var err error
+		if cert, made, err = o.certificate(time.Now()); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(s.Out, "starting the DSM simulator (generating its 4096-bit RSA key)...")
 	stored := false
 	if o.DataDir != "" {
@@ -138,11 +156,6 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	url := "http://" + ln.Addr().String()
 	fingerprint := ""
 	if o.TLS {
-		cert, err := o.certificate()
-		if err != nil {
-			ln.Close()
-			return err
-		}
 		fingerprint = dsm.Fingerprint(cert.Leaf)
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		url = "https://" + ln.Addr().String()
@@ -153,10 +166,6 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 
 	fmt.Fprintf(s.Out, "listening on %s\n", url)
 	if fingerprint != "" {
-		made := "made at start"
-		if o.CertFile != "" {
-			made = "from " + o.CertFile
-		}
 		// The fingerprint alone on its line, for scripts and for
 		// comparing with what dsmctl login shows.
 		fmt.Fprintf(s.Out, "certificate (%s), SHA-256 fingerprint:\n%s\n", made, fingerprint)
@@ -205,26 +214,167 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	return nil
 }
 
-// certificate returns the certificate to serve: --cert and --key, or a
-// self-signed one made now for the names of o.Listen.
-func (o *simOptions) certificate() (tls.Certificate, error) {
+// The files in which sim --tls --data keeps its self-signed certificate
+// and private key, in the data directory.
+const (
+	simCertFile = "tls-cert.pem"
+	simKeyFile  = "tls-key.pem"
+)
+
+// certificate returns the certificate to serve and where it comes from:
+// --cert and --key; with --data, the self-signed one kept in the data
+// directory (made there at the first start, or again when it has
+// expired); else a self-signed one made now for the names of o.Listen.
+func (o *simOptions) certificate(now time.Time) (cert tls.Certificate, made string, err error) {
 	if o.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(o.CertFile, o.KeyFile)
+		cert, err := loadKeyPair(o.CertFile, o.KeyFile)
 		if err != nil {
-			return tls.Certificate{}, fmt.Errorf("--cert %s --key %s: %w", o.CertFile, o.KeyFile, err)
+			return tls.Certificate{}, "", fmt.Errorf("--cert %s --key %s: %w", o.CertFile, o.KeyFile, err)
 		}
-		if cert.Leaf == nil {
-			if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
-				return tls.Certificate{}, fmt.Errorf("--cert %s: %w", o.CertFile, err)
-			}
-		}
-		return cert, nil
+		return cert, "from " + o.CertFile, nil
 	}
-	cert, err := selfSignedCertificate(o.Listen, time.Now())
+	if o.DataDir != "" {
+		return keptCertificate(o.DataDir, o.Listen, now)
+	}
+	cert, err = selfSignedCertificate(o.Listen, now)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("making a certificate: %w", err)
+		return tls.Certificate{}, "", fmt.Errorf("making a certificate: %w", err)
+	}
+	return cert, "made at start", nil
+}
+
+// loadKeyPair reads a PEM certificate and its private key, with Leaf set.
+func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	if cert.Leaf == nil {
+		if cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0]); err != nil {
+			return tls.Certificate{}, err
+		}
 	}
 	return cert, nil
+}
+
+// keptCertificate returns the self-signed certificate kept in dir, so
+// that the fingerprint clients trust survives restarts. The first start
+// makes it and writes both files (mode 0600); a key file that group or
+// others may access is refused, and so is one file without the other.
+// An expired certificate is replaced.
+func keptCertificate(dir, listen string, now time.Time) (tls.Certificate, string, error) {
+	certPath, keyPath := filepath.Join(dir, simCertFile), filepath.Join(dir, simKeyFile)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return tls.Certificate{}, "", fmt.Errorf("--data: %w", err)
+	}
+	if stale, _ := filepath.Glob(filepath.Join(dir, ".tls-*.tmp")); len(stale) > 0 {
+		for _, f := range stale { // a crash while writing left them
+			os.Remove(f)
+		}
+	}
+	certExists, err := fileExists(certPath)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	keyExists, err := fileExists(keyPath)
+	if err != nil {
+		return tls.Certificate{}, "", err
+	}
+	if certExists != keyExists {
+		there, missing := certPath, keyPath
+		if keyExists {
+			there, missing = keyPath, certPath
+		}
+		return tls.Certificate{}, "", fmt.Errorf("--data %s: %s is there but %s is not; restore it, or remove %s to make a new certificate (with a new fingerprint)",
+			dir, there, missing, there)
+	}
+	made := "made at start, kept in " + certPath
+	if certExists {
+		if err := checkPrivateFile(keyPath); err != nil {
+			return tls.Certificate{}, "", err
+		}
+		cert, err := loadKeyPair(certPath, keyPath)
+		if err != nil {
+			return tls.Certificate{}, "", fmt.Errorf("--data %s: the kept certificate: %w; remove %s and %s to make a new one (with a new fingerprint)",
+				dir, err, certPath, keyPath)
+		}
+		if now.Before(cert.Leaf.NotAfter) {
+			return cert, "from " + certPath + ", made at an earlier start", nil
+		}
+		made = fmt.Sprintf("made at start: the kept one expired on %s; kept in %s", cert.Leaf.NotAfter.UTC().Format(time.DateOnly), certPath)
+	}
+	cert, err := selfSignedCertificate(listen, now)
+	if err != nil {
+		return tls.Certificate{}, "", fmt.Errorf("making a certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return tls.Certificate{}, "", fmt.Errorf("making a certificate: %w", err)
+	}
+	// The key first: a crash between the two leaves a key without a
+	// certificate, which the next start reports, never a certificate
+	// whose key is lost.
+	if err := writePrivateFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})); err != nil {
+		return tls.Certificate{}, "", fmt.Errorf("--data %s: keeping the certificate's key: %w", dir, err)
+	}
+	if err := writePrivateFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw})); err != nil {
+		return tls.Certificate{}, "", fmt.Errorf("--data %s: keeping the certificate: %w", dir, err)
+	}
+	return cert, made, nil
+}
+
+func fileExists(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// checkPrivateFile refuses a key file that is not a regular file or that
+// group or others may access, with the chmod that fixes it.
+func checkPrivateFile(path string) error {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s holds the private key of the simulator's certificate but is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("%s holds the private key of the simulator's certificate but has mode %04o: group or others can read it; "+
+			"run \"chmod 600 %s\" (or remove it and %s to make a new certificate, with a new fingerprint)",
+			path, perm, path, filepath.Join(filepath.Dir(path), simCertFile))
+	}
+	return nil
+}
+
+// writePrivateFile writes b to path with mode 0600, atomically: a
+// temporary file in the same directory, synced, then renamed.
+func writePrivateFile(path string, b []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // selfSignedCertificate makes an ECDSA P-256 certificate, valid for a

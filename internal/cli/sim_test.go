@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -385,5 +386,156 @@ func TestCertificateHosts(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s: names (-want +got):\n%s", tt.listen, diff)
 		}
+	}
+}
+
+// TestSimTLSDataKeepsCertificate: sim --tls --data keeps its certificate
+// and key in the data directory (0600) and serves the same certificate,
+// with the same fingerprint, after a restart; without --data each start
+// makes a new one.
+func TestSimTLSDataKeepsCertificate(t *testing.T) {
+	t.Parallel()
+	const pw = "Kept-Cert-Admin-1"
+	dir := filepath.Join(t.TempDir(), "state")
+	certPath, keyPath := filepath.Join(dir, simCertFile), filepath.Join(dir, simKeyFile)
+	start := func(o *simOptions) (fp, out string) {
+		t.Helper()
+		url, stop := startRunSimWith(t, o)
+		cert, _, err := dsm.FetchCertificate(t.Context(), url)
+		out, serr := stop()
+		if err != nil || serr != nil {
+			t.Fatalf("fetch: %v; runSim: %v\n%s", err, serr, out)
+		}
+		printed := fingerprintLine.FindAllString(out, -1)
+		if len(printed) != 1 || printed[0] != dsm.Fingerprint(cert) {
+			t.Fatalf("printed fingerprints %q, served %s\n%s", printed, dsm.Fingerprint(cert), out)
+		}
+		return printed[0], out
+	}
+
+	first, out := start(&simOptions{AdminPassword: pw, TLS: true, DataDir: dir})
+	if !strings.Contains(out, "certificate (made at start, kept in "+certPath+"), SHA-256 fingerprint:\n") {
+		t.Errorf("first start:\n%s", out)
+	}
+	for _, path := range []string{certPath, keyPath} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %04o, want 0600", path, fi.Mode().Perm())
+		}
+	}
+	second, out := start(&simOptions{TLS: true, DataDir: dir})
+	if second != first {
+		t.Errorf("the fingerprint changed across a restart: %s, then %s", first, second)
+	}
+	if !strings.Contains(out, "certificate (from "+certPath+", made at an earlier start), SHA-256 fingerprint:\n") {
+		t.Errorf("second start:\n%s", out)
+	}
+
+	// Without --data, every start makes a new certificate.
+	a, _ := start(&simOptions{AdminPassword: pw, TLS: true})
+	b, _ := start(&simOptions{AdminPassword: pw, TLS: true})
+	if a == b || a == first {
+		t.Errorf("without --data two starts served the same certificate %s", a)
+	}
+}
+
+// TestSimTLSDataRefusesOpenKey: a kept key that group or others can read
+// is refused with the chmod that fixes it, and the fingerprint is the same
+// once it is fixed.
+func TestSimTLSDataRefusesOpenKey(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes on Windows")
+	}
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "state")
+	url, stop := startRunSimWith(t, &simOptions{AdminPassword: "Open-Key-Admin-1", TLS: true, DataDir: dir})
+	cert, _, err := dsm.FetchCertificate(t.Context(), url)
+	stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPath := filepath.Join(dir, simKeyFile)
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o660} {
+		if err := os.Chmod(keyPath, mode); err != nil {
+			t.Fatal(err)
+		}
+		// A simulator that starts anyway is stopped at once, and fails
+		// the test.
+		ctx, cancel := context.WithCancel(t.Context())
+		started := false
+		o := &simOptions{TLS: true, DataDir: dir, Listen: "127.0.0.1:0", rsaKey: testKey(), ready: func(string) { started = true; cancel() }}
+		var out bytes.Buffer
+		err := runSim(ctx, o, &IOStreams{Out: &out, ErrOut: &out})
+		cancel()
+		want := fmt.Sprintf("%s holds the private key of the simulator's certificate but has mode %04o: group or others can read it; run \"chmod 600 %s\"", keyPath, mode, keyPath)
+		if started || err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("mode %04o: started %v, runSim = %v\n%s", mode, started, err, &out)
+		}
+	}
+	if t.Failed() {
+		return // the command below would serve until the test ends
+	}
+	// Through the command: exit code 1, the reason on stderr.
+	r := newEnv(t, nil).run(t, "sim", "--tls", "--data", dir, "--listen", "127.0.0.1:0")
+	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "run \"chmod 600 "+keyPath+"\"") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if err := os.Chmod(keyPath, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, stop = startRunSimWith(t, &simOptions{TLS: true, DataDir: dir})
+	again, _, err := dsm.FetchCertificate(t.Context(), url)
+	stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dsm.Fingerprint(again) != dsm.Fingerprint(cert) {
+		t.Error("after chmod 600 the simulator served another certificate")
+	}
+}
+
+// TestSimTLSDataBrokenPair: one kept file without the other is refused
+// with what to do; an expired kept certificate is replaced.
+func TestSimTLSDataBrokenPair(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, simCertFile), filepath.Join(dir, simKeyFile)
+	if _, _, err := keptCertificate(dir, "127.0.0.1:0", now); err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{certPath, keyPath} {
+		b, err := os.ReadFile(gone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(gone)
+		_, _, err = keptCertificate(dir, "127.0.0.1:0", now)
+		if err == nil || !strings.Contains(err.Error(), "is there but "+gone+" is not") {
+			t.Errorf("without %s: %v", gone, err)
+		}
+		if err := os.WriteFile(gone, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept, made, err := keptCertificate(dir, "127.0.0.1:0", now)
+	if err != nil || !strings.HasPrefix(made, "from ") {
+		t.Fatalf("restored pair: %q, %v", made, err)
+	}
+	later := kept.Leaf.NotAfter.Add(time.Hour)
+	renewed, made, err := keptCertificate(dir, "127.0.0.1:0", later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dsm.Fingerprint(renewed.Leaf) == dsm.Fingerprint(kept.Leaf) || !strings.Contains(made, "the kept one expired on") {
+		t.Errorf("an expired certificate was served again (%q)", made)
+	}
+	again, _, err := keptCertificate(dir, "127.0.0.1:0", later)
+	if err != nil || dsm.Fingerprint(again.Leaf) != dsm.Fingerprint(renewed.Leaf) {
+		t.Errorf("the renewed certificate was not kept: %v", err)
 	}
 }
