@@ -6,6 +6,13 @@
 //     3s; -load.clients, default 16): no failed call, no data race under
 //     -race, a stable heap, and the throughput and p50/p99 latency in the
 //     test log. BenchmarkMixed is the same mix as a benchmark.
+//   - TestLoadFaults: the same mix through a flaky NAS (busy code 117,
+//     connections reset before and after the work, on the user and
+//     membership calls) with clients that retry with millisecond
+//     backoffs; bounded by -faults.duration (default 2s) and
+//     -faults.steps per client (-faults.clients, default 8): no failed
+//     call, exactly the users the clients kept (none twice, none
+//     missing), and the throughput, p50/p99 and retries in the test log.
 //   - TestDurability: "dsmctl sim --data" as a real process, written to by
 //     several clients and killed with SIGKILL at random moments; every
 //     acknowledged change must be there after each restart.

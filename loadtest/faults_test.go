@@ -1,0 +1,228 @@
+package loadtest
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/dsmtest"
+)
+
+var (
+	faultsDuration = flag.Duration("faults.duration", 2*time.Second, "how long TestLoadFaults runs its clients")
+	faultsClients  = flag.Int("faults.clients", 8, "how many concurrent clients TestLoadFaults runs")
+	faultsMaxSteps = flag.Int("faults.steps", 400, "at most this many steps per client in TestLoadFaults")
+)
+
+// loadFaults are the faults of TestLoadFaults, on every method of the
+// user and membership APIs: DSM busy (nothing done), a connection reset
+// before the work (nothing done) and after it (done, the answer lost).
+var loadFaults = []string{
+	"SYNO.Core.User:*:code=117:p=0.05",
+	"SYNO.Core.User:*:reset:p=0.02",
+	"SYNO.Core.User:*:reset-after:p=0.02",
+	"SYNO.Core.Group.Member:*:code=117:p=0.05",
+	"SYNO.Core.Group.Member:*:reset:p=0.02",
+	"SYNO.Core.Group.Member:*:reset-after:p=0.02",
+}
+
+// faultRetryPolicy is DefaultRetryPolicy with millisecond backoffs, so that
+// the test spends its time on calls, not waits, and more attempts. About
+// 8.8% of the attempts on the faulted APIs fail (1 - 0.95*0.98*0.98); with
+// the default 4 attempts a call fails for good with probability 0.088^4,
+// about 6e-5: a run of this test makes about 5,000 such calls, so one run
+// in four or five would fail (measured: 7 of 10 runs of 15,000 steps had
+// 1 to 4 failed calls, each a fourth busy or reset answer in a row). With
+// 8 attempts it is about 4e-9 per call.
+var faultRetryPolicy = dsm.RetryPolicy{
+	MaxAttempts:    8,
+	MaxElapsed:     dsm.DefaultRetryPolicy.MaxElapsed,
+	InitialBackoff: time.Millisecond,
+	MaxBackoff:     16 * time.Millisecond,
+}
+
+// retryCounter is a slog.Handler that counts the client's retry records:
+// "dsm retry" (another attempt) and the lines that tell a change was
+// found applied after an ambiguous failure.
+type retryCounter struct {
+	retries, applied atomic.Int64
+}
+
+func (h *retryCounter) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *retryCounter) Handle(_ context.Context, r slog.Record) error {
+	switch {
+	case r.Message == "dsm retry":
+		h.retries.Add(1)
+	case strings.HasPrefix(r.Message, "dsm retry: the change happened"):
+		h.applied.Add(1)
+	}
+	return nil
+}
+
+func (h *retryCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *retryCounter) WithGroup(string) slog.Handler      { return h }
+
+// startFaultyServer starts the simulator of TestLoad with loadFaults.
+func startFaultyServer(t testing.TB) *dsmtest.Server {
+	opts := []dsmtest.Option{dsmtest.WithAutoBlock(0, 0, 0), dsmtest.WithGroup(dsmtest.Group{Name: group})}
+	for _, spec := range loadFaults {
+		f, err := dsmtest.ParseFault(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, dsmtest.WithFault(f))
+	}
+	return dsmtest.Start(t, opts...)
+}
+
+// faultyClient returns an admin client of srv with policy p that counts
+// its retries in rc.
+func faultyClient(t testing.TB, srv *dsmtest.Server, p dsm.RetryPolicy, rc *retryCounter) *dsm.Client {
+	c, err := dsm.NewClient(srv.URL(),
+		dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}),
+		dsm.WithRetry(p), dsm.WithLogger(slog.New(rc)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestLoadFaults is TestLoad through a flaky NAS: the simulator answers
+// busy, and resets connections before and after doing the work, on the
+// user and membership calls (loadFaults); the clients retry with
+// faultRetryPolicy. For *faultsDuration, at most *faultsMaxSteps steps
+// per client: no call may fail, the final user list holds exactly the
+// users the clients believe they kept (none twice, none missing, none
+// extra) and the group is empty again. The throughput, p50/p99 and the
+// retries seen go to the test log.
+func TestLoadFaults(t *testing.T) {
+	t.Parallel()
+	srv := startFaultyServer(t)
+	ctx := t.Context()
+	duration, clients, maxSteps := *faultsDuration, *faultsClients, *faultsMaxSteps
+
+	rc := &retryCounter{}
+	workers := make([]*worker, clients)
+	for i := range workers {
+		workers[i] = newWorker(i, faultyClient(t, srv, faultRetryPolicy, rc))
+	}
+	var (
+		failed atomic.Int64
+		mu     sync.Mutex
+		errs   []error
+		stop   = make(chan struct{})
+		wg     sync.WaitGroup
+	)
+	start := time.Now()
+	for _, w := range workers {
+		wg.Go(func() {
+			for range maxSteps {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				name, err := w.step(ctx)
+				if err != nil {
+					failed.Add(1)
+					mu.Lock()
+					if len(errs) < 10 {
+						errs = append(errs, fmt.Errorf("client %d %s: %w", w.id, name, err))
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	timer := time.AfterFunc(duration, func() { close(stop) })
+	wg.Wait()
+	timer.Stop()
+	elapsed := time.Since(start)
+
+	var all []time.Duration
+	byOp := map[string][]time.Duration{}
+	for _, w := range workers {
+		for name, l := range w.lat {
+			byOp[name] = append(byOp[name], l...)
+			all = append(all, l...)
+		}
+	}
+	slices.Sort(all)
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d steps failed; first ones: %v", n, len(all), errs)
+	}
+	if len(all) < clients*10 {
+		t.Fatalf("only %d steps in %v: the simulator or the clients are stuck", len(all), elapsed)
+	}
+	t.Logf("%d clients, %v: %d steps, %.0f steps/s, p50 %v, p99 %v, max %v",
+		clients, elapsed.Round(time.Millisecond), len(all), float64(len(all))/elapsed.Seconds(),
+		percentile(all, 0.50), percentile(all, 0.99), all[len(all)-1])
+	for _, o := range mix {
+		l := byOp[o.name]
+		slices.Sort(l)
+		t.Logf("  %-8s %6d steps, p50 %v, p99 %v", o.name, len(l), percentile(l, 0.50), percentile(l, 0.99))
+	}
+	t.Logf("retries seen: %d; changes found applied after a lost answer: %d", rc.retries.Load(), rc.applied.Load())
+	for _, st := range srv.Faults() {
+		t.Logf("  fault %-45s fired %d times", st.Fault, st.Fired)
+		if st.Fired == 0 {
+			t.Errorf("fault %s never fired: the run tests nothing about it", st.Fault)
+		}
+	}
+	if rc.retries.Load() == 0 || rc.applied.Load() == 0 {
+		t.Errorf("%d retries, %d changes found applied: the faults did not reach the clients", rc.retries.Load(), rc.applied.Load())
+	}
+
+	// The oracle: the simulator's own list, read without faults.
+	srv.ClearFaults()
+	checkUsers(t, srv, workers)
+	members, err := srv.Client().Groups.Members(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(members) != 0 {
+		t.Errorf("%s has %d members at the end, want none (every add was followed by a remove)", group, len(members))
+	}
+}
+
+// checkUsers checks that the simulator holds admin, guest and exactly the
+// users the workers kept, each once.
+func checkUsers(t *testing.T, srv *dsmtest.Server, workers []*worker) {
+	t.Helper()
+	users, _, err := srv.Client().Users.List(t.Context(), dsm.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, u := range users {
+		count[u.Name]++
+	}
+	want := map[string]bool{"admin": true, "guest": true}
+	for _, w := range workers {
+		for _, u := range w.users {
+			want[u] = true
+		}
+	}
+	for name, n := range count {
+		switch {
+		case !want[name]:
+			t.Errorf("user %s is on the NAS, but no client kept it (a create repeated, or a delete lost)", name)
+		case n > 1:
+			t.Errorf("user %s is listed %d times", name, n)
+		}
+	}
+	for name := range want {
+		if count[name] == 0 {
+			t.Errorf("user %s was kept by a client but is missing", name)
+		}
+	}
+}
