@@ -375,3 +375,66 @@ func TestE2EResumeGroupTask(t *testing.T) {
 		t.Error("unknown task id answered")
 	}
 }
+
+// A lost answer to a password change is checked by the day of the last
+// change. When that day cannot show it (changed earlier today), the
+// client must not repeat the change: with a history policy DSM would
+// refuse the repeat as "used before", for a change that did happen.
+func TestE2EPasswordChangeLostAnswerSameDay(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "kim", Password: "First-Passw0rd!"}))
+	c := srv.Client()
+	ctx := t.Context()
+	p, err := c.Policy.PasswordPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Strong.ExcludeHistory, p.Strong.HistoryCount = true, 5
+	if err := c.Policy.SetPasswordPolicy(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InjectFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "set", Kind: dsmtest.FaultResetAfter, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Users.Update(ctx, "kim", dsm.UserUpdateRequest{Password: dsm.Ptr("Second-Passw0rd!")})
+	if errors.Is(err, dsm.ErrWeakPassword) {
+		t.Fatalf("the change was repeated and refused: %v", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "cannot tell") {
+		t.Errorf("error %v, want one saying the client cannot tell", err)
+	}
+	// The change did happen.
+	if _, err := newClient(t, srv).Auth.Login(ctx, dsm.Credentials{Account: "kim", Password: "Second-Passw0rd!"}); err != nil {
+		t.Errorf("login with the new password: %v", err)
+	}
+}
+
+// A lost answer to a create is checked, not repeated: one user, no error.
+func TestE2ECreateLostAnswer(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t)
+	c := srv.Client()
+	ctx := t.Context()
+	if err := srv.InjectFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "create", Kind: dsmtest.FaultResetAfter, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.Users.Create(ctx, dsm.UserCreateRequest{Name: "lee", Password: "Strong-Passw0rd!", Email: "lee@example.com"})
+	if err != nil {
+		t.Fatalf("create through a lost answer: %v", err)
+	}
+	if u.UID < 1026 {
+		t.Errorf("uid %d", u.UID)
+	}
+	if err := c.Users.Delete(ctx, "lee"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InjectFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "delete", Kind: dsmtest.FaultResetAfter, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Users.Create(ctx, dsm.UserCreateRequest{Name: "lee", Password: "Strong-Passw0rd!"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Users.Delete(ctx, "lee"); err != nil {
+		t.Errorf("delete through a lost answer: %v", err)
+	}
+}

@@ -203,8 +203,12 @@ func (s *GroupsService) Delete(ctx context.Context, names ...string) error {
 	}
 	gone := func(ctx context.Context) (bool, error) {
 		for _, n := range names {
-			if _, err := s.Get(ctx, n); !errors.Is(err, ErrNoSuchGroup) {
-				return false, nil
+			_, err := s.Get(ctx, n)
+			switch {
+			case err == nil:
+				return false, nil // still there: not done
+			case !errors.Is(err, ErrNoSuchGroup):
+				return false, err // cannot tell
 			}
 		}
 		return true, nil

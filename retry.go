@@ -23,7 +23,8 @@ import (
 // is safe to repeat (setting a policy, adding members) is repeated, and a
 // call that is not (creating, deleting, renaming, changing a password)
 // first checks whether the change happened: if it did, the call succeeds;
-// if not, it is tried again.
+// if not, it is tried again; if the check cannot tell, the call fails with
+// the original error and says so.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts, the first included; 1 turns
 	// retries off.
@@ -133,7 +134,8 @@ func (c *Client) withRetry(ctx context.Context, r *request, attempt func() error
 			applied, verr := r.verify(ctx)
 			switch {
 			case verr != nil:
-				c.log.DebugContext(ctx, "dsm retry: checking whether the change happened failed", "api", r.api, "method", r.method, "error", verr.Error())
+				c.log.DebugContext(ctx, "dsm retry: cannot tell whether the change happened", "api", r.api, "method", r.method, "error", verr.Error())
+				return fmt.Errorf("%w (the answer was lost, and whether the change happened is unknown: %v)", err, verr)
 			case applied:
 				c.log.DebugContext(ctx, "dsm retry: the change happened despite the failure", "api", r.api, "method", r.method, "attempt", n)
 				return nil

@@ -472,8 +472,17 @@ func (s *UsersService) Update(ctx context.Context, name string, r UserUpdateRequ
 			if errors.Is(err, ErrNoSuchUser) {
 				return false, nil
 			}
-			if err != nil || u.UID != cur.UID || (r.Password != nil && u.PasswordLastChange == cur.PasswordLastChange) {
+			if err != nil || u.UID != cur.UID {
 				return false, err
+			}
+			if r.Password != nil && u.PasswordLastChange == cur.PasswordLastChange {
+				// DSM keeps the day of the last change only: a password
+				// already changed today shows nothing. Repeating could be
+				// refused as "used before", or change it twice: give up.
+				if d := cur.PasswordLastChange; !d.IsZero() && !d.Before(DateOf(s.c.now().UTC().AddDate(0, 0, -1))) {
+					return false, errors.New("the password was already changed today, so the client cannot tell whether this change was applied; check before trying again")
+				}
+				return false, nil
 			}
 			d.Name, d.UID, d.PasswordLastChange = u.Name, flexInt(u.UID), daysDate(u.PasswordLastChange)
 			return true, nil
@@ -515,8 +524,12 @@ func (s *UsersService) Delete(ctx context.Context, names ...string) error {
 	}
 	gone := func(ctx context.Context) (bool, error) {
 		for _, n := range names {
-			if _, err := s.Get(ctx, n, FieldDescription); !errors.Is(err, ErrNoSuchUser) {
-				return false, nil
+			_, err := s.Get(ctx, n, FieldDescription)
+			switch {
+			case err == nil:
+				return false, nil // still there: not done
+			case !errors.Is(err, ErrNoSuchUser):
+				return false, err // cannot tell
 			}
 		}
 		return true, nil
