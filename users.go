@@ -299,7 +299,9 @@ type CreatedUser struct {
 }
 
 // Create makes a local user. The password travels encrypted over plain
-// http.
+// http. When the answer is lost (a reset after the request was sent), the
+// client looks the user up instead of creating it again: a user of that
+// name with the same description and email is taken as the one created.
 //
 // DSM: SYNO.Core.User create.
 func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (CreatedUser, error) {
