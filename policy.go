@@ -2,6 +2,8 @@ package dsm
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -329,3 +331,61 @@ func init() {
 }
 
 func isCommonPassword(pw string) bool { return commonPasswords[strings.ToLower(pw)] }
+
+// GeneratedPasswordLength is the length of a password Generate makes,
+// unless the policy asks for more.
+const GeneratedPasswordLength = 20
+
+// The characters of generated passwords: no look-alikes (0/O, 1/l/I), and
+// special characters that need no quoting in a shell, a CSV or a TSV file.
+const (
+	genLower   = "abcdefghijkmnopqrstuvwxyz"
+	genUpper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+	genDigit   = "23456789"
+	genSpecial = "-_.+=@%"
+)
+
+// Generate makes up a random password (crypto/rand) for user name that
+// meets p: GeneratedPasswordLength characters, or the policy's minimum if
+// it is higher, with lower and upper case letters, a digit and a special
+// character whatever the policy says.
+func (p PasswordPolicy) Generate(name string) (string, error) {
+	n := GeneratedPasswordLength
+	if p.Strong.MinLengthEnabled && p.Strong.MinLength > n {
+		n = p.Strong.MinLength
+	}
+	if n > MaxPasswordLength {
+		return "", fmt.Errorf("dsm: the password policy's minimum length %d is above DSM's maximum of %d", n, MaxPasswordLength)
+	}
+	all := genLower + genUpper + genDigit + genSpecial
+	for range 100 {
+		b := make([]byte, n)
+		// One of each class first, then any; shuffled below.
+		for i, set := range []string{genLower, genUpper, genDigit, genSpecial} {
+			b[i] = set[randIndex(len(set))]
+		}
+		for i := 4; i < n; i++ {
+			b[i] = all[randIndex(len(all))]
+		}
+		for i := n - 1; i > 0; i-- {
+			k := randIndex(i + 1)
+			b[i], b[k] = b[k], b[i]
+		}
+		if pw := string(b); len(p.Check(name, pw)) == 0 {
+			return pw, nil
+		}
+	}
+	return "", errors.New("dsm: could not generate a password that meets the password policy")
+}
+
+// randIndex returns a uniform random number in [0, n), n <= 256.
+func randIndex(n int) int {
+	limit := 256 - 256%n
+	var b [1]byte
+	for {
+		rand.Read(b[:]) // never fails (crypto/rand)
+		if int(b[0]) < limit {
+			return int(b[0]) % n
+		}
+	}
+}

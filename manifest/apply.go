@@ -247,7 +247,7 @@ func (a *applier) userJob(u UserChange, policy dsm.PasswordPolicy) job {
 		pw := u.secret
 		if u.generate {
 			var err error
-			if pw, err = GeneratePassword(policy, u.Name); err != nil {
+			if pw, err = policy.Generate(u.Name); err != nil {
 				return step("password", err)
 			}
 			if a.opts.RecordPassword != nil {

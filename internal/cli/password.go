@@ -3,11 +3,9 @@ package cli
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -75,7 +73,7 @@ func (o *newPasswordOptions) newPassword(ctx context.Context, c *dsm.Client, nam
 		if err != nil {
 			return "", false, fmt.Errorf("reading the password policy to generate a password: %w", err)
 		}
-		pw, err := generatePassword(p, name)
+		pw, err := p.Generate(name)
 		return pw, true, err
 	case o.Env != "":
 		return o.Env, false, nil
@@ -97,76 +95,6 @@ func (o *newPasswordOptions) newPassword(ctx context.Context, c *dsm.Client, nam
 		return "", false, usagef("the two passwords differ")
 	}
 	return pw, false, nil
-}
-
-// Character classes of generated passwords. The special characters are
-// ones a shell or a CSV file does not treat specially inside quotes.
-const (
-	lowerChars   = "abcdefghijkmnopqrstuvwxyz" // no l: it looks like 1
-	upperChars   = "ABCDEFGHJKLMNPQRSTUVWXYZ"  // no I, O
-	digitChars   = "23456789"                  // no 0, 1
-	specialChars = "-_.+=@%^~#"
-)
-
-// generatedLength is the length of a generated password, unless the
-// policy asks for more.
-const generatedLength = 20
-
-// generatePassword returns a random password, from crypto/rand, that
-// meets policy p for user name: at least generatedLength characters (or
-// the policy's minimum), with lower and upper case letters, a digit and a
-// special character whatever the policy says.
-func generatePassword(p dsm.PasswordPolicy, name string) (string, error) {
-	n := generatedLength
-	if p.Strong.MinLengthEnabled && p.Strong.MinLength > n {
-		n = min(p.Strong.MinLength, dsm.MaxPasswordLength)
-	}
-	all := lowerChars + upperChars + digitChars + specialChars
-	for range 100 {
-		b := make([]byte, n)
-		// One of each class, the rest from all of them, then shuffled.
-		for i, set := range []string{lowerChars, upperChars, digitChars, specialChars} {
-			c, err := randomChar(set)
-			if err != nil {
-				return "", err
-			}
-			b[i] = c
-		}
-		for i := 4; i < n; i++ {
-			c, err := randomChar(all)
-			if err != nil {
-				return "", err
-			}
-			b[i] = c
-		}
-		for i := n - 1; i > 0; i-- {
-			j, err := randomInt(i + 1)
-			if err != nil {
-				return "", err
-			}
-			b[i], b[j] = b[j], b[i]
-		}
-		if pw := string(b); len(p.Check(name, pw)) == 0 {
-			return pw, nil
-		}
-	}
-	return "", errors.New("could not generate a password that meets the password policy")
-}
-
-func randomChar(set string) (byte, error) {
-	i, err := randomInt(len(set))
-	if err != nil {
-		return 0, err
-	}
-	return set[i], nil
-}
-
-func randomInt(n int) (int, error) {
-	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
-	if err != nil {
-		return 0, fmt.Errorf("generating a password: %w", err)
-	}
-	return int(v.Int64()), nil
 }
 
 // explainWeak adds to a "password rejected by the policy" error the rules

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -200,45 +199,6 @@ func TestUserCreateGeneratedPassword(t *testing.T) {
 		t.Errorf("update --generate-password -o json: %+v", up)
 	}
 	newEnv(t, srv, "DSM_USER", "gen", "DSM_PASSWORD", up.Password).mustRun(t, "whoami")
-}
-
-func TestGeneratePassword(t *testing.T) {
-	t.Parallel()
-	policies := []dsm.PasswordPolicy{
-		{},
-		{Strong: dsm.StrongPassword{MinLengthEnabled: true, MinLength: 8, MixedCase: true, Digit: true, Special: true, ExcludeUsername: true, ExcludeCommon: true}},
-		{Strong: dsm.StrongPassword{MinLengthEnabled: true, MinLength: 64, MixedCase: true}},
-		{Strong: dsm.StrongPassword{MinLengthEnabled: true, MinLength: dsm.MaxPasswordLength}},
-	}
-	seen := map[string]bool{}
-	for _, p := range policies {
-		for range 20 {
-			pw, err := generatePassword(p, "bob")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if v := p.Check("bob", pw); len(v) > 0 {
-				t.Errorf("generated %q breaks %v", pw, v)
-			}
-			if want := max(generatedLength, p.Strong.MinLength); len(pw) != want {
-				t.Errorf("generated %d characters, want %d", len(pw), want)
-			}
-			var lower, upper, digit, special bool
-			for _, r := range pw {
-				lower = lower || unicode.IsLower(r)
-				upper = upper || unicode.IsUpper(r)
-				digit = digit || unicode.IsDigit(r)
-				special = special || strings.ContainsRune(specialChars, r)
-			}
-			if !lower || !upper || !digit || !special {
-				t.Errorf("generated %q lacks a character class", pw)
-			}
-			if seen[pw] {
-				t.Errorf("generated %q twice", pw)
-			}
-			seen[pw] = true
-		}
-	}
 }
 
 func TestUserCreateWeakPassword(t *testing.T) {
