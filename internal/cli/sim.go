@@ -2,9 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
@@ -13,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -377,39 +373,13 @@ func writePrivateFile(path string, b []byte) (err error) {
 	return os.Rename(f.Name(), path)
 }
 
-// selfSignedCertificate makes an ECDSA P-256 certificate, valid for a
-// year from now, for 127.0.0.1, ::1, localhost and the host of listen, as
-// a fresh NAS has.
+// selfSignedCertificate makes a certificate valid for a year from now
+// for 127.0.0.1, ::1, localhost and the host of listen, as a fresh NAS
+// has.
 func selfSignedCertificate(listen string, now time.Time) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return tls.Certificate{}, err
-	}
 	ips, names := certificateHosts(listen)
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "dsmctl sim", Organization: []string{"dsmctl simulator"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.AddDate(1, 0, 0),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IPAddresses:           ips,
-		DNSNames:              names,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	return sim.SelfSignedCertificate(pkix.Name{CommonName: "dsmctl sim", Organization: []string{"dsmctl simulator"}},
+		ips, names, now.Add(-time.Hour), now.AddDate(1, 0, 0))
 }
 
 // certificateHosts returns the names a certificate for listen holds:
