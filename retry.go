@@ -97,6 +97,10 @@ func classify(err error) failureKind {
 	if errors.As(err, &me) {
 		return ambiguous // DSM answered something: it may have done the work
 	}
+	var de *net.DNSError
+	if errors.As(err, &de) && de.IsNotFound {
+		return notRetryable // a misspelt host does not come back
+	}
 	var oe *net.OpError
 	if errors.As(err, &oe) && oe.Op == "dial" {
 		return refused // the request never left

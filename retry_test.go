@@ -276,3 +276,25 @@ func TestRetryNotOnCertificateErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryNotOnUnknownHost(t *testing.T) {
+	// A dialer that answers as a resolver does for a name that does not
+	// exist, so the test needs no DNS.
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "nas.invalid", IsNotFound: true}}
+	}}
+	c, err := NewClient("https://nas.invalid:5001", WithSession(Session{SID: "s"}), WithHTTPClient(&http.Client{Transport: tr}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits int
+	c.sleepUntil = func(ctx context.Context, _ time.Time) error { waits++; return nil }
+	err = c.Call(t.Context(), "SYNO.Core.User", "list", nil, nil)
+	var de *net.DNSError
+	if !errors.As(err, &de) {
+		t.Fatalf("error %v, want a DNS error", err)
+	}
+	if waits != 0 {
+		t.Errorf("%d retries for a host that does not exist", waits)
+	}
+}
