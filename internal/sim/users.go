@@ -191,25 +191,31 @@ type userChange struct {
 	cannotChange, neverExpire   *bool
 }
 
+// checkedText returns the value of key when it is given, nil when it is
+// not, and 3103 when valid refuses it.
+func (q *request) checkedText(key string, valid func(string) bool) (*string, error) {
+	if !q.has(key) {
+		return nil, nil
+	}
+	v := q.str(key)
+	if !valid(v) {
+		return nil, fail(codeInvalidValue)
+	}
+	return &v, nil
+}
+
 // readUserChange reads and checks the optional fields: 3103 for a value
 // DSM would refuse (a description over 64 characters, a bad address, an
 // ISO date, "True" for a boolean). notify_by_email and send_password are
 // checked and otherwise ignored: the simulator sends no mail.
 func (q *request) readUserChange() (userChange, error) {
 	var c userChange
-	if q.has("description") {
-		d := q.str("description")
-		if !validDescription(d) {
-			return c, fail(codeInvalidValue)
-		}
-		c.description = &d
+	var err error
+	if c.description, err = q.checkedText("description", validDescription); err != nil {
+		return c, err
 	}
-	if q.has("email") {
-		e := q.str("email")
-		if !validEmail(e) {
-			return c, fail(codeInvalidValue)
-		}
-		c.email = &e
+	if c.email, err = q.checkedText("email", validEmail); err != nil {
+		return c, err
 	}
 	if q.has("expired") {
 		e, ok := normalizeExpired(q.str("expired"))
@@ -454,19 +460,12 @@ func (s *Server) normalUserGet(q *request) (any, error) {
 func (s *Server) normalUserSet(q *request) (any, error) {
 	u := q.user
 	var c userChange
-	if q.has("fullname") {
-		d := q.str("fullname")
-		if !validDescription(d) {
-			return nil, fail(codeInvalidValue)
-		}
-		c.description = &d
+	var err error
+	if c.description, err = q.checkedText("fullname", validDescription); err != nil {
+		return nil, err
 	}
-	if q.has("email") {
-		e := q.str("email")
-		if !validEmail(e) {
-			return nil, fail(codeInvalidValue)
-		}
-		c.email = &e
+	if c.email, err = q.checkedText("email", validEmail); err != nil {
+		return nil, err
 	}
 	pw := q.str("password")
 	if pw != "" {
