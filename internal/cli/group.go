@@ -204,31 +204,18 @@ Only the flags given change.`,
 }
 
 func newGroupDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
-	o := &deleteOptions{}
-	cmd := &cobra.Command{
-		Use:   "delete NAME...",
-		Short: "Delete local groups",
-		Long: `Delete local groups (SYNO.Core.Group delete). On a terminal dsmctl asks
+	return newDeleteCmd(s, getenv, g, deleteKind{
+		name:  "group",
+		short: "Delete local groups",
+		long: `Delete local groups (SYNO.Core.Group delete). On a terminal dsmctl asks
 first, unless --yes; when standard input is not a terminal it refuses to
 delete without --yes. The built-in groups administrators, users and http
 cannot be deleted.`,
-		Example: `  dsmctl group delete staff
+		example: `  dsmctl group delete staff
   dsmctl group delete staff dev --yes`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Names = args
-			if err := checkGroupNames(o.Names...); err != nil {
-				return err
-			}
-			if err := o.conn.complete(getenv, g); err != nil {
-				return err
-			}
-			return runDelete(cmd.Context(), o, s, "group", func(c *dsm.Client) func(context.Context, ...string) error { return c.Groups.Delete })
-		},
-	}
-	addConnFlags(cmd, &o.conn)
-	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "delete without asking")
-	return cmd
+		check:  checkGroupNames,
+		delete: func(c *dsm.Client) func(context.Context, ...string) error { return c.Groups.Delete },
+	})
 }
 
 func newGroupMembersCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {

@@ -594,26 +594,45 @@ type deleteOptions struct {
 }
 
 func newUserDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
-	o := &deleteOptions{}
-	cmd := &cobra.Command{
-		Use:   "delete NAME...",
-		Short: "Delete local users",
-		Long: `Delete local users (SYNO.Core.User delete). On a terminal dsmctl asks
+	return newDeleteCmd(s, getenv, g, deleteKind{
+		name:  "user",
+		short: "Delete local users",
+		long: `Delete local users (SYNO.Core.User delete). On a terminal dsmctl asks
 first, unless --yes; when standard input is not a terminal it refuses to
 delete without --yes. DSM deletes what it can and names the users it could
 not delete.`,
-		Example: `  dsmctl user delete bob
+		example: `  dsmctl user delete bob
   dsmctl user delete bob carol --yes`,
-		Args: cobra.MinimumNArgs(1),
+		check:  checkUserNames,
+		delete: func(c *dsm.Client) func(context.Context, ...string) error { return c.Users.Delete },
+	})
+}
+
+// deleteKind is what differs between user delete and group delete.
+type deleteKind struct {
+	name, short, long, example string
+	check                      func(...string) error
+	delete                     func(*dsm.Client) func(context.Context, ...string) error
+}
+
+// newDeleteCmd builds the delete command of a kind of account.
+func newDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions, k deleteKind) *cobra.Command {
+	o := &deleteOptions{}
+	cmd := &cobra.Command{
+		Use:     "delete NAME...",
+		Short:   k.short,
+		Long:    k.long,
+		Example: k.example,
+		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
-			if err := checkUserNames(o.Names...); err != nil {
+			if err := k.check(o.Names...); err != nil {
 				return err
 			}
 			if err := o.conn.complete(getenv, g); err != nil {
 				return err
 			}
-			return runDelete(cmd.Context(), o, s, "user", func(c *dsm.Client) func(context.Context, ...string) error { return c.Users.Delete })
+			return runDelete(cmd.Context(), o, s, k.name, k.delete)
 		},
 	}
 	addConnFlags(cmd, &o.conn)
