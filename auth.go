@@ -101,7 +101,7 @@ type loginData struct {
 // DSM: SYNO.API.Auth login (version 7, or 6 on DSM 6).
 func (a *AuthService) Login(ctx context.Context, cred Credentials) (Session, error) {
 	if err := cred.validate(); err != nil {
-		return Session{}, fmt.Errorf("dsm: login: %w", err)
+		return Session{}, argError("login", err)
 	}
 	c := a.c
 	if c.timeout > 0 {
@@ -264,4 +264,49 @@ func (a *AuthService) Whoami(ctx context.Context) (Me, error) {
 		return Me{}, err
 	}
 	return Me{Account: d.Username, Fullname: d.Fullname, Email: d.Email, OTPEnabled: bool(d.OTPEnable)}, nil
+}
+
+// ConfirmToken is the proof that the logged-in user just typed their
+// password again, which some root-level APIs ask for in the
+// X-SYNO-CONFIRM-PW-TOKEN header. It is a secret.
+type ConfirmToken struct {
+	Token string
+	// Expires is when the token stops working: DSM keeps it about 300
+	// seconds; this is the local clock at the call plus 300 s.
+	Expires time.Time
+}
+
+// String hides the token.
+func (t ConfirmToken) String() string {
+	return fmt.Sprintf("dsm.ConfirmToken{Token: [redacted], Expires: %s}", t.Expires.Format(time.RFC3339))
+}
+
+// ConfirmTokenLifetime is how long DSM keeps a ConfirmToken.
+const ConfirmTokenLifetime = 300 * time.Second
+
+// ConfirmPassword checks the logged-in user's password again and returns
+// a short-lived confirmation token. The password travels encrypted over
+// plain http.
+//
+// DSM: SYNO.Core.User.PasswordConfirm auth (version 2).
+func (a *AuthService) ConfirmPassword(ctx context.Context, password string) (ConfirmToken, error) {
+	if password == "" {
+		return ConfirmToken{}, argErrorf("confirm password", "the password is empty")
+	}
+	if err := validatePassword(password); err != nil {
+		return ConfirmToken{}, argError("confirm password", err)
+	}
+	var d struct {
+		Token string `json:"SynoConfirmPWToken"`
+	}
+	start := time.Now()
+	err := a.c.do(ctx, &request{api: "SYNO.Core.User.PasswordConfirm", method: "auth", needSession: true,
+		secret: Params{"password": password}, out: &d})
+	if err != nil {
+		return ConfirmToken{}, err
+	}
+	if d.Token == "" {
+		return ConfirmToken{}, &MalformedError{API: "SYNO.Core.User.PasswordConfirm", Method: "auth", Reason: "no SynoConfirmPWToken in the answer"}
+	}
+	return ConfirmToken{Token: d.Token, Expires: start.Add(ConfirmTokenLifetime)}, nil
 }

@@ -178,7 +178,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			continue
 		}
 		if err := opt(&cfg); err != nil {
-			return nil, fmt.Errorf("dsm: %w", err)
+			return nil, argError("new client", err)
 		}
 	}
 	c := &Client{
@@ -206,7 +206,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		c.session = *cfg.session
 	}
 	if cfg.insecure && cfg.pin != "" {
-		return nil, errors.New("dsm: WithInsecureSkipVerify and WithCertificateFingerprint exclude each other; the fingerprint is the safer choice")
+		return nil, argErrorf("new client", "WithInsecureSkipVerify and WithCertificateFingerprint exclude each other; the fingerprint is the safer choice")
 	}
 	c.hc, err = buildHTTPClient(cfg.hc, cfg.insecure, cfg.pin)
 	if err != nil {
@@ -242,15 +242,22 @@ func buildHTTPClient(hc *http.Client, insecure bool, pin string) (*http.Client, 
 	return hc, nil
 }
 
+// ParseURL reads a NAS address as NewClient does and returns it in the
+// form the client uses: a scheme, a host with its port, and the path
+// prefix without "/webapi". A bare host means https on port 5001; with a
+// scheme and no port, the scheme's usual port applies. An address the
+// client would refuse is an *ArgError.
+func ParseURL(raw string) (*url.URL, error) { return parseBaseURL(raw) }
+
 func parseBaseURL(raw string) (*url.URL, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return nil, errors.New("dsm: empty NAS address; give a host such as nas.local or a URL such as https://nas.local:5001")
+		return nil, argErrorf("NAS address", "empty NAS address; give a host such as nas.local or a URL such as https://nas.local:5001")
 	}
 	if !strings.Contains(s, "://") {
 		host := s
 		if i := strings.IndexByte(host, '/'); i >= 0 {
-			return nil, fmt.Errorf("dsm: NAS address %q has a path but no scheme; write https://%s", raw, s)
+			return nil, argErrorf("NAS address", "%q has a path but no scheme; write https://%s", raw, s)
 		}
 		if _, _, err := net.SplitHostPort(host); err != nil {
 			host = net.JoinHostPort(strings.Trim(host, "[]"), "5001")
@@ -259,23 +266,23 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("dsm: NAS address %q is not a URL: %v", raw, err)
+		return nil, argErrorf("NAS address", "%q is not a URL: %v", raw, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("dsm: NAS address %q: scheme %q is not supported; use http or https", raw, u.Scheme)
+		return nil, argErrorf("NAS address", "%q: scheme %q is not supported; use http or https", raw, u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("dsm: NAS address %q has no host", raw)
+		return nil, argErrorf("NAS address", "%q has no host", raw)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("dsm: NAS address must not contain credentials; remove the user part and use WithCredentials")
+		return nil, argErrorf("NAS address", "the address must not contain credentials; remove the user part and use WithCredentials")
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("dsm: NAS address %q must not have a query or fragment", raw)
+		return nil, argErrorf("NAS address", "%q must not have a query or fragment", raw)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("dsm: NAS address %q: port %q is not a number from 1 to 65535", raw, p)
+			return nil, argErrorf("NAS address", "%q: port %q is not a number from 1 to 65535", raw, p)
 		}
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/webapi")
@@ -302,11 +309,11 @@ type Params map[string]any
 func (c *Client) Call(ctx context.Context, api, method string, params Params, out any) error {
 	for _, k := range []string{"api", "version", "method", "_sid", "SynoToken"} {
 		if _, ok := params[k]; ok {
-			return fmt.Errorf("dsm: %s %s: parameter %q is set by the client; leave it out of Params", api, method, k)
+			return argErrorf(fmt.Sprintf("%s %s", api, method), "parameter %q is set by the client; leave it out of Params", k)
 		}
 	}
 	if method == "" {
-		return fmt.Errorf("dsm: %s: the method is empty", api)
+		return argErrorf(api, "the method is empty")
 	}
 	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: api != "SYNO.API.Info",
 		mutating: mutatingMethods[method]})
@@ -394,7 +401,7 @@ func (c *Client) send(ctx context.Context, r *request, sess Session) error {
 	for k, v := range r.params {
 		s, err := encodeValue(v, jsonFormat)
 		if err != nil {
-			return fmt.Errorf("dsm: %s %s: parameter %s: %w", r.api, r.method, k, err)
+			return argError(fmt.Sprintf("%s %s", r.api, r.method), fmt.Errorf("parameter %s: %w", k, err))
 		}
 		form.Set(k, s)
 	}
@@ -611,6 +618,10 @@ func (c *Client) hasCredentials() bool {
 	defer c.stateMu.RUnlock()
 	return c.cred != nil
 }
+
+// today is the client's notion of the current day, for validating
+// expiry dates.
+func (c *Client) today() Date { return DateOf(time.Now()) }
 
 // sleepUntil waits until t or until ctx ends.
 func sleepUntil(ctx context.Context, t time.Time) error {

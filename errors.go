@@ -295,3 +295,55 @@ func (e *VersionError) Error() string {
 
 // Is makes a *VersionError match ErrUnsupported.
 func (e *VersionError) Is(target error) bool { return target == ErrUnsupported }
+
+// ErrInvalidArgument matches every *ArgError: the library refused an
+// argument before making any call.
+var ErrInvalidArgument = errors.New("dsm: invalid argument")
+
+// ArgError reports an argument the library refused before sending
+// anything to the NAS: a name DSM would refuse, a value out of DSM's
+// range, an option that makes no sense. Nothing was sent and nothing
+// changed. It matches ErrInvalidArgument with errors.Is, so a program can
+// tell a mistake of its own from a refusal of the NAS:
+//
+//	var ae *dsm.ArgError
+//	if errors.As(err, &ae) { ... fix the input, do not retry ... }
+type ArgError struct {
+	// Op names what was refused, such as "create user"; it is empty for
+	// the errors of the Validate functions, which check one value.
+	Op string
+	// Reason says what is wrong and what to do.
+	Reason string
+}
+
+// Error returns "dsm: Op: Reason", or just Reason when Op is empty.
+func (e *ArgError) Error() string {
+	if e.Op == "" {
+		return e.Reason
+	}
+	return "dsm: " + e.Op + ": " + e.Reason
+}
+
+// Is makes an *ArgError match ErrInvalidArgument.
+func (e *ArgError) Is(target error) bool { return target == ErrInvalidArgument }
+
+// argError returns err, the failed check of a value, as the *ArgError of
+// operation op.
+func argError(op string, err error) error {
+	var ae *ArgError
+	if errors.As(err, &ae) && ae.Op == "" {
+		return &ArgError{Op: op, Reason: ae.Reason}
+	}
+	return &ArgError{Op: op, Reason: err.Error()}
+}
+
+// argErrorf returns the *ArgError of operation op with a formatted reason.
+func argErrorf(op, format string, args ...any) error {
+	return &ArgError{Op: op, Reason: fmt.Sprintf(format, args...)}
+}
+
+// invalid returns the *ArgError of a Validate function: a reason without
+// an operation.
+func invalid(format string, args ...any) error {
+	return &ArgError{Reason: fmt.Sprintf(format, args...)}
+}

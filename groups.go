@@ -52,7 +52,7 @@ type GroupListOptions struct {
 // DSM: SYNO.Core.Group list.
 func (s *GroupsService) List(ctx context.Context, opts GroupListOptions) ([]Group, int, error) {
 	if opts.Offset < 0 || opts.Limit < 0 {
-		return nil, 0, fmt.Errorf("dsm: list groups: offset %d and limit %d must not be negative", opts.Offset, opts.Limit)
+		return nil, 0, argErrorf("list groups", "offset %d and limit %d must not be negative", opts.Offset, opts.Limit)
 	}
 	limit := opts.Limit
 	if limit == 0 {
@@ -80,7 +80,7 @@ func (s *GroupsService) List(ctx context.Context, opts GroupListOptions) ([]Grou
 // DSM: SYNO.Core.Group get.
 func (s *GroupsService) Get(ctx context.Context, name string) (Group, error) {
 	if err := ValidateGroupName(name); err != nil {
-		return Group{}, fmt.Errorf("dsm: get group: %w", err)
+		return Group{}, argError("get group", err)
 	}
 	var d struct {
 		Groups []groupWire `json:"groups"`
@@ -105,10 +105,10 @@ type GroupCreateRequest struct {
 // DSM: SYNO.Core.Group create.
 func (s *GroupsService) Create(ctx context.Context, r GroupCreateRequest) (Group, error) {
 	if err := ValidateGroupName(r.Name); err != nil {
-		return Group{}, fmt.Errorf("dsm: create group: %w", err)
+		return Group{}, argError("create group", err)
 	}
 	if err := ValidateDescription(r.Description); err != nil {
-		return Group{}, fmt.Errorf("dsm: create group %s: %w", r.Name, err)
+		return Group{}, argError(fmt.Sprintf("create group %s", r.Name), err)
 	}
 	var d groupWire
 	applied := func(ctx context.Context) (bool, error) {
@@ -145,20 +145,20 @@ type GroupUpdateRequest struct {
 // DSM: SYNO.Core.Group get, then SYNO.Core.Group set.
 func (s *GroupsService) Update(ctx context.Context, name string, r GroupUpdateRequest) (Group, error) {
 	if err := ValidateGroupName(name); err != nil {
-		return Group{}, fmt.Errorf("dsm: update group: %w", err)
+		return Group{}, argError("update group", err)
 	}
 	if r.NewName != nil {
 		if err := ValidateGroupName(*r.NewName); err != nil {
-			return Group{}, fmt.Errorf("dsm: update group %s: new name: %w", name, err)
+			return Group{}, argError(fmt.Sprintf("update group %s", name), fmt.Errorf("new name: %w", err))
 		}
 	}
 	if r.Description != nil {
 		if err := ValidateDescription(*r.Description); err != nil {
-			return Group{}, fmt.Errorf("dsm: update group %s: %w", name, err)
+			return Group{}, argError(fmt.Sprintf("update group %s", name), err)
 		}
 	}
 	if r.NewName == nil && r.Description == nil {
-		return Group{}, fmt.Errorf("dsm: update group %s: nothing to change", name)
+		return Group{}, argErrorf(fmt.Sprintf("update group %s", name), "nothing to change")
 	}
 	cur, err := s.Get(ctx, name)
 	if err != nil {
@@ -191,11 +191,11 @@ func (s *GroupsService) Update(ctx context.Context, name string, r GroupUpdateRe
 // DSM: SYNO.Core.Group delete.
 func (s *GroupsService) Delete(ctx context.Context, names ...string) error {
 	if len(names) == 0 {
-		return errors.New("dsm: delete groups: no group named")
+		return argErrorf("delete groups", "no group named")
 	}
 	for _, n := range names {
 		if err := ValidateGroupName(n); err != nil {
-			return fmt.Errorf("dsm: delete groups: %w", err)
+			return argError("delete groups", err)
 		}
 	}
 	var d struct {
@@ -235,7 +235,7 @@ func (s *GroupsService) NonMembers(ctx context.Context, group string) ([]Member,
 
 func (s *GroupsService) members(ctx context.Context, group string, in bool) ([]Member, error) {
 	if err := ValidateGroupName(group); err != nil {
-		return nil, fmt.Errorf("dsm: group members: %w", err)
+		return nil, argError("group members", err)
 	}
 	var d struct {
 		Users []struct {
@@ -273,14 +273,14 @@ func (s *GroupsService) RemoveMembers(ctx context.Context, group string, users .
 
 func (s *GroupsService) changeMembers(ctx context.Context, method, group string, users []string) error {
 	if err := ValidateGroupName(group); err != nil {
-		return fmt.Errorf("dsm: %s members: %w", method, err)
+		return argError(fmt.Sprintf("%s members", method), err)
 	}
 	if len(users) == 0 {
-		return fmt.Errorf("dsm: %s members of %s: no user named", method, group)
+		return argErrorf(fmt.Sprintf("%s members of %s", method, group), "no user named")
 	}
 	for _, u := range users {
 		if err := ValidateUserName(u); err != nil {
-			return fmt.Errorf("dsm: %s members of %s: %w", method, group, err)
+			return argError(fmt.Sprintf("%s members of %s", method, group), err)
 		}
 	}
 	if err := s.c.callIdempotent(ctx, "SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil); err != nil {

@@ -2,7 +2,6 @@ package dsm
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -102,7 +101,7 @@ func (c *Client) resolve(ctx context.Context, api string, want int) (APIInfo, in
 		return infoAPI, 1, nil
 	}
 	if api == "" || strings.ContainsAny(api, " \t\r\n&=?/") {
-		return APIInfo{}, 0, fmt.Errorf("dsm: %q is not an API name", api)
+		return APIInfo{}, 0, argErrorf("call", "%q is not an API name", api)
 	}
 	c.infoMu.Lock()
 	ai, ok := c.info[api]

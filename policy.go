@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -84,10 +83,10 @@ func (s *PolicyService) PasswordPolicy(ctx context.Context) (PasswordPolicy, err
 func (s *PolicyService) SetPasswordPolicy(ctx context.Context, p PasswordPolicy) error {
 	st := p.Strong
 	if st.MinLengthEnabled && (st.MinLength < 1 || st.MinLength > MaxPasswordLength) {
-		return fmt.Errorf("dsm: set password policy: minimum length %d must be from 1 to %d", st.MinLength, MaxPasswordLength)
+		return argErrorf("set password policy", "minimum length %d must be from 1 to %d", st.MinLength, MaxPasswordLength)
 	}
 	if st.HistoryCount < 0 || (st.ExcludeHistory && st.HistoryCount == 0) {
-		return fmt.Errorf("dsm: set password policy: history count %d must be at least 1 when history is excluded", st.HistoryCount)
+		return argErrorf("set password policy", "history count %d must be at least 1 when history is excluded", st.HistoryCount)
 	}
 	strong := map[string]any{
 		"min_length_enable": st.MinLengthEnabled, "min_length": st.MinLength,
@@ -151,20 +150,20 @@ func (s *PolicyService) PasswordExpiry(ctx context.Context) (PasswordExpiry, err
 // DSM: SYNO.Core.User.PasswordExpiry set.
 func (s *PolicyService) SetPasswordExpiry(ctx context.Context, e PasswordExpiry, neverExpire []string) error {
 	if e.Enabled && (e.MaxAge < 1 || e.MaxAge > 999) {
-		return fmt.Errorf("dsm: set password expiry: maximum age %d must be from 1 to 999 days", e.MaxAge)
+		return argErrorf("set password expiry", "maximum age %d must be from 1 to 999 days", e.MaxAge)
 	}
 	if e.LoginPrompt && (e.LoginPromptDays < 1 || e.LoginPromptDays > 99) {
-		return fmt.Errorf("dsm: set password expiry: login prompt %d must be from 1 to 99 days before expiry", e.LoginPromptDays)
+		return argErrorf("set password expiry", "login prompt %d must be from 1 to 99 days before expiry", e.LoginPromptDays)
 	}
 	if e.MinAgeEnabled && (e.MinAge < 1 || (e.Enabled && e.MinAge >= e.MaxAge)) {
-		return fmt.Errorf("dsm: set password expiry: minimum age %d must be at least 1 and below the maximum age", e.MinAge)
+		return argErrorf("set password expiry", "minimum age %d must be at least 1 and below the maximum age", e.MinAge)
 	}
 	if e.MailNotification && e.MailNotificationDays < 1 {
-		return fmt.Errorf("dsm: set password expiry: mail notification days %d must be at least 1", e.MailNotificationDays)
+		return argErrorf("set password expiry", "mail notification days %d must be at least 1", e.MailNotificationDays)
 	}
 	for _, n := range neverExpire {
 		if err := ValidateUserName(n); err != nil {
-			return fmt.Errorf("dsm: set password expiry: never-expire list: %w", err)
+			return argError("set password expiry", fmt.Errorf("never-expire list: %w", err))
 		}
 	}
 	p := Params{
@@ -191,51 +190,6 @@ func (s *PolicyService) ReservedNames(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// ConfirmToken is the proof that the logged-in user just typed their
-// password again, which some root-level APIs ask for in the
-// X-SYNO-CONFIRM-PW-TOKEN header. It is a secret.
-type ConfirmToken struct {
-	Token string
-	// Expires is when the token stops working: DSM keeps it about 300
-	// seconds; this is the local clock at the call plus 300 s.
-	Expires time.Time
-}
-
-// String hides the token.
-func (t ConfirmToken) String() string {
-	return fmt.Sprintf("dsm.ConfirmToken{Token: [redacted], Expires: %s}", t.Expires.Format(time.RFC3339))
-}
-
-// ConfirmTokenLifetime is how long DSM keeps a ConfirmToken.
-const ConfirmTokenLifetime = 300 * time.Second
-
-// ConfirmPassword checks the logged-in user's password again and returns
-// a short-lived confirmation token. The password travels encrypted over
-// plain http.
-//
-// DSM: SYNO.Core.User.PasswordConfirm auth (version 2).
-func (a *AuthService) ConfirmPassword(ctx context.Context, password string) (ConfirmToken, error) {
-	if password == "" {
-		return ConfirmToken{}, fmt.Errorf("dsm: confirm password: the password is empty")
-	}
-	if err := validatePassword(password); err != nil {
-		return ConfirmToken{}, fmt.Errorf("dsm: confirm password: %w", err)
-	}
-	var d struct {
-		Token string `json:"SynoConfirmPWToken"`
-	}
-	start := time.Now()
-	err := a.c.do(ctx, &request{api: "SYNO.Core.User.PasswordConfirm", method: "auth", needSession: true,
-		secret: Params{"password": password}, out: &d})
-	if err != nil {
-		return ConfirmToken{}, err
-	}
-	if d.Token == "" {
-		return ConfirmToken{}, &MalformedError{API: "SYNO.Core.User.PasswordConfirm", Method: "auth", Reason: "no SynoConfirmPWToken in the answer"}
-	}
-	return ConfirmToken{Token: d.Token, Expires: start.Add(ConfirmTokenLifetime)}, nil
-}
-
 // PasswordRule names a rule of the password policy.
 type PasswordRule string
 
@@ -253,20 +207,6 @@ const (
 type PasswordViolation struct {
 	Rule    PasswordRule `json:"rule"`
 	Message string       `json:"message"`
-}
-
-// CheckPassword tells in advance which rules of the NAS's password policy
-// password breaks for the user name; an empty result means none that can
-// be checked here (the password history is the server's to judge). It
-// never sends the password.
-//
-// DSM: SYNO.Core.User.PasswordPolicy get.
-func (s *UsersService) CheckPassword(ctx context.Context, name, password string) ([]PasswordViolation, error) {
-	p, err := s.c.Policy.PasswordPolicy(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return p.Check(name, password), nil
 }
 
 // Check returns the rules of p that password breaks for user name.

@@ -6,21 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"net/mail"
 	"slices"
 	"strings"
-	"time"
-	"unicode"
-	"unicode/utf8"
-)
-
-// Limits published by Synology for DSM 7.
-const (
-	MaxUserNameLength    = 64  // Unicode characters
-	MaxGroupNameLength   = 32  // Unicode characters
-	MaxPasswordLength    = 127 // Unicode characters
-	MaxDescriptionLength = 64  // Unicode characters
-	MaxEmailLength       = 512
 )
 
 // Additional fields of a user that List and Get can ask for.
@@ -182,7 +169,7 @@ func validateFields(fields []string) error {
 // DSM: SYNO.Core.User list.
 func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int, error) {
 	if err := opts.validate(); err != nil {
-		return nil, 0, fmt.Errorf("dsm: list users: %w", err)
+		return nil, 0, argError("list users", err)
 	}
 	limit := opts.Limit
 	if limit == 0 {
@@ -256,10 +243,10 @@ func (s *UsersService) All(ctx context.Context, opts ListOptions) iter.Seq2[User
 // DSM: SYNO.Core.User get.
 func (s *UsersService) Get(ctx context.Context, name string, fields ...string) (User, error) {
 	if err := ValidateUserName(name); err != nil {
-		return User{}, fmt.Errorf("dsm: get user: %w", err)
+		return User{}, argError("get user", err)
 	}
 	if err := validateFields(fields); err != nil {
-		return User{}, fmt.Errorf("dsm: get user: %w", err)
+		return User{}, argError("get user", err)
 	}
 	if len(fields) == 0 {
 		fields = AllUserFields
@@ -306,7 +293,7 @@ type CreatedUser struct {
 // DSM: SYNO.Core.User create.
 func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (CreatedUser, error) {
 	if err := r.validate(s.c.today()); err != nil {
-		return CreatedUser{}, fmt.Errorf("dsm: create user: %w", err)
+		return CreatedUser{}, argError("create user", err)
 	}
 	var d struct {
 		Name string  `json:"name"`
@@ -431,13 +418,13 @@ type UpdatedUser struct {
 // DSM: SYNO.Core.User get, then SYNO.Core.User set.
 func (s *UsersService) Update(ctx context.Context, name string, r UserUpdateRequest) (UpdatedUser, error) {
 	if err := ValidateUserName(name); err != nil {
-		return UpdatedUser{}, fmt.Errorf("dsm: update user: %w", err)
+		return UpdatedUser{}, argError("update user", err)
 	}
 	if err := r.validate(s.c.today()); err != nil {
-		return UpdatedUser{}, fmt.Errorf("dsm: update user %s: %w", name, err)
+		return UpdatedUser{}, argError(fmt.Sprintf("update user %s", name), err)
 	}
 	if r.empty() {
-		return UpdatedUser{}, fmt.Errorf("dsm: update user %s: nothing to change", name)
+		return UpdatedUser{}, argErrorf(fmt.Sprintf("update user %s", name), "nothing to change")
 	}
 	cur, err := s.Get(ctx, name, FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword, FieldPasswordNeverExpires, FieldPasswordLastChange)
 	if err != nil {
@@ -514,11 +501,11 @@ func pick[T any](p *T, cur T) T {
 // DSM: SYNO.Core.User delete.
 func (s *UsersService) Delete(ctx context.Context, names ...string) error {
 	if len(names) == 0 {
-		return errors.New("dsm: delete users: no user named")
+		return argErrorf("delete users", "no user named")
 	}
 	for _, n := range names {
 		if err := ValidateUserName(n); err != nil {
-			return fmt.Errorf("dsm: delete users: %w", err)
+			return argError("delete users", err)
 		}
 	}
 	var d struct {
@@ -566,125 +553,18 @@ func itemErrors(api, method string, raw json.RawMessage) error {
 	return errors.Join(errs...)
 }
 
-// today is the client's notion of the current day, for validating
-// expiry dates.
-func (c *Client) today() Date { return DateOf(time.Now()) }
-
-// ValidateUserName checks a user name against DSM's rules: not empty, at
-// most 64 characters, no control characters, none of the characters DSM
-// refuses, and no leading or trailing space.
-func ValidateUserName(name string) error {
-	return validateName("user", name, MaxUserNameLength)
-}
-
-// ValidateGroupName checks a group name as ValidateUserName does, with
-// DSM's limit of 32 characters.
-func ValidateGroupName(name string) error {
-	return validateName("group", name, MaxGroupNameLength)
-}
-
-// forbiddenNameChars are the characters DSM refuses in user and group
-// names.
-const forbiddenNameChars = "!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~"
-
-func validateName(kind, name string, maxLen int) error {
-	if name == "" {
-		return fmt.Errorf("the %s name is empty", kind)
+// CheckPassword tells in advance which rules of the NAS's password policy
+// password breaks for the user name; an empty result means none that can
+// be checked here (the password history is the server's to judge). It
+// never sends the password.
+//
+// DSM: SYNO.Core.User.PasswordPolicy get.
+func (s *UsersService) CheckPassword(ctx context.Context, name, password string) ([]PasswordViolation, error) {
+	p, err := s.c.Policy.PasswordPolicy(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if !utf8.ValidString(name) {
-		return fmt.Errorf("the %s name is not valid UTF-8", kind)
-	}
-	if n := utf8.RuneCountInString(name); n > maxLen {
-		return fmt.Errorf("the %s name %q has %d characters; DSM allows at most %d", kind, name, n, maxLen)
-	}
-	if strings.TrimSpace(name) != name {
-		return fmt.Errorf("the %s name %q starts or ends with a space", kind, name)
-	}
-	if i := strings.IndexFunc(name, unicode.IsControl); i >= 0 {
-		return fmt.Errorf("the %s name %q contains a control character", kind, name)
-	}
-	if i := strings.IndexAny(name, forbiddenNameChars); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(name[i:])
-		return fmt.Errorf("the %s name %q contains %q; DSM refuses the characters %s", kind, name, r, forbiddenNameChars)
-	}
-	return nil
-}
-
-func validatePassword(pw string) error {
-	if !utf8.ValidString(pw) {
-		return errors.New("the password is not valid UTF-8")
-	}
-	if n := utf8.RuneCountInString(pw); n > MaxPasswordLength {
-		return fmt.Errorf("the password has %d characters; DSM allows at most %d", n, MaxPasswordLength)
-	}
-	return nil
-}
-
-// ValidateDescription checks a user or group description against DSM's
-// limits: at most 64 characters, no control characters.
-func ValidateDescription(d string) error {
-	if n := utf8.RuneCountInString(d); n > MaxDescriptionLength {
-		return fmt.Errorf("the description has %d characters; DSM allows at most %d", n, MaxDescriptionLength)
-	}
-	if strings.IndexFunc(d, unicode.IsControl) >= 0 {
-		return errors.New("the description contains a control character")
-	}
-	return nil
-}
-
-// ValidateEmail accepts "" or one plain address such as
-// alice@example.com, as DSM does.
-func ValidateEmail(e string) error {
-	if e == "" {
-		return nil
-	}
-	if len(e) > MaxEmailLength {
-		return fmt.Errorf("the email address is longer than %d bytes", MaxEmailLength)
-	}
-	a, err := mail.ParseAddress(e)
-	if err != nil || a.Address != e || a.Name != "" {
-		return fmt.Errorf("%q is not an email address such as alice@example.com", e)
-	}
-	return nil
-}
-
-func validateExpiry(e Expiry, today Date) error {
-	switch e.Kind {
-	case ExpiryNever, ExpiryDisabled:
-		return nil
-	case ExpiryOnDate:
-		if e.Date.IsZero() {
-			return errors.New("the expiry date is missing")
-		}
-		if e.Date.Before(today) {
-			return fmt.Errorf("the expiry date %s is in the past; use Disabled to disable the account now", e.Date)
-		}
-		return nil
-	}
-	return fmt.Errorf("unknown expiry kind %d", e.Kind)
-}
-
-// GroupTask is a membership change queued by DSM (SYNO.Core.User.Group
-// join): the groups change when the task finishes.
-type GroupTask struct {
-	// ID is DSM's task id, such as "@administrators/groupbatch1737238746C6723E33".
-	ID string
-	// User is the user whose groups change.
-	User string
-	// Join and Leave are the groups asked for.
-	Join, Leave []string
-
-	s *UsersService
-}
-
-// TaskStatus is the state of a GroupTask.
-type TaskStatus struct {
-	// Finished is true once DSM has done the task.
-	Finished bool
-	// Success is DSM's verdict once finished.
-	Success bool
-	// Progress of Total steps.
-	Progress, Total int
+	return p.Check(name, password), nil
 }
 
 // JoinGroups asks DSM to put user name into the groups of join and take
@@ -694,22 +574,22 @@ type TaskStatus struct {
 // DSM: SYNO.Core.User.Group join.
 func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave []string) (*GroupTask, error) {
 	if err := ValidateUserName(name); err != nil {
-		return nil, fmt.Errorf("dsm: change groups: %w", err)
+		return nil, argError("change groups", err)
 	}
 	if len(join) == 0 && len(leave) == 0 {
-		return nil, fmt.Errorf("dsm: change groups of %s: no group to join or leave", name)
+		return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "no group to join or leave")
 	}
 	for _, g := range slices.Concat(join, leave) {
 		if err := ValidateGroupName(g); err != nil {
-			return nil, fmt.Errorf("dsm: change groups of %s: %w", name, err)
+			return nil, argError(fmt.Sprintf("change groups of %s", name), err)
 		}
 	}
 	for _, g := range leave {
 		if strings.EqualFold(g, "users") {
-			return nil, fmt.Errorf("dsm: change groups of %s: every user belongs to \"users\" and cannot leave it", name)
+			return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "every user belongs to \"users\" and cannot leave it")
 		}
 		if slices.ContainsFunc(join, func(j string) bool { return strings.EqualFold(j, g) }) {
-			return nil, fmt.Errorf("dsm: change groups of %s: %q is both joined and left", name, g)
+			return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "%q is both joined and left", g)
 		}
 	}
 	var d struct {
@@ -729,95 +609,9 @@ func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave 
 	return &GroupTask{ID: d.TaskID, User: name, Join: slices.Clone(join), Leave: slices.Clone(leave), s: s}, nil
 }
 
-// GroupTask returns a handle on a task that JoinGroups started earlier,
-// from its saved id. The groups of join and leave, when given, are
-// checked after Wait as for the task JoinGroups returns; without them
-// Wait only waits.
-func (s *UsersService) GroupTask(id, user string, join, leave []string) (*GroupTask, error) {
-	if strings.TrimSpace(id) == "" {
-		return nil, errors.New("dsm: group task: the task id is empty")
-	}
-	if err := ValidateUserName(user); err != nil {
-		return nil, fmt.Errorf("dsm: group task %s: %w", id, err)
-	}
-	return &GroupTask{ID: id, User: user, Join: slices.Clone(join), Leave: slices.Clone(leave), s: s}, nil
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
-}
-
-// Status asks DSM how far the task is.
-//
-// DSM: SYNO.Core.User.Group join_status.
-func (t *GroupTask) Status(ctx context.Context) (TaskStatus, error) {
-	var d struct {
-		Finish  flexBool `json:"finish"`
-		Success flexBool `json:"success"`
-		Data    struct {
-			Progress flexInt `json:"progress"`
-			Total    flexInt `json:"total"`
-		} `json:"data"`
-	}
-	if err := t.s.c.Call(ctx, "SYNO.Core.User.Group", "join_status", Params{"task_id": t.ID}, &d); err != nil {
-		return TaskStatus{}, err
-	}
-	return TaskStatus{Finished: bool(d.Finish), Success: bool(d.Success), Progress: int(d.Data.Progress), Total: int(d.Data.Total)}, nil
-}
-
-// Wait polls the task, with a growing interval, until it finishes or ctx
-// ends. It then reads the user's groups back and returns a
-// *MembershipError when they do not show the change: DSM is known to
-// report success for membership writes that did not apply.
-func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
-	delay := 20 * time.Millisecond
-	for {
-		st, err := t.Status(ctx)
-		if err != nil {
-			return st, err
-		}
-		if st.Finished {
-			if !st.Success {
-				return st, fmt.Errorf("dsm: changing the groups of %s: DSM reports the task failed", t.User)
-			}
-			return st, t.verify(ctx)
-		}
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return st, ctx.Err()
-		case <-timer.C:
-		}
-		delay = min(delay*2, time.Second)
-	}
-}
-
-func (t *GroupTask) verify(ctx context.Context) error {
-	u, err := t.s.Get(ctx, t.User, FieldGroups)
-	if err != nil {
-		return fmt.Errorf("dsm: reading back the groups of %s: %w", t.User, err)
-	}
-	in := map[string]bool{}
-	for _, g := range u.Groups {
-		in[strings.ToLower(g)] = true
-	}
-	me := &MembershipError{User: t.User}
-	for _, g := range t.Join {
-		if !in[strings.ToLower(g)] {
-			me.NotAdded = append(me.NotAdded, g)
-		}
-	}
-	for _, g := range t.Leave {
-		if in[strings.ToLower(g)] {
-			me.NotRemoved = append(me.NotRemoved, g)
-		}
-	}
-	if len(me.NotAdded) > 0 || len(me.NotRemoved) > 0 {
-		return me
-	}
-	return nil
 }

@@ -1,0 +1,118 @@
+package dsm
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// GroupTask is a membership change queued by DSM (SYNO.Core.User.Group
+// join): the groups change when the task finishes.
+type GroupTask struct {
+	// ID is DSM's task id, such as "@administrators/groupbatch1737238746C6723E33".
+	ID string
+	// User is the user whose groups change.
+	User string
+	// Join and Leave are the groups asked for.
+	Join, Leave []string
+
+	s *UsersService
+}
+
+// TaskStatus is the state of a GroupTask.
+type TaskStatus struct {
+	// Finished is true once DSM has done the task.
+	Finished bool
+	// Success is DSM's verdict once finished.
+	Success bool
+	// Progress of Total steps.
+	Progress, Total int
+}
+
+// GroupTask returns a handle on a task that JoinGroups started earlier,
+// from its saved id. The groups of join and leave, when given, are
+// checked after Wait as for the task JoinGroups returns; without them
+// Wait only waits.
+func (s *UsersService) GroupTask(id, user string, join, leave []string) (*GroupTask, error) {
+	if strings.TrimSpace(id) == "" {
+		return nil, argErrorf("group task", "the task id is empty")
+	}
+	if err := ValidateUserName(user); err != nil {
+		return nil, argError(fmt.Sprintf("group task %s", id), err)
+	}
+	return &GroupTask{ID: id, User: user, Join: slices.Clone(join), Leave: slices.Clone(leave), s: s}, nil
+}
+
+// Status asks DSM how far the task is.
+//
+// DSM: SYNO.Core.User.Group join_status.
+func (t *GroupTask) Status(ctx context.Context) (TaskStatus, error) {
+	var d struct {
+		Finish  flexBool `json:"finish"`
+		Success flexBool `json:"success"`
+		Data    struct {
+			Progress flexInt `json:"progress"`
+			Total    flexInt `json:"total"`
+		} `json:"data"`
+	}
+	if err := t.s.c.Call(ctx, "SYNO.Core.User.Group", "join_status", Params{"task_id": t.ID}, &d); err != nil {
+		return TaskStatus{}, err
+	}
+	return TaskStatus{Finished: bool(d.Finish), Success: bool(d.Success), Progress: int(d.Data.Progress), Total: int(d.Data.Total)}, nil
+}
+
+// Wait polls the task, with a growing interval, until it finishes or ctx
+// ends. It then reads the user's groups back and returns a
+// *MembershipError when they do not show the change: DSM is known to
+// report success for membership writes that did not apply.
+func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
+	delay := 20 * time.Millisecond
+	for {
+		st, err := t.Status(ctx)
+		if err != nil {
+			return st, err
+		}
+		if st.Finished {
+			if !st.Success {
+				return st, fmt.Errorf("dsm: changing the groups of %s: DSM reports the task failed", t.User)
+			}
+			return st, t.verify(ctx)
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return st, ctx.Err()
+		case <-timer.C:
+		}
+		delay = min(delay*2, time.Second)
+	}
+}
+
+func (t *GroupTask) verify(ctx context.Context) error {
+	u, err := t.s.Get(ctx, t.User, FieldGroups)
+	if err != nil {
+		return fmt.Errorf("dsm: reading back the groups of %s: %w", t.User, err)
+	}
+	in := map[string]bool{}
+	for _, g := range u.Groups {
+		in[strings.ToLower(g)] = true
+	}
+	me := &MembershipError{User: t.User}
+	for _, g := range t.Join {
+		if !in[strings.ToLower(g)] {
+			me.NotAdded = append(me.NotAdded, g)
+		}
+	}
+	for _, g := range t.Leave {
+		if in[strings.ToLower(g)] {
+			me.NotRemoved = append(me.NotRemoved, g)
+		}
+	}
+	if len(me.NotAdded) > 0 || len(me.NotRemoved) > 0 {
+		return me
+	}
+	return nil
+}
