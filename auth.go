@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -103,57 +104,198 @@ func (a *AuthService) Login(ctx context.Context, cred Credentials) (Session, err
 	if err := cred.validate(); err != nil {
 		return Session{}, argError("login", err)
 	}
-	c := a.c
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	c.authMu.Lock()
-	defer c.authMu.Unlock()
 	var sess Session
-	err := c.withRetry(ctx, &request{api: "SYNO.API.Auth", method: "login"}, func() error {
-		var err error
-		sess, err = a.login(ctx, cred)
-		return err
-	})
-	return sess, err
+	r := &request{api: "SYNO.API.Auth", method: "login", auth: authNone, login: &cred, out: &sess}
+	if err := a.c.do(ctx, r); err != nil {
+		return Session{}, err
+	}
+	return sess, nil
 }
 
-// login does the work of Login; the caller holds authMu. With a TOTP
-// seed it computes the code itself: not at all when a device token may
-// spare it, and once more in the next window when DSM rejects a code
+// Logout ends the session on the server and forgets it, and forgets the
+// credentials too: later calls fail with ErrNotLoggedIn until the next
+// Login. Logging out without a session does nothing.
+//
+// DSM: SYNO.API.Auth logout.
+func (a *AuthService) Logout(ctx context.Context) error {
+	s := a.c.auth.forget()
+	if s == nil {
+		return nil
+	}
+	r := newRead("SYNO.API.Auth", "logout", Params{"session": "webui"}, nil)
+	r.auth, r.sess = authGiven, s
+	err := a.c.do(ctx, r)
+	if errors.Is(err, ErrSessionExpired) {
+		return nil // already gone
+	}
+	return err
+}
+
+// Session returns the current session, and false when there is none.
+func (a *AuthService) Session() (Session, bool) {
+	s := a.c.auth.current()
+	if s == nil {
+		return Session{}, false
+	}
+	return s.Session, true
+}
+
+// session is one logged-in session as the client holds it. It is never
+// changed once made: a login or a renewal replaces it whole, so state
+// that belongs to one session lives here.
+type session struct {
+	Session
+}
+
+// sessionKeeper owns the client's session and credentials: it logs in,
+// renews an expired session once for all the calls that saw it expire,
+// and forgets both at logout. Its requests take the client's one path
+// (Client.exchange).
+type sessionKeeper struct {
+	c *Client
+
+	// loginMu serialises logins, so that concurrent calls share one.
+	loginMu sync.Mutex
+
+	mu   sync.RWMutex
+	cur  *session
+	cred *Credentials
+}
+
+func newSessionKeeper(c *Client, cred *Credentials, resumed *Session) *sessionKeeper {
+	k := &sessionKeeper{c: c, cred: cred}
+	if resumed != nil {
+		k.cur = &session{Session: *resumed}
+	}
+	return k
+}
+
+// current returns the session, or nil.
+func (k *sessionKeeper) current() *session {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.cur
+}
+
+// canLogIn reports whether the keeper has credentials to log in with.
+func (k *sessionKeeper) canLogIn() bool {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.cred != nil
+}
+
+// ensure returns the current session, logging in first when there is
+// none and the keeper has credentials.
+func (k *sessionKeeper) ensure(ctx context.Context) (*session, error) {
+	if s := k.current(); s != nil {
+		return s, nil
+	}
+	return k.renew(ctx, nil)
+}
+
+// renew logs in again unless another goroutine already replaced stale
+// (nil: there was no session); all callers that saw the same expired
+// session share one login.
+func (k *sessionKeeper) renew(ctx context.Context, stale *session) (*session, error) {
+	k.loginMu.Lock()
+	defer k.loginMu.Unlock()
+	k.mu.RLock()
+	cur, cred := k.cur, k.cred
+	k.mu.RUnlock()
+	if cur != nil && cur != stale {
+		return cur, nil
+	}
+	if cred == nil {
+		return nil, ErrNotLoggedIn
+	}
+	return k.loginLocked(ctx, *cred)
+}
+
+// forget drops the session and the credentials and returns the session
+// that was current, or nil.
+func (k *sessionKeeper) forget() *session {
+	k.loginMu.Lock()
+	defer k.loginMu.Unlock()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	s := k.cur
+	k.cur, k.cred = nil, nil
+	return s
+}
+
+// login logs in with cred and keeps the session and the credentials.
+func (k *sessionKeeper) login(ctx context.Context, cred Credentials) (*session, error) {
+	k.loginMu.Lock()
+	defer k.loginMu.Unlock()
+	return k.loginLocked(ctx, cred)
+}
+
+// loginLocked does the work of login; the caller holds loginMu. With a
+// TOTP seed it computes the code itself: not at all when a device token
+// may spare it, and once more in the next window when DSM rejects a code
 // already used in the current one.
-func (a *AuthService) login(ctx context.Context, cred Credentials) (Session, error) {
-	c := a.c
+func (k *sessionKeeper) loginLocked(ctx context.Context, cred Credentials) (*session, error) {
+	c := k.c
 	code := cred.OTPCode
 	if cred.TOTP != nil && cred.DeviceID == "" {
 		code = cred.TOTP.Code(c.now())
 	}
-	sess, err := a.attempt(ctx, cred, code)
+	s, err := k.attempt(ctx, cred, code)
 	if cred.TOTP == nil {
-		return sess, err
+		return s, err
 	}
 	if code == "" && errors.Is(err, ErrOTPRequired) {
 		// The device token was not enough.
 		code = cred.TOTP.Code(c.now())
-		sess, err = a.attempt(ctx, cred, code)
+		s, err = k.attempt(ctx, cred, code)
 	}
 	if code != "" && errors.Is(err, ErrOTPRejected) {
 		next := nextWindow(c.now())
-		c.log.DebugContext(ctx, "dsm 2-step code rejected; waiting for the next window", "wait", time.Until(next).Round(time.Millisecond))
+		c.log.DebugContext(ctx, "dsm 2-step code rejected; waiting for the next window", "wait", next.Sub(c.now()).Round(time.Millisecond))
 		if werr := c.sleepUntil(ctx, next); werr != nil {
-			return Session{}, werr
+			return nil, werr
 		}
 		code = cred.TOTP.Code(c.now())
-		sess, err = a.attempt(ctx, cred, code)
+		s, err = k.attempt(ctx, cred, code)
 	}
-	return sess, err
+	return s, err
 }
 
-// attempt is one SYNO.API.Auth login request.
-func (a *AuthService) attempt(ctx context.Context, cred Credentials, code string) (Session, error) {
-	c := a.c
+// attempt is one SYNO.API.Auth login request. On success the new session
+// replaces the old one whole, and the credentials are kept without the
+// one-time code.
+func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code string) (*session, error) {
+	var d loginData
+	if err := k.c.exchange(ctx, loginRequest(cred, code, &d), nil); err != nil {
+		return nil, err
+	}
+	if d.SID == "" {
+		return nil, &MalformedError{API: "SYNO.API.Auth", Method: "login", Reason: "no sid in the login answer"}
+	}
+	sess := Session{Account: cred.Account, SID: d.SID, SynoToken: d.SynoToken, DeviceID: d.DeviceID}
+	if sess.DeviceID == "" {
+		sess.DeviceID = d.DID
+	}
+	if d.Account != "" {
+		sess.Account = d.Account
+	}
+	kept := cred
+	kept.OTPCode = ""
+	if sess.DeviceID != "" {
+		kept.DeviceID = sess.DeviceID
+	} else {
+		sess.DeviceID = cred.DeviceID
+	}
+	s := &session{Session: sess}
+	k.mu.Lock()
+	k.cur, k.cred = s, &kept
+	k.mu.Unlock()
+	return s, nil
+}
+
+// loginRequest is the SYNO.API.Auth login request of cred with the 2-step
+// code code (may be empty); its secrets travel in the envelope over http.
+func loginRequest(cred Credentials, code string, out *loginData) *request {
 	params := Params{
 		"session":           "webui",
 		"format":            "sid",
@@ -173,69 +315,9 @@ func (a *AuthService) attempt(ctx context.Context, cred Credentials, code string
 		params["enable_device_token"] = "yes"
 		params["device_name"] = cred.DeviceName
 	}
-	var d loginData
-	err := c.send(ctx, &request{api: "SYNO.API.Auth", method: "login", params: params, secret: secret, out: &d}, Session{})
-	if err != nil {
-		return Session{}, err
-	}
-	if d.SID == "" {
-		return Session{}, &MalformedError{API: "SYNO.API.Auth", Method: "login", Reason: "no sid in the login answer"}
-	}
-	sess := Session{Account: cred.Account, SID: d.SID, SynoToken: d.SynoToken, DeviceID: d.DeviceID}
-	if sess.DeviceID == "" {
-		sess.DeviceID = d.DID
-	}
-	if d.Account != "" {
-		sess.Account = d.Account
-	}
-	kept := cred
-	kept.OTPCode = ""
-	if sess.DeviceID != "" {
-		kept.DeviceID = sess.DeviceID
-	} else {
-		sess.DeviceID = cred.DeviceID
-	}
-	c.stateMu.Lock()
-	c.session = sess
-	c.cred = &kept
-	c.stateMu.Unlock()
-	return sess, nil
-}
-
-// Logout ends the session on the server and forgets it, and forgets the
-// credentials too: later calls fail with ErrNotLoggedIn until the next
-// Login. Logging out without a session does nothing.
-//
-// DSM: SYNO.API.Auth logout.
-func (a *AuthService) Logout(ctx context.Context) error {
-	c := a.c
-	c.authMu.Lock()
-	defer c.authMu.Unlock()
-	c.stateMu.Lock()
-	sess := c.session
-	c.session = Session{}
-	c.cred = nil
-	c.stateMu.Unlock()
-	if sess.SID == "" {
-		return nil
-	}
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	err := c.send(ctx, &request{api: "SYNO.API.Auth", method: "logout", params: Params{"session": "webui"}}, sess)
-	if errors.Is(err, ErrSessionExpired) {
-		return nil // already gone
-	}
-	return err
-}
-
-// Session returns the current session, and false when there is none.
-func (a *AuthService) Session() (Session, bool) {
-	a.c.stateMu.RLock()
-	defer a.c.stateMu.RUnlock()
-	return a.c.session, a.c.session.SID != ""
+	r := newRead("SYNO.API.Auth", "login", params, out).withSecret(secret)
+	r.auth = authNone
+	return r
 }
 
 // Me describes the logged-in user.
@@ -260,7 +342,7 @@ func (a *AuthService) Whoami(ctx context.Context) (Me, error) {
 		Email     string   `json:"email"`
 		OTPEnable flexBool `json:"OTP_enable"`
 	}
-	if err := a.c.Call(ctx, "SYNO.Core.NormalUser", "get", nil, &d); err != nil {
+	if err := a.c.do(ctx, newRead("SYNO.Core.NormalUser", "get", nil, &d)); err != nil {
 		return Me{}, err
 	}
 	return Me{Account: d.Username, Fullname: d.Fullname, Email: d.Email, OTPEnabled: bool(d.OTPEnable)}, nil
@@ -299,9 +381,8 @@ func (a *AuthService) ConfirmPassword(ctx context.Context, password string) (Con
 	var d struct {
 		Token string `json:"SynoConfirmPWToken"`
 	}
-	start := time.Now()
-	err := a.c.do(ctx, &request{api: "SYNO.Core.User.PasswordConfirm", method: "auth", needSession: true,
-		secret: Params{"password": password}, out: &d})
+	start := a.c.now()
+	err := a.c.do(ctx, newRead("SYNO.Core.User.PasswordConfirm", "auth", nil, &d).withSecret(Params{"password": password}))
 	if err != nil {
 		return ConfirmToken{}, err
 	}

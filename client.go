@@ -2,14 +2,15 @@ package dsm
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strconv"
@@ -42,36 +43,42 @@ type Client struct {
 
 	base      *url.URL
 	hc        *http.Client
+	ownsHC    bool // hc was made here: Close may close its idle connections
 	log       *slog.Logger
 	userAgent string
 	timeout   time.Duration
+	timeouts  Timeouts // of the transport made here, for messages
 	retry     RetryPolicy
 
-	// now and sleepUntil are the clock, replaceable in tests.
+	// now, sleepUntil and jitter are the clock and the random source of
+	// the retry backoff, replaceable in tests. Every read of the time in
+	// this package goes through now, every wait through sleepUntil.
 	now        func() time.Time
 	sleepUntil func(ctx context.Context, t time.Time) error
+	jitter     func(n int64) int64 // uniform in [0, n)
 
 	infoMu sync.Mutex
 	info   map[string]APIInfo
 	asked  map[string]bool // names already asked of SYNO.API.Info
 
-	authMu  sync.Mutex // serialises logins
-	stateMu sync.RWMutex
-	session Session
-	cred    *Credentials
+	// auth owns the session and the credentials.
+	auth *sessionKeeper
 }
 
 // clientConfig collects the options before the Client is built.
 type clientConfig struct {
-	hc        *http.Client
-	timeout   time.Duration
-	logger    *slog.Logger
-	insecure  bool
-	pin       string // SHA-256 fingerprint of the one trusted certificate
-	userAgent string
-	cred      *Credentials
-	session   *Session
-	retry     *RetryPolicy
+	hc         *http.Client
+	timeout    time.Duration
+	timeoutSet bool
+	logger     *slog.Logger
+	insecure   bool
+	pin        string // SHA-256 fingerprint of the one trusted certificate
+	userAgent  string
+	cred       *Credentials
+	session    *Session
+	retry      *RetryPolicy
+	timeouts   *Timeouts
+	jitter     func(n int64) int64
 }
 
 // Option configures a Client in NewClient.
@@ -90,14 +97,17 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each call, including the login it may need. Zero
-// means no bound beyond the context's.
+// WithTimeout bounds each call as a whole: the login it may need, its
+// retries and the reading of the answer. The default is
+// DefaultCallTimeout; zero means no bound beyond the context's (the
+// transport's own timeouts, see WithTimeouts, still apply). A call that
+// runs out of time fails with a *TimeoutError.
 func WithTimeout(d time.Duration) Option {
 	return func(c *clientConfig) error {
 		if d < 0 {
 			return fmt.Errorf("WithTimeout: negative duration %s; use 0 for no timeout", d)
 		}
-		c.timeout = d
+		c.timeout, c.timeoutSet = d, true
 		return nil
 	}
 }
@@ -181,34 +191,42 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 			return nil, argError("new client", err)
 		}
 	}
+	if cfg.insecure && cfg.pin != "" {
+		return nil, argErrorf("new client", "WithInsecureSkipVerify and WithCertificateFingerprint exclude each other; the fingerprint is the safer choice")
+	}
 	c := &Client{
 		base:      base,
 		log:       cfg.logger,
 		userAgent: cfg.userAgent,
-		timeout:   cfg.timeout,
+		timeout:   DefaultCallTimeout,
+		retry:     DefaultRetryPolicy,
+		now:       time.Now,
+		jitter:    rand.Int64N,
 		info:      map[string]APIInfo{},
 		asked:     map[string]bool{},
-		cred:      cfg.cred,
+	}
+	c.sleepUntil = c.sleep
+	if cfg.timeoutSet {
+		c.timeout = cfg.timeout
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.now = time.Now
-	c.sleepUntil = sleepUntil
-	c.retry = DefaultRetryPolicy
 	if cfg.retry != nil {
 		c.retry = *cfg.retry
+	}
+	if cfg.jitter != nil {
+		c.jitter = cfg.jitter
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
 	}
-	if cfg.session != nil {
-		c.session = *cfg.session
+	c.auth = newSessionKeeper(c, cfg.cred, cfg.session)
+	c.timeouts = DefaultTimeouts
+	if cfg.timeouts != nil {
+		c.timeouts = *cfg.timeouts
 	}
-	if cfg.insecure && cfg.pin != "" {
-		return nil, argErrorf("new client", "WithInsecureSkipVerify and WithCertificateFingerprint exclude each other; the fingerprint is the safer choice")
-	}
-	c.hc, err = buildHTTPClient(cfg.hc, cfg.insecure, cfg.pin)
+	c.hc, c.ownsHC, err = buildHTTPClient(cfg.hc, cfg.insecure, cfg.pin, c.timeouts)
 	if err != nil {
 		return nil, err
 	}
@@ -218,36 +236,6 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Policy = &PolicyService{c: c}
 	return c, nil
 }
-
-func buildHTTPClient(hc *http.Client, insecure bool, pin string) (*http.Client, error) {
-	if hc == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = 16
-		hc = &http.Client{Transport: t}
-	}
-	switch {
-	case pin != "":
-		return transportWithTLS(hc, "WithCertificateFingerprint", func(cfg *tls.Config) *tls.Config { return pinnedTLS(cfg, pin) })
-	case insecure:
-		return transportWithTLS(hc, "WithInsecureSkipVerify", func(cfg *tls.Config) *tls.Config {
-			if cfg == nil {
-				cfg = &tls.Config{}
-			} else {
-				cfg = cfg.Clone()
-			}
-			cfg.InsecureSkipVerify = true
-			return cfg
-		})
-	}
-	return hc, nil
-}
-
-// ParseURL reads a NAS address as NewClient does and returns it in the
-// form the client uses: a scheme, a host with its port, and the path
-// prefix without "/webapi". A bare host means https on port 5001; with a
-// scheme and no port, the scheme's usual port applies. An address the
-// client would refuse is an *ArgError.
-func ParseURL(raw string) (*url.URL, error) { return parseBaseURL(raw) }
 
 func parseBaseURL(raw string) (*url.URL, error) {
 	s := strings.TrimSpace(raw)
@@ -304,8 +292,9 @@ type Params map[string]any
 // and the server both support (1 for APIs this package does not know).
 //
 // A call whose method changes state (create, set, delete, join, add,
-// remove, change) is repeated only when DSM refused it as busy; the
-// services' methods know more and also ride out ambiguous failures.
+// remove, change) is repeated only when DSM refused it as busy or when it
+// was never sent; the services' methods know more and also ride out
+// ambiguous failures.
 func (c *Client) Call(ctx context.Context, api, method string, params Params, out any) error {
 	for _, k := range []string{"api", "version", "method", "_sid", "SynoToken"} {
 		if _, ok := params[k]; ok {
@@ -315,33 +304,52 @@ func (c *Client) Call(ctx context.Context, api, method string, params Params, ou
 	if method == "" {
 		return argErrorf(api, "the method is empty")
 	}
-	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: api != "SYNO.API.Info",
-		mutating: mutatingMethods[method]})
+	r := newRead(api, method, params, out)
+	if api == infoAPIName {
+		r.auth = authNone
+	}
+	r.mutating = mutatingMethods[method]
+	return c.do(ctx, r)
 }
 
-// callIdempotent is Call for a change that is safe to repeat: it is
-// retried after an ambiguous failure too.
-func (c *Client) callIdempotent(ctx context.Context, api, method string, params Params, out any) error {
-	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: true})
-}
+// authMode says which session a request carries.
+type authMode int
 
-// callChecked is Call for a change that is not safe to repeat: after an
-// ambiguous failure, applied tells whether it happened.
-func (c *Client) callChecked(ctx context.Context, api, method string, params Params, out any, applied func(context.Context) (bool, error)) error {
-	return c.do(ctx, &request{api: api, method: method, params: params, out: out, needSession: true, mutating: true, verify: applied})
-}
+const (
+	// authSession: the client's session, logging in first when there is
+	// none, and once more when DSM says it expired.
+	authSession authMode = iota
+	// authNone: no session (discovery, the key of a login's envelope, the
+	// login itself).
+	authNone
+	// authGiven: exactly the session of the request, never renewed (the
+	// logout of that session).
+	authGiven
+)
 
-// request is one call as the client's single call path sees it.
+// request is one call as the client's single call path sees it. Requests
+// are made by the constructors below and sent by do.
 type request struct {
 	api, method string
 	params      Params
 	// secret holds parameters that travel in the encryption envelope over
 	// plain http, and in the body over https.
-	secret      Params
-	out         any
-	needSession bool
+	secret Params
+	out    any
 	// version, when non-zero, overrides the version choice.
 	version int
+	// bareStrings sends string parameters as they are, even to an API of
+	// requestFormat JSON (SYNO.API.Info's query).
+	bareStrings bool
+
+	auth authMode
+	// sess is the session of an authGiven request.
+	sess *session
+	// login, when set, makes the request a login with these credentials:
+	// an attempt runs the whole login (2-step codes included) and puts
+	// the new session in out (a *Session).
+	login *Credentials
+
 	// mutating marks a call that changes state and is not safe to repeat
 	// blindly; verify, when set, tells after an ambiguous failure whether
 	// the change happened (and fills out if it did).
@@ -349,49 +357,119 @@ type request struct {
 	verify   func(ctx context.Context) (bool, error)
 }
 
+// newRead is a call that reads, or changes nothing when repeated: it is
+// retried after any transient failure.
+func newRead(api, method string, params Params, out any) *request {
+	return &request{api: api, method: method, params: params, out: out, auth: authSession}
+}
+
+// newSafeChange is a change that is safe to repeat (setting a policy,
+// adding members): it is retried after an ambiguous failure too.
+func newSafeChange(api, method string, params Params, out any) *request {
+	return newRead(api, method, params, out)
+}
+
+// newCheckedChange is a change that is not safe to repeat: after an
+// ambiguous failure, applied tells whether it happened, and it is sent
+// again only when it did not.
+func newCheckedChange(api, method string, params Params, out any, applied func(context.Context) (bool, error)) *request {
+	r := newRead(api, method, params, out)
+	r.mutating, r.verify = true, applied
+	return r
+}
+
+// withSecret adds parameters that must never travel in clear over plain
+// http (passwords, 2-step codes, device tokens): they go into the
+// SYNO.API.Encryption envelope there.
+func (r *request) withSecret(secret Params) *request {
+	r.secret = secret
+	return r
+}
+
+// infoRequest asks SYNO.API.Info where the APIs names are served.
+func infoRequest(names []string, out any) *request {
+	r := newRead(infoAPIName, "query", Params{"query": strings.Join(names, ",")}, out)
+	r.auth, r.version, r.bareStrings = authNone, 1, true
+	return r
+}
+
+// encryptionInfoRequest fetches the key of the envelope. It is sent
+// within the exchange of the call it is for, with that call's session.
+func encryptionInfoRequest(out *encryptionInfo) *request {
+	return newRead("SYNO.API.Encryption", "getinfo", Params{"format": "module"}, out)
+}
+
 // mutatingMethods are the methods that change state, for calls made
-// through Call: they are repeated only when DSM refused them (busy).
+// through Call: they are repeated only when DSM refused them (busy) or
+// they were not sent.
 var mutatingMethods = map[string]bool{"create": true, "set": true, "delete": true, "join": true, "add": true, "remove": true, "change": true}
 
-// do is the one path every call takes: version choice, login when needed,
-// the transport, a single renewal of an expired session, and retries.
+// do is the one entry of every call: it bounds the call in time, and
+// runs attempts of it under the retry policy. Each attempt logs in when
+// needed, sends the request, and renews an expired session once.
 func (c *Client) do(ctx context.Context, r *request) error {
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
-	return c.withRetry(ctx, r, func() error { return c.once(ctx, r) })
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	err := c.withRetry(ctx, r, func() error { return c.attempt(ctx, r) })
+	return c.timedOut(ctx, r, err)
 }
 
-// once is one attempt of r, with the login it may need and one renewal.
-func (c *Client) once(ctx context.Context, r *request) error {
-	if !r.needSession {
-		return c.send(ctx, r, Session{})
+// attempt is one attempt of r, with the login it may need and one renewal.
+func (c *Client) attempt(ctx context.Context, r *request) error {
+	switch {
+	case r.login != nil:
+		sess, err := c.auth.login(ctx, *r.login)
+		if err == nil {
+			*r.out.(*Session) = sess.Session
+		}
+		return err
+	case r.auth == authNone:
+		return c.exchange(ctx, r, nil)
+	case r.auth == authGiven:
+		return c.exchange(ctx, r, r.sess)
 	}
-	sess, err := c.ensureSession(ctx)
+	s, err := c.auth.ensure(ctx)
 	if err != nil {
+		return unsent(err)
+	}
+	err = c.exchange(ctx, r, s)
+	if !errors.Is(err, ErrSessionExpired) || !c.auth.canLogIn() {
 		return err
 	}
-	err = c.send(ctx, r, sess)
-	if !errors.Is(err, ErrSessionExpired) || !c.hasCredentials() {
-		return err
-	}
-	sess, lerr := c.renew(ctx, sess.SID)
+	s, lerr := c.auth.renew(ctx, s)
 	if lerr != nil {
-		return fmt.Errorf("%w (renewing the session failed: %w)", err, lerr)
+		// DSM refused the call (the session was gone) and the new login
+		// failed: the call was not done, and the login's failure decides
+		// whether another attempt is worth it.
+		return unsent(&renewError{expired: err, login: lerr})
 	}
-	return c.send(ctx, r, sess)
+	return c.exchange(ctx, r, s)
 }
 
-// send makes exactly one HTTP request for r and decodes the envelope.
-func (c *Client) send(ctx context.Context, r *request, sess Session) error {
+// exchange is the one place where a request is built and sent: exactly
+// one HTTP request for r (after the discovery and the envelope key it may
+// need, which take this same path), with the answer's envelope decoded.
+// s is the session the request carries, nil for none.
+func (c *Client) exchange(ctx context.Context, r *request, s *session) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	req, version, err := c.build(ctx, r, s)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
+		return unsent(err)
+	}
+	return c.post(ctx, r, version, req)
+}
+
+// build makes the HTTP request of r: version choice, the form, the
+// envelope of the secrets, the session and its token.
+func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Request, int, error) {
 	ai, version, err := c.resolve(ctx, r.api, r.version)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	jsonFormat := ai.RequestFormat == "JSON"
 	form := url.Values{}
@@ -399,44 +477,56 @@ func (c *Client) send(ctx context.Context, r *request, sess Session) error {
 	form.Set("version", strconv.Itoa(version))
 	form.Set("method", r.method)
 	for k, v := range r.params {
-		s, err := encodeValue(v, jsonFormat)
-		if err != nil {
-			return argError(fmt.Sprintf("%s %s", r.api, r.method), fmt.Errorf("parameter %s: %w", k, err))
+		if str, ok := v.(string); ok && r.bareStrings {
+			form.Set(k, str)
+			continue
 		}
-		form.Set(k, s)
+		enc, err := encodeValue(v, jsonFormat)
+		if err != nil {
+			return nil, 0, argError(fmt.Sprintf("%s %s", r.api, r.method), fmt.Errorf("parameter %s: %w", k, err))
+		}
+		form.Set(k, enc)
 	}
 	if len(r.secret) > 0 {
-		if err := c.addSecrets(ctx, form, r.secret, jsonFormat, sess); err != nil {
-			return fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
+		if err := c.addSecrets(ctx, form, r.secret, jsonFormat, s); err != nil {
+			return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
 		}
 	}
-	if sess.SID != "" {
-		form.Set("_sid", sess.SID)
+	if s != nil && s.SID != "" {
+		form.Set("_sid", s.SID)
 	}
-	return c.post(ctx, ai.Path, r.api, r.method, version, form, sess.SynoToken, r.out)
-}
-
-// post sends form to path and decodes the envelope into out.
-func (c *Client) post(ctx context.Context, path, api, method string, version int, form url.Values, synoToken string, out any) error {
 	u := *c.base
-	u.Path = c.base.Path + "/webapi/" + path
+	u.Path = c.base.Path + "/webapi/" + ai.Path
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("dsm: %s %s: %w", api, method, err)
+		return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", c.userAgent)
-	if synoToken != "" {
-		req.Header.Set("X-SYNO-TOKEN", synoToken)
+	if s != nil && s.SynoToken != "" {
+		req.Header.Set("X-SYNO-TOKEN", s.SynoToken)
 	}
-	start := time.Now()
+	return req, version, nil
+}
+
+// post sends req and decodes the envelope of the answer into r.out. A
+// failure before the whole request was written is marked unsent: the NAS
+// cannot have acted on it.
+func (c *Client) post(ctx context.Context, r *request, version int, req *http.Request) error {
+	var ph phase
+	req = req.WithContext(httptrace.WithClientTrace(ctx, ph.trace()))
+	start := c.now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.log.DebugContext(ctx, "dsm call", "api", api, "method", method, "version", version, "error", err.Error(), "duration", time.Since(start))
+		c.log.DebugContext(ctx, "dsm call", "api", r.api, "method", r.method, "version", version, "error", err.Error(), "duration", c.now().Sub(start))
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		return fmt.Errorf("dsm: %s %s: %w", api, method, redactURLError(err))
+		err = c.transportError(r, &ph, redactURLError(err))
+		if !ph.sent() {
+			return unsent(err)
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
@@ -444,11 +534,11 @@ func (c *Client) post(ctx context.Context, path, api, method string, version int
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		return fmt.Errorf("dsm: %s %s: reading the answer: %w", api, method, err)
+		return c.transportError(r, &ph, fmt.Errorf("reading the answer: %w", err))
 	}
-	code, err := decodeEnvelope(api, method, resp.StatusCode, body, out)
-	c.log.DebugContext(ctx, "dsm call", "api", api, "method", method, "version", version,
-		"status", resp.StatusCode, "code", code, "duration", time.Since(start))
+	code, err := decodeEnvelope(r.api, r.method, resp.StatusCode, body, r.out)
+	c.log.DebugContext(ctx, "dsm call", "api", r.api, "method", r.method, "version", version,
+		"status", resp.StatusCode, "code", code, "duration", c.now().Sub(start))
 	return err
 }
 
@@ -579,53 +669,13 @@ func encodeValue(v any, jsonFormat bool) (string, error) {
 	return string(b), nil
 }
 
-// ensureSession returns the current session, logging in first when there
-// is none and the client has credentials.
-func (c *Client) ensureSession(ctx context.Context) (Session, error) {
-	c.stateMu.RLock()
-	sess := c.session
-	c.stateMu.RUnlock()
-	if sess.SID != "" {
-		return sess, nil
-	}
-	if !c.hasCredentials() {
-		return Session{}, ErrNotLoggedIn
-	}
-	return c.renew(ctx, "")
-}
-
-// renew logs in again unless another goroutine already replaced the
-// session whose SID was staleSID; all callers that saw the same expired
-// session share one login.
-func (c *Client) renew(ctx context.Context, staleSID string) (Session, error) {
-	c.authMu.Lock()
-	defer c.authMu.Unlock()
-	c.stateMu.RLock()
-	cur := c.session
-	cred := c.cred
-	c.stateMu.RUnlock()
-	if cur.SID != "" && cur.SID != staleSID {
-		return cur, nil
-	}
-	if cred == nil {
-		return Session{}, ErrNotLoggedIn
-	}
-	return c.Auth.login(ctx, *cred)
-}
-
-func (c *Client) hasCredentials() bool {
-	c.stateMu.RLock()
-	defer c.stateMu.RUnlock()
-	return c.cred != nil
-}
-
 // today is the client's notion of the current day, for validating
 // expiry dates.
-func (c *Client) today() Date { return DateOf(time.Now()) }
+func (c *Client) today() Date { return DateOf(c.now()) }
 
-// sleepUntil waits until t or until ctx ends.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	timer := time.NewTimer(time.Until(t))
+// sleep waits until t on the client's clock, or until ctx ends.
+func (c *Client) sleep(ctx context.Context, t time.Time) error {
+	timer := time.NewTimer(t.Sub(c.now()))
 	defer timer.Stop()
 	select {
 	case <-ctx.Done():

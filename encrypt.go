@@ -39,7 +39,7 @@ type pair struct{ key, value string }
 
 // addSecrets puts the secret parameters into form: in clear over https, in
 // the SYNO.API.Encryption envelope over plain http.
-func (c *Client) addSecrets(ctx context.Context, form url.Values, secret Params, jsonFormat bool, sess Session) error {
+func (c *Client) addSecrets(ctx context.Context, form url.Values, secret Params, jsonFormat bool, s *session) error {
 	pairs := make([]pair, 0, len(secret))
 	for _, k := range sortedKeys(secret) {
 		s, err := encodeValue(secret[k], jsonFormat)
@@ -55,8 +55,7 @@ func (c *Client) addSecrets(ctx context.Context, form url.Values, secret Params,
 		return nil
 	}
 	var info encryptionInfo
-	r := &request{api: "SYNO.API.Encryption", method: "getinfo", params: Params{"format": "module"}, out: &info}
-	if err := c.send(ctx, r, sess); err != nil {
+	if err := c.exchange(ctx, encryptionInfoRequest(&info), s); err != nil {
 		return fmt.Errorf("fetching the encryption key: %w", err)
 	}
 	key, err := info.publicKey()

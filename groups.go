@@ -62,9 +62,9 @@ func (s *GroupsService) List(ctx context.Context, opts GroupListOptions) ([]Grou
 		Total  flexInt     `json:"total"`
 		Groups []groupWire `json:"groups"`
 	}
-	err := s.c.Call(ctx, "SYNO.Core.Group", "list", Params{
+	err := s.c.do(ctx, newRead("SYNO.Core.Group", "list", Params{
 		"type": "local", "offset": opts.Offset, "limit": limit, "name_only": false,
-	}, &d)
+	}, &d))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -85,7 +85,7 @@ func (s *GroupsService) Get(ctx context.Context, name string) (Group, error) {
 	var d struct {
 		Groups []groupWire `json:"groups"`
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.Group", "get", Params{"name": name}, &d); err != nil {
+	if err := s.c.do(ctx, newRead("SYNO.Core.Group", "get", Params{"name": name}, &d)); err != nil {
 		return Group{}, err
 	}
 	if len(d.Groups) == 0 {
@@ -122,7 +122,7 @@ func (s *GroupsService) Create(ctx context.Context, r GroupCreateRequest) (Group
 		d = groupWire{Name: g.Name, GID: flexInt(g.GID), Description: g.Description}
 		return true, nil
 	}
-	if err := s.c.callChecked(ctx, "SYNO.Core.Group", "create", Params{"name": r.Name, "description": r.Description}, &d, applied); err != nil {
+	if err := s.c.do(ctx, newCheckedChange("SYNO.Core.Group", "create", Params{"name": r.Name, "description": r.Description}, &d, applied)); err != nil {
 		return Group{}, err
 	}
 	g := d.group()
@@ -176,9 +176,9 @@ func (s *GroupsService) Update(ctx context.Context, name string, r GroupUpdateRe
 		return err == nil && g.GID == cur.GID, err
 	}
 	if _, ok := p["new_name"]; ok {
-		err = s.c.callChecked(ctx, "SYNO.Core.Group", "set", p, nil, renamed)
+		err = s.c.do(ctx, newCheckedChange("SYNO.Core.Group", "set", p, nil, renamed))
 	} else {
-		err = s.c.callIdempotent(ctx, "SYNO.Core.Group", "set", p, nil)
+		err = s.c.do(ctx, newSafeChange("SYNO.Core.Group", "set", p, nil))
 	}
 	if err != nil {
 		return Group{}, err
@@ -213,7 +213,7 @@ func (s *GroupsService) Delete(ctx context.Context, names ...string) error {
 		}
 		return true, nil
 	}
-	if err := s.c.callChecked(ctx, "SYNO.Core.Group", "delete", Params{"name": names}, &d, gone); err != nil {
+	if err := s.c.do(ctx, newCheckedChange("SYNO.Core.Group", "delete", Params{"name": names}, &d, gone)); err != nil {
 		return err
 	}
 	return itemErrors("SYNO.Core.Group", "delete", d.Errors)
@@ -244,7 +244,7 @@ func (s *GroupsService) members(ctx context.Context, group string, in bool) ([]M
 			Description string  `json:"description"`
 		} `json:"users"`
 	}
-	err := s.c.Call(ctx, "SYNO.Core.Group.Member", "list", Params{"group": group, "ingroup": in, "offset": 0, "limit": -1}, &d)
+	err := s.c.do(ctx, newRead("SYNO.Core.Group.Member", "list", Params{"group": group, "ingroup": in, "offset": 0, "limit": -1}, &d))
 	if err != nil {
 		return nil, err
 	}
@@ -283,7 +283,7 @@ func (s *GroupsService) changeMembers(ctx context.Context, method, group string,
 			return argError(fmt.Sprintf("%s members of %s", method, group), err)
 		}
 	}
-	if err := s.c.callIdempotent(ctx, "SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil); err != nil {
+	if err := s.c.do(ctx, newSafeChange("SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil)); err != nil {
 		return err
 	}
 	members, err := s.Members(ctx, group)

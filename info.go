@@ -36,6 +36,9 @@ var knownAPIs = map[string]versionRange{
 	"SYNO.Entry.Request":             {1, 2},
 }
 
+// infoAPIName is the API of discovery.
+const infoAPIName = "SYNO.API.Info"
+
 // infoAPI is served at a fixed path on every DSM; it needs no discovery.
 var infoAPI = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 
@@ -75,14 +78,8 @@ func (c *Client) discover(ctx context.Context, extra string) error {
 		return nil
 	}
 	slices.Sort(names)
-	form := map[string][]string{
-		"api":     {"SYNO.API.Info"},
-		"version": {"1"},
-		"method":  {"query"},
-		"query":   {strings.Join(names, ",")},
-	}
 	got := map[string]APIInfo{}
-	if err := c.post(ctx, infoAPI.Path, "SYNO.API.Info", "query", 1, form, "", &got); err != nil {
+	if err := c.exchange(ctx, infoRequest(names, &got), nil); err != nil {
 		return err
 	}
 	for _, n := range names {
@@ -97,7 +94,7 @@ func (c *Client) discover(ctx context.Context, extra string) error {
 // resolve returns where api is served and the version to call: want when
 // non-zero, otherwise the highest version both sides speak.
 func (c *Client) resolve(ctx context.Context, api string, want int) (APIInfo, int, error) {
-	if api == "SYNO.API.Info" {
+	if api == infoAPIName {
 		return infoAPI, 1, nil
 	}
 	if api == "" || strings.ContainsAny(api, " \t\r\n&=?/") {

@@ -61,7 +61,7 @@ func (s *PolicyService) PasswordPolicy(ctx context.Context) (PasswordPolicy, err
 		MustChange   flexBool   `json:"password_must_change"`
 		Strong       strongWire `json:"strong_password"`
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.User.PasswordPolicy", "get", nil, &d); err != nil {
+	if err := s.c.do(ctx, newRead("SYNO.Core.User.PasswordPolicy", "get", nil, &d)); err != nil {
 		return PasswordPolicy{}, err
 	}
 	w := d.Strong
@@ -94,11 +94,11 @@ func (s *PolicyService) SetPasswordPolicy(ctx context.Context, p PasswordPolicy)
 		"exclude_username": st.ExcludeUsername, "exclude_common_password": st.ExcludeCommon,
 		"exclude_history": st.ExcludeHistory, "history_num": st.HistoryCount,
 	}
-	return s.c.callIdempotent(ctx, "SYNO.Core.User.PasswordPolicy", "set", Params{
+	return s.c.do(ctx, newSafeChange("SYNO.Core.User.PasswordPolicy", "set", Params{
 		"enable_reset_passwd_by_email": p.ResetByEmail,
 		"password_must_change":         p.MustChange,
 		"strong_password":              strong,
-	}, nil)
+	}, nil))
 }
 
 // PasswordExpiry are DSM's password expiry settings.
@@ -133,7 +133,7 @@ func (s *PolicyService) PasswordExpiry(ctx context.Context) (PasswordExpiry, err
 		MailNotification     flexBool `json:"enable_mail_notification"`
 		MailNotificationDays flexInt  `json:"mail_notification_days"`
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.User.PasswordExpiry", "get", nil, &d); err != nil {
+	if err := s.c.do(ctx, newRead("SYNO.Core.User.PasswordExpiry", "get", nil, &d)); err != nil {
 		return PasswordExpiry{}, err
 	}
 	return PasswordExpiry{
@@ -176,7 +176,7 @@ func (s *PolicyService) SetPasswordExpiry(ctx context.Context, e PasswordExpiry,
 	if neverExpire != nil {
 		p["never_expired_list"] = neverExpire
 	}
-	return s.c.callIdempotent(ctx, "SYNO.Core.User.PasswordExpiry", "set", p, nil)
+	return s.c.do(ctx, newSafeChange("SYNO.Core.User.PasswordExpiry", "set", p, nil))
 }
 
 // ReservedNames returns the names DSM reserves and refuses for new users.
@@ -184,7 +184,7 @@ func (s *PolicyService) SetPasswordExpiry(ctx context.Context, e PasswordExpiry,
 // DSM: SYNO.Core.User.UsernamePolicy get.
 func (s *PolicyService) ReservedNames(ctx context.Context) ([]string, error) {
 	var names []string
-	if err := s.c.Call(ctx, "SYNO.Core.User.UsernamePolicy", "get", nil, &names); err != nil {
+	if err := s.c.do(ctx, newRead("SYNO.Core.User.UsernamePolicy", "get", nil, &names)); err != nil {
 		return nil, err
 	}
 	return names, nil

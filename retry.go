@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -44,6 +45,25 @@ var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 4, MaxElapsed: 20 * time.Secon
 // NoRetry makes every call a single attempt.
 var NoRetry = RetryPolicy{MaxAttempts: 1}
 
+// WithJitterSource draws the random part of the retry backoff from src
+// instead of the runtime's random numbers, so that a test replays the
+// same waits from the same seed. src need not be safe for concurrent use.
+func WithJitterSource(src rand.Source) Option {
+	return func(c *clientConfig) error {
+		if src == nil {
+			return errors.New("WithJitterSource: the source is nil; pass a source or leave the option out")
+		}
+		var mu sync.Mutex
+		r := rand.New(src)
+		c.jitter = func(n int64) int64 {
+			mu.Lock()
+			defer mu.Unlock()
+			return r.Int64N(n)
+		}
+		return nil
+	}
+}
+
 // WithRetry replaces DefaultRetryPolicy.
 func WithRetry(p RetryPolicy) Option {
 	return func(c *clientConfig) error {
@@ -76,9 +96,52 @@ const (
 	ambiguous                // the request may have been applied
 )
 
+// unsentError marks a failure that happened before the request of the
+// call was written (discovery, the envelope key, a login, the connection):
+// the NAS cannot have acted on the call.
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return e.err.Error() }
+func (e *unsentError) Unwrap() error { return e.err }
+
+// unsent marks err as a failure before the call was sent; nil stays nil.
+func unsent(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ue *unsentError
+	if errors.As(err, &ue) {
+		return err
+	}
+	return &unsentError{err: err}
+}
+
+// renewError reports a call refused because its session expired, after
+// which logging in again failed.
+type renewError struct{ expired, login error }
+
+func (e *renewError) Error() string {
+	return fmt.Sprintf("%v (renewing the session failed: %v)", e.expired, e.login)
+}
+
+// Unwrap makes both the expiry and the login's failure match.
+func (e *renewError) Unwrap() []error { return []error{e.login, e.expired} }
+
 // classify says whether err is worth another attempt, and whether the
 // request may have been applied.
 func classify(err error) failureKind {
+	var ue *unsentError
+	if errors.As(err, &ue) {
+		// Nothing reached the NAS: what would be ambiguous is refused.
+		if classify(ue.err) == notRetryable {
+			return notRetryable
+		}
+		return refused
+	}
+	var re *renewError
+	if errors.As(err, &re) {
+		return classify(re.login)
+	}
 	var ae *APIError
 	if errors.As(err, &ae) {
 		if errors.Is(ae, ErrBusy) {
@@ -150,7 +213,7 @@ func (c *Client) withRetry(ctx context.Context, r *request, attempt func() error
 		if v == giveUp || n >= p.MaxAttempts {
 			return err
 		}
-		wait := backoff/2 + rand.N(backoff/2+1)
+		wait := backoff/2 + time.Duration(c.jitter(int64(backoff/2)+1))
 		if c.now().Add(wait).Sub(start) > p.MaxElapsed {
 			return err
 		}

@@ -57,7 +57,7 @@ func (t *GroupTask) Status(ctx context.Context) (TaskStatus, error) {
 			Total    flexInt `json:"total"`
 		} `json:"data"`
 	}
-	if err := t.s.c.Call(ctx, "SYNO.Core.User.Group", "join_status", Params{"task_id": t.ID}, &d); err != nil {
+	if err := t.s.c.do(ctx, newRead("SYNO.Core.User.Group", "join_status", Params{"task_id": t.ID}, &d)); err != nil {
 		return TaskStatus{}, err
 	}
 	return TaskStatus{Finished: bool(d.Finish), Success: bool(d.Success), Progress: int(d.Data.Progress), Total: int(d.Data.Total)}, nil
@@ -68,11 +68,22 @@ func (t *GroupTask) Status(ctx context.Context) (TaskStatus, error) {
 // *MembershipError when they do not show the change: DSM is known to
 // report success for membership writes that did not apply.
 func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
-	delay := 20 * time.Millisecond
+	return t.WaitProgress(ctx, nil)
+}
+
+// WaitProgress is Wait that calls progress, when not nil, with each
+// status DSM reports, the last (finished) one included, so that a program
+// can show how far the task is without polling it itself.
+func (t *GroupTask) WaitProgress(ctx context.Context, progress func(TaskStatus)) (TaskStatus, error) {
+	c := t.s.c
+	delay := taskPollStart
 	for {
 		st, err := t.Status(ctx)
 		if err != nil {
 			return st, err
+		}
+		if progress != nil {
+			progress(st)
 		}
 		if st.Finished {
 			if !st.Success {
@@ -80,16 +91,19 @@ func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
 			}
 			return st, t.verify(ctx)
 		}
-		timer := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return st, ctx.Err()
-		case <-timer.C:
+		if err := c.sleepUntil(ctx, c.now().Add(delay)); err != nil {
+			return st, err
 		}
-		delay = min(delay*2, time.Second)
+		delay = min(delay*2, taskPollMax)
 	}
 }
+
+// The polling interval of WaitProgress: it starts short, as DSM finishes
+// most membership tasks within a second, and doubles up to a second.
+const (
+	taskPollStart = 20 * time.Millisecond
+	taskPollMax   = time.Second
+)
 
 func (t *GroupTask) verify(ctx context.Context) error {
 	u, err := t.s.Get(ctx, t.User, FieldGroups)

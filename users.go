@@ -192,10 +192,10 @@ func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int,
 		Total  flexInt    `json:"total"`
 		Users  []userWire `json:"users"`
 	}
-	err := s.c.Call(ctx, "SYNO.Core.User", "list", Params{
+	err := s.c.do(ctx, newRead("SYNO.Core.User", "list", Params{
 		"type": "local", "offset": opts.Offset, "limit": limit,
 		"sort_by": string(sortBy), "sort_direction": dir, "additional": fields,
-	}, &d)
+	}, &d))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -254,7 +254,7 @@ func (s *UsersService) Get(ctx context.Context, name string, fields ...string) (
 	var d struct {
 		Users []userWire `json:"users"`
 	}
-	if err := s.c.Call(ctx, "SYNO.Core.User", "get", Params{"name": name, "additional": fields}, &d); err != nil {
+	if err := s.c.do(ctx, newRead("SYNO.Core.User", "get", Params{"name": name, "additional": fields}, &d)); err != nil {
 		return User{}, err
 	}
 	if len(d.Users) == 0 {
@@ -310,16 +310,12 @@ func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (Created
 		d.Name, d.UID = u.Name, flexInt(u.UID)
 		return true, nil
 	}
-	err := s.c.do(ctx, &request{
-		api: "SYNO.Core.User", method: "create", needSession: true, out: &d, mutating: true, verify: applied,
-		params: Params{
-			"name": r.Name, "description": r.Description, "email": r.Email,
-			"expired": r.Expiry.dsm(), "cannot_chg_passwd": r.CannotChangePassword,
-			"passwd_never_expire": r.PasswordNeverExpires, "notify_by_email": r.NotifyByEmail,
-			"send_password": r.SendPassword,
-		},
-		secret: Params{"password": r.Password},
-	})
+	err := s.c.do(ctx, newCheckedChange("SYNO.Core.User", "create", Params{
+		"name": r.Name, "description": r.Description, "email": r.Email,
+		"expired": r.Expiry.dsm(), "cannot_chg_passwd": r.CannotChangePassword,
+		"passwd_never_expire": r.PasswordNeverExpires, "notify_by_email": r.NotifyByEmail,
+		"send_password": r.SendPassword,
+	}, &d, applied).withSecret(Params{"password": r.Password}))
 	if err != nil {
 		return CreatedUser{}, err
 	}
@@ -453,7 +449,7 @@ func (s *UsersService) Update(ctx context.Context, name string, r UserUpdateRequ
 	// A rename or a new password is not safe to repeat: after an ambiguous
 	// failure, look whether it happened (the new name exists with the
 	// user's uid; the password's last change moved).
-	req := &request{api: "SYNO.Core.User", method: "set", needSession: true, params: p, secret: secret, out: &d}
+	req := newSafeChange("SYNO.Core.User", "set", p, &d).withSecret(secret)
 	if _, renaming := p["new_name"]; renaming || r.Password != nil {
 		req.mutating = true
 		req.verify = func(ctx context.Context) (bool, error) {
@@ -523,7 +519,7 @@ func (s *UsersService) Delete(ctx context.Context, names ...string) error {
 		}
 		return true, nil
 	}
-	if err := s.c.callChecked(ctx, "SYNO.Core.User", "delete", Params{"name": names}, &d, gone); err != nil {
+	if err := s.c.do(ctx, newCheckedChange("SYNO.Core.User", "delete", Params{"name": names}, &d, gone)); err != nil {
 		return err
 	}
 	return itemErrors("SYNO.Core.User", "delete", d.Errors)
@@ -597,9 +593,9 @@ func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave 
 	}
 	// Joining and leaving are safe to repeat: a second task does nothing
 	// new, and Wait reads the groups back.
-	err := s.c.callIdempotent(ctx, "SYNO.Core.User.Group", "join", Params{
+	err := s.c.do(ctx, newSafeChange("SYNO.Core.User.Group", "join", Params{
 		"name": name, "join_group": nonNil(join), "leave_group": nonNil(leave),
-	}, &d)
+	}, &d))
 	if err != nil {
 		return nil, err
 	}
