@@ -223,21 +223,6 @@ func TestRetryConnectionRefused(t *testing.T) {
 	}
 }
 
-func TestRetryBoundedInTime(t *testing.T) {
-	f := newFlakyDSM(t)
-	f.faults["SYNO.Core.User list"] = []string{"busy", "busy", "busy", "busy", "busy", "busy"}
-	c := f.client(t, WithSession(Session{SID: "s"}), WithRetry(RetryPolicy{MaxAttempts: 10, MaxElapsed: 3 * time.Second, InitialBackoff: time.Second, MaxBackoff: time.Second}))
-	clock := time.Unix(1_800_000_000, 0)
-	c.now = func() time.Time { return clock }
-	c.sleepUntil = func(ctx context.Context, t time.Time) error { clock = t; return nil }
-	if _, _, err := c.Users.List(t.Context(), ListOptions{}); !errors.Is(err, ErrBusy) {
-		t.Fatal(err)
-	}
-	if n := f.count("SYNO.Core.User list"); n < 3 || n > 5 {
-		t.Errorf("%d attempts within 3 s of 0.5-1 s waits", n)
-	}
-}
-
 func TestWithRetryValidates(t *testing.T) {
 	for _, p := range []RetryPolicy{{}, {MaxAttempts: 3}, {MaxAttempts: 3, InitialBackoff: time.Second, MaxBackoff: time.Millisecond, MaxElapsed: time.Second}} {
 		if _, err := NewClient("nas", WithRetry(p)); err == nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -429,29 +428,18 @@ func runUserCreate(ctx context.Context, o *userCreateOptions, s *IOStreams) erro
 // waitTask waits for a group task to finish, showing its progress on a
 // terminal.
 func waitTask(ctx context.Context, task *dsm.GroupTask, s *IOStreams) error {
-	if s.ErrTerminal {
-		delay := 50 * time.Millisecond
-		for {
-			st, err := task.Status(ctx)
-			if err != nil {
-				fmt.Fprintln(s.ErrOut)
-				return err
-			}
-			fmt.Fprintf(s.ErrOut, "\rwaiting for DSM to change the groups of %s: %d/%d", task.User, st.Progress, st.Total)
-			if st.Finished {
-				fmt.Fprintln(s.ErrOut)
-				break
-			}
-			select {
-			case <-ctx.Done():
-				fmt.Fprintln(s.ErrOut)
-				return ctx.Err()
-			case <-time.After(delay):
-			}
-			delay = min(2*delay, 500*time.Millisecond)
-		}
+	if !s.ErrTerminal {
+		_, err := task.Wait(ctx)
+		return err
 	}
-	_, err := task.Wait(ctx)
+	drawn := false
+	_, err := task.WaitProgress(ctx, func(st dsm.TaskStatus) {
+		drawn = true
+		fmt.Fprintf(s.ErrOut, "\rwaiting for DSM to change the groups of %s: %d/%d", task.User, st.Progress, st.Total)
+	})
+	if drawn {
+		fmt.Fprintln(s.ErrOut)
+	}
 	return err
 }
 
