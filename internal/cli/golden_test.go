@@ -1,6 +1,7 @@
-// The golden tests hold dsmctl's tables in testdata/golden, so that any
-// change of the output for people shows as a diff in review. After a
-// change made on purpose, rewrite the files with
+// The golden tests hold dsmctl's tables and the --help of every command
+// in testdata/golden, so that any change of the output for people shows
+// as a diff in review. After a change made on purpose, rewrite the files
+// with
 //
 //	go test ./internal/cli -run Golden -update
 //
@@ -14,18 +15,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 
 	"github.com/dsmkit/dsm/dsmtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
-// goldenDir holds the golden files.
+// goldenDir holds the golden files; help/ has one per command.
 var goldenDir = filepath.Join("testdata", "golden")
 
 // checkGolden compares got with the golden file name (a path under
@@ -138,4 +141,60 @@ func TestGoldenPlan(t *testing.T) {
 	t.Parallel()
 	e := goldenEnv(t).with("FRANK_PW", frankPw)
 	goldenRun(t, e, "plan", "plan", "-f", usersFile(t, goldenUsersYAML), "--prune")
+}
+
+// TestGoldenHelp holds the --help of every command in help/, one file per
+// command path ("dsmctl user list" in help/dsmctl_user_list.golden): a
+// new command needs its file, and a file whose command is gone fails.
+func TestGoldenHelp(t *testing.T) {
+	t.Parallel()
+	root := newRootCmd(&IOStreams{}, func(string) string { return "" }, new(bool))
+	root.InitDefaultHelpCmd() // the help command cobra adds when it runs
+	var paths [][]string
+	var walk func(c *cobra.Command, path []string)
+	walk = func(c *cobra.Command, path []string) {
+		path = append(slices.Clip(path), c.Name())
+		paths = append(paths, path)
+		for _, sub := range c.Commands() {
+			walk(sub, path)
+		}
+	}
+	walk(root, nil)
+
+	files := map[string]bool{} // the golden files the commands need
+	for _, path := range paths {
+		name := strings.Join(path, "_")
+		if files[name] {
+			t.Fatalf("two commands have the golden file help/%s.golden", name)
+		}
+		files[name] = true
+		t.Run(name, func(t *testing.T) {
+			args := append(slices.Clone(path[1:]), "--help")
+			r := newEnv(t, nil).run(t, args...)
+			if r.code != ExitOK || r.stderr != "" {
+				t.Fatalf("dsmctl %s: exit %d, stderr:\n%s", strings.Join(args, " "), r.code, r.stderr)
+			}
+			checkGolden(t, "help/"+name, r.stdout)
+		})
+	}
+
+	dir := filepath.Join(goldenDir, "help")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range entries {
+		name, ok := strings.CutSuffix(ent.Name(), ".golden")
+		if ok && files[name] {
+			continue
+		}
+		path := filepath.Join(dir, ent.Name())
+		if !*update {
+			t.Errorf("%s is the help of no command: delete it, or run go test ./internal/cli -run Golden -update", path)
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			t.Error(err)
+		}
+	}
 }
