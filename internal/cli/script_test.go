@@ -42,8 +42,10 @@ type scriptSim struct {
 	front *tlsFront // with dsmsim -tls
 }
 
-// TestScripts runs testdata/script/*.txtar. Besides testscript's
-// commands, the scripts have:
+// TestScripts runs testdata/script/*.txtar. A script runs dsmctl as a
+// process with "exec dsmctl" (or exitcode), never bare, and no archive
+// holds two files of the same name. Besides testscript's commands, the
+// scripts have:
 //
 //	dsmsim [-tls]           start a simulator (admin, alice, bob and otto
 //	                        with 2-step) and set DSM_URL, ADMIN_PASSWORD,
@@ -66,7 +68,8 @@ func TestScripts(t *testing.T) {
 	t.Parallel()
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
-		RequireExplicitExec: false,
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("DSM_CONFIG_DIR", filepath.Join(e.WorkDir, "config"))
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
