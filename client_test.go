@@ -115,6 +115,19 @@ func (f *fakeDSM) last(api string) recorded {
 	return recorded{}
 }
 
+// forms returns the forms of the requests for api and method, in order.
+func (f *fakeDSM) forms(api, method string) []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []url.Values
+	for _, r := range f.requests {
+		if r.form.Get("api") == api && r.form.Get("method") == method {
+			out = append(out, r.form)
+		}
+	}
+	return out
+}
+
 func ok(data any) map[string]any { return map[string]any{"success": true, "data": data} }
 func fail(code int) map[string]any {
 	return map[string]any{"success": false, "error": map[string]any{"code": code}}
