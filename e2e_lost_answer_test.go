@@ -112,3 +112,47 @@ func TestE2ECreateLostAnswerComparesDescriptionAndEmail(t *testing.T) {
 		})
 	}
 }
+
+// After an ambiguous failure of a rename the client looks up the new
+// name. A user already under that name with another uid is someone else:
+// the rename did not happen, and repeated it fails as DSM refuses it.
+func TestE2ERenameLostAnswerComparesUID(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t,
+		dsmtest.WithUser(dsmtest.User{Name: "kim", Password: "Kim-Passw0rd!"}),
+		dsmtest.WithUser(dsmtest.User{Name: "lee", Password: "Lee-Passw0rd!"}),
+		dsmtest.WithFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "set", Kind: dsmtest.FaultReset, Times: 1}))
+	c, calls := countingClient(t, srv)
+	ctx := t.Context()
+	kim, err := c.Users.Get(ctx, "kim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lee, err := c.Users.Get(ctx, "lee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kim.UID == lee.UID {
+		t.Fatalf("kim and lee share uid %d", kim.UID)
+	}
+	got, err := c.Users.Update(ctx, "kim", dsm.UserUpdateRequest{NewName: dsm.Ptr("lee")})
+	if !errors.Is(err, dsm.ErrNameTaken) {
+		t.Errorf("Update = %+v, %v; want ErrNameTaken: lee has uid %d, kim %d, so the rename did not happen", got, err, lee.UID, kim.UID)
+	}
+	if n := calls.count("SYNO.Core.User set"); n != 2 {
+		t.Errorf("%d set requests, want 2 (the lost one, and the repeat after the check)", n)
+	}
+	if d := cmp.Diff([]int{1}, fired(srv)); d != "" {
+		t.Errorf("faults fired (-want +got):\n%s", d)
+	}
+	for _, want := range []dsm.User{kim, lee} {
+		u, err := c.Users.Get(ctx, want.Name)
+		if err != nil {
+			t.Errorf("Get %s: %v", want.Name, err)
+			continue
+		}
+		if d := cmp.Diff(want, u); d != "" {
+			t.Errorf("user %s changed (-before +after):\n%s", want.Name, d)
+		}
+	}
+}
