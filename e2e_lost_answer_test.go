@@ -156,3 +156,29 @@ func TestE2ERenameLostAnswerComparesUID(t *testing.T) {
 		}
 	}
 }
+
+// A delete whose request is lost before DSM does it is checked: the user
+// is still there, so the delete is sent again, and succeeds.
+func TestE2EDeleteLostBeforeWorkIsRepeated(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t,
+		dsmtest.WithUser(dsmtest.User{Name: "lee", Password: "Lee-Passw0rd!"}),
+		dsmtest.WithFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "delete", Kind: dsmtest.FaultReset, Times: 1}))
+	c, calls := countingClient(t, srv)
+	ctx := t.Context()
+	if err := c.Users.Delete(ctx, "lee"); err != nil {
+		t.Fatalf("Delete through a reset before the work: %v", err)
+	}
+	if n := calls.count("SYNO.Core.User delete"); n != 2 {
+		t.Errorf("%d delete requests, want 2 (the lost one, and the repeat after the check)", n)
+	}
+	if n := calls.count("SYNO.Core.User get"); n != 1 {
+		t.Errorf("%d get requests, want 1 (the check)", n)
+	}
+	if d := cmp.Diff([]int{1}, fired(srv)); d != "" {
+		t.Errorf("faults fired (-want +got):\n%s", d)
+	}
+	if _, err := c.Users.Get(ctx, "lee"); !errors.Is(err, dsm.ErrNoSuchUser) {
+		t.Errorf("Get after Delete: %v, want ErrNoSuchUser", err)
+	}
+}
