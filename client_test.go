@@ -34,6 +34,7 @@ type fakeDSM struct {
 	infoHits atomic.Int32
 }
 
+// recorded is one request the fake served; path is below fakeBasePath.
 type recorded struct {
 	method, path, rawQuery string
 	form                   url.Values
@@ -51,20 +52,46 @@ func defaultInfo() map[string]APIInfo {
 	}
 }
 
+// fakeBasePath is the path the fake serves under, as a NAS behind a
+// reverse proxy at https://proxy/nas/ does. Clients of the fake have it in
+// their base URL, and a request outside it fails the test: every test of
+// the fake also checks that the client keeps the path prefix.
+const fakeBasePath = "/nas"
+
+// newFakeDSM starts a fake over https.
 func newFakeDSM(t *testing.T, handle func(r *http.Request, form url.Values) any) *fakeDSM {
+	t.Helper()
+	return startFakeDSM(t, handle, true)
+}
+
+// newPlainFakeDSM starts a fake over plain http, where the client sends
+// its secrets in the SYNO.API.Encryption envelope.
+func newPlainFakeDSM(t *testing.T, handle func(r *http.Request, form url.Values) any) *fakeDSM {
+	t.Helper()
+	return startFakeDSM(t, handle, false)
+}
+
+func startFakeDSM(t *testing.T, handle func(r *http.Request, form url.Values) any, tls bool) *fakeDSM {
 	t.Helper()
 	f := &fakeDSM{t: t, info: defaultInfo(), handle: handle}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
-	f.srv.StartTLS()
+	if tls {
+		f.srv.StartTLS()
+	} else {
+		f.srv.Start()
+	}
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
+// url returns the base URL of the fake, with its path prefix.
+func (f *fakeDSM) url() string { return f.srv.URL + fakeBasePath + "/" }
+
 // client returns a client of the fake that trusts its certificate.
 func (f *fakeDSM) client(t *testing.T, opts ...Option) *Client {
 	t.Helper()
-	c, err := NewClient(f.srv.URL, append([]Option{WithHTTPClient(f.srv.Client())}, opts...)...)
+	c, err := NewClient(f.url(), append([]Option{WithHTTPClient(f.srv.Client())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,13 +99,29 @@ func (f *fakeDSM) client(t *testing.T, opts ...Option) *Client {
 	return c
 }
 
+// underBase returns the path of r below fakeBasePath. A request outside it
+// fails the test and is answered 404.
+func (f *fakeDSM) underBase(w http.ResponseWriter, r *http.Request) (string, bool) {
+	rest, ok := strings.CutPrefix(r.URL.Path, fakeBasePath+"/")
+	if !ok {
+		f.t.Errorf("request to %s: the client dropped the base URL's path %s", r.URL.Path, fakeBasePath)
+		http.NotFound(w, r)
+		return "", false
+	}
+	return "/" + rest, true
+}
+
 func (f *fakeDSM) serve(w http.ResponseWriter, r *http.Request) {
+	path, ok := f.underBase(w, r)
+	if !ok {
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), 400)
 		return
 	}
 	f.mu.Lock()
-	f.requests = append(f.requests, recorded{r.Method, r.URL.Path, r.URL.RawQuery, r.PostForm, r.Header.Clone()})
+	f.requests = append(f.requests, recorded{r.Method, path, r.URL.RawQuery, r.PostForm, r.Header.Clone()})
 	f.mu.Unlock()
 	var answer any
 	if r.Form.Get("api") == "SYNO.API.Info" {
@@ -113,6 +156,19 @@ func (f *fakeDSM) last(api string) recorded {
 	}
 	f.t.Fatalf("no request for %s", api)
 	return recorded{}
+}
+
+// forms returns the forms of the requests for api and method, in order.
+func (f *fakeDSM) forms(api, method string) []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []url.Values
+	for _, r := range f.requests {
+		if r.form.Get("api") == api && r.form.Get("method") == method {
+			out = append(out, r.form)
+		}
+	}
+	return out
 }
 
 func ok(data any) map[string]any { return map[string]any{"success": true, "data": data} }

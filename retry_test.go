@@ -33,6 +33,9 @@ func newFlakyDSM(t *testing.T) *flakyDSM {
 }
 
 func (f *flakyDSM) serveFlaky(w http.ResponseWriter, r *http.Request) {
+	if _, ok := f.underBase(w, r); !ok {
+		return
+	}
 	r.ParseForm()
 	key := r.Form.Get("api") + " " + r.Form.Get("method")
 	f.mu.Lock()
@@ -241,7 +244,7 @@ func TestRetryNotOnCertificateErrors(t *testing.T) {
 		"pinned other": WithCertificateFingerprint(strings.Repeat("ab", 32)),
 		"system roots": WithUserAgent("x"),
 	} {
-		c, err := NewClient(f.srv.URL, opt, WithSession(Session{SID: "s"}))
+		c, err := NewClient(f.url(), opt, WithSession(Session{SID: "s"}))
 		if err != nil {
 			t.Fatal(err)
 		}
