@@ -1,7 +1,7 @@
 package dsm_test
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -45,7 +45,6 @@ func (cs *countingServer) count(key string) int {
 // fastRetry retries at once: the waits are not what these tests look at.
 var fastRetry = dsm.WithRetry(dsm.RetryPolicy{MaxAttempts: 4, MaxElapsed: time.Minute, InitialBackoff: time.Millisecond, MaxBackoff: time.Millisecond})
 
-
 // A failure before the change's request was sent (here: the envelope key
 // of the create, over plain http) is not ambiguous: the create is sent
 // again, without the "did it happen" check, whose reads fail here.
@@ -79,30 +78,57 @@ func TestE2EFailureBeforeSendIsNotAmbiguous(t *testing.T) {
 }
 
 // A transient failure while renewing an expired session is retried like
-// any other: the call succeeds with one more login.
+// any other: the call succeeds with one more login. For a change, the
+// failed renewal is not ambiguous either (the change was refused with the
+// session), so no "did it happen" check is made, whose reads fail here.
 func TestE2ERenewalFailureIsRetried(t *testing.T) {
 	t.Parallel()
-	srv := dsmtest.Start(t)
-	cs := newCountingServer(t, srv)
-	c := newAdminClient(t, cs.URL, srv, fastRetry)
-	ctx := t.Context()
-	if _, err := c.Auth.Whoami(ctx); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name   string
+		faults []string
+		call   func(context.Context, *dsm.Client) error
+		check  string // a request that must not be sent
+	}{
+		{"read", []string{"SYNO.Core.User:list:expire:times=1", "SYNO.API.Encryption:getinfo:reset:times=1"},
+			func(ctx context.Context, c *dsm.Client) error {
+				_, _, err := c.Users.List(ctx, dsm.ListOptions{})
+				return err
+			}, ""},
+		{"change", []string{"SYNO.Core.Group:create:expire:times=1", "SYNO.API.Encryption:getinfo:reset:times=1", "SYNO.Core.Group:get:502:times=4"},
+			func(ctx context.Context, c *dsm.Client) error {
+				_, err := c.Groups.Create(ctx, dsm.GroupCreateRequest{Name: "ops"})
+				return err
+			}, "SYNO.Core.Group get"},
 	}
-	for _, spec := range []string{"SYNO.Core.User:list:expire:times=1", "SYNO.API.Encryption:getinfo:reset:times=1"} {
-		f, err := dsmtest.ParseFault(spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.InjectFault(f); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, err := c.Users.List(ctx, dsm.ListOptions{}); err != nil {
-		t.Fatalf("list across an expiry whose renewal met a reset: %v", err)
-	}
-	if n := cs.count("SYNO.API.Auth login"); n != 2 {
-		t.Errorf("%d logins, want 2 (the first and one renewal)", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := dsmtest.Start(t)
+			cs := newCountingServer(t, srv)
+			c := newAdminClient(t, cs.URL, srv, fastRetry)
+			ctx := t.Context()
+			if _, err := c.Auth.Whoami(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for _, spec := range tt.faults {
+				f, err := dsmtest.ParseFault(spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := srv.InjectFault(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tt.call(ctx, c); err != nil {
+				t.Fatalf("call across an expiry whose renewal met a reset: %v", err)
+			}
+			if n := cs.count("SYNO.API.Auth login"); n != 2 {
+				t.Errorf("%d logins, want 2 (the first and one renewal)", n)
+			}
+			if n := cs.count(tt.check); tt.check != "" && n != 0 {
+				t.Errorf("%d %s requests: the failed renewal was treated as ambiguous", n, tt.check)
+			}
+		})
 	}
 }
 
@@ -115,5 +141,3 @@ func newAdminClient(t *testing.T, url string, srv *dsmtest.Server, opts ...dsm.O
 	t.Cleanup(func() { c.Close() })
 	return c
 }
-
-var _ = errors.Is

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -220,34 +221,63 @@ func TestClockIsInjected(t *testing.T) {
 var retrySeed = flag.Uint64("retry.seed", 20261201, "first seed of the retry jitter in TestRetryBoundedInTime")
 
 // The retry policy's time bound holds whatever the jitter draws: 200
-// seeds from -retry.seed, each replayable.
+// seeds from -retry.seed, each replayable, through the retry loop, and
+// the first of them through a whole call.
 func TestRetryBoundedInTime(t *testing.T) {
 	const maxElapsed = 3 * time.Second
-	for seed := *retrySeed; seed < *retrySeed+200; seed++ {
-		f := newFlakyDSM(t)
-		f.faults["SYNO.Core.User list"] = []string{"busy", "busy", "busy", "busy", "busy", "busy", "busy", "busy", "busy"}
-		c := f.client(t, WithSession(Session{SID: "s"}), WithJitterSource(rand.NewPCG(seed, seed)),
-			WithRetry(RetryPolicy{MaxAttempts: 10, MaxElapsed: maxElapsed, InitialBackoff: time.Second, MaxBackoff: time.Second}))
-		start := time.Unix(1_800_000_000, 0)
-		clock := start
-		var waits []time.Duration
-		c.now = func() time.Time { return clock }
-		c.sleepUntil = func(ctx context.Context, t time.Time) error { waits = append(waits, t.Sub(clock)); clock = t; return nil }
-		if _, _, err := c.Users.List(t.Context(), ListOptions{}); !errors.Is(err, ErrBusy) {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
-		n := f.count("SYNO.Core.User list")
+	policy := WithRetry(RetryPolicy{MaxAttempts: 10, MaxElapsed: maxElapsed, InitialBackoff: time.Second, MaxBackoff: time.Second})
+	check := func(seed uint64, n int, waits []time.Duration) {
+		t.Helper()
 		// Waits of 0.5-1 s within 3 s: at least 3 waits fit, at most 6.
 		if n < 4 || n > 7 || n != len(waits)+1 {
 			t.Errorf("seed %d (replay: -retry.seed=%d): %d attempts after waits %v", seed, seed, n, waits)
 		}
+		var sum time.Duration
 		for _, w := range waits {
 			if w < 500*time.Millisecond || w > time.Second {
-				t.Errorf("seed %d: wait %v outside 0.5-1 s", seed, w)
+				t.Errorf("seed %d (replay: -retry.seed=%d): wait %v outside 0.5-1 s", seed, seed, w)
 			}
+			sum += w
 		}
-		if el := clock.Sub(start); el > maxElapsed {
-			t.Errorf("seed %d: last attempt %v after the first, beyond %v", seed, el, maxElapsed)
+		if sum > maxElapsed {
+			t.Errorf("seed %d (replay: -retry.seed=%d): last attempt %v after the first, beyond %v", seed, seed, sum, maxElapsed)
 		}
 	}
+	fakeClock := func(c *Client) *[]time.Duration {
+		clock := time.Unix(1_800_000_000, 0)
+		var waits []time.Duration
+		c.now = func() time.Time { return clock }
+		c.sleepUntil = func(ctx context.Context, t time.Time) error {
+			waits = append(waits, t.Sub(clock))
+			clock = t
+			return nil
+		}
+		return &waits
+	}
+	for seed := *retrySeed; seed < *retrySeed+200; seed++ {
+		c, err := NewClient("nas", policy, WithJitterSource(rand.NewPCG(seed, seed)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		waits := fakeClock(c)
+		n := 0
+		err = c.withRetry(t.Context(), newRead("SYNO.Core.User", "list", nil, nil), func() error {
+			n++
+			return &APIError{Code: 117, API: "SYNO.Core.User", Method: "list"}
+		})
+		if !errors.Is(err, ErrBusy) {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		check(seed, n, *waits)
+	}
+
+	seed := *retrySeed
+	f := newFlakyDSM(t)
+	f.faults["SYNO.Core.User list"] = slices.Repeat([]string{"busy"}, 9)
+	c := f.client(t, WithSession(Session{SID: "s"}), WithJitterSource(rand.NewPCG(seed, seed)), policy)
+	waits := fakeClock(c)
+	if _, _, err := c.Users.List(t.Context(), ListOptions{}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("seed %d: %v", seed, err)
+	}
+	check(seed, f.count("SYNO.Core.User list"), *waits)
 }
