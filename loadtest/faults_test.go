@@ -18,10 +18,9 @@ import (
 )
 
 var (
-	faultsDuration = flag.Duration("faults.duration", 2*time.Second, "how long TestLoadFaults runs its clients")
-	faultsClients  = flag.Int("faults.clients", 8, "how many concurrent clients TestLoadFaults runs")
-	faultsMaxSteps = flag.Int("faults.steps", 400, "at most this many steps per client in TestLoadFaults")
-	faultsSeed     = flag.Uint64("faults.seed", 1, "seed of TestLoadFaults' faults and of its clients' steps; 0: a random one, logged")
+	faultsClients = flag.Int("faults.clients", 8, "how many concurrent clients TestLoadFaults runs")
+	faultsSteps   = flag.Int("faults.steps", 400, "how many steps each client of TestLoadFaults makes")
+	faultsSeed    = flag.Uint64("faults.seed", 1, "seed of TestLoadFaults' faults and of its clients' steps; 0: a random one, logged")
 )
 
 // loadFaults are the faults of TestLoadFaults, on every method of the
@@ -102,11 +101,12 @@ func faultyClient(t testing.TB, seed uint64, srv *dsmtest.Server, p dsm.RetryPol
 // TestLoadFaults is TestLoad through a flaky NAS: the simulator answers
 // busy, and resets connections before and after doing the work, on the
 // user and membership calls (loadFaults); the clients retry with
-// faultRetryPolicy. For *faultsDuration, at most *faultsMaxSteps steps
-// per client: no call may fail, the final user list holds exactly the
-// users the clients believe they kept (none twice, none missing, none
-// extra) and the group is empty again. The throughput, p50/p99 and the
-// retries seen go to the test log.
+// faultRetryPolicy. Each of *faultsClients clients makes *faultsSteps
+// steps: no call may fail, every fault fires and a lost answer is found
+// applied, the final user list holds exactly the users the clients
+// believe they kept (none twice, none missing, none extra) and the group
+// is empty again. The throughput, p50/p99 and the retries seen go to the
+// test log.
 //
 // *faultsSeed seeds the faults' probabilities and the steps of every
 // client, and every failure names it. What it cannot fix is the order in
@@ -115,15 +115,24 @@ func faultyClient(t testing.TB, seed uint64, srv *dsmtest.Server, p dsm.RetryPol
 // client's retry backoffs (drawn at random by package dsm) decide it. A
 // replay makes the same steps against the same sequence, but which call
 // meets which fault may differ.
+//
+// The run is a number of steps, not a time: the checks that every fault
+// fired and that a lost answer was found applied hold only for a run long
+// enough, and a run cut by the clock is short where the machine is slow
+// (measured under -race on two busy cores: a 2s run made 230 to 1,160
+// steps, and 11 of 30 runs failed, most with no change found applied).
+// 400 steps of 8 clients (4s; 4 to 20s under -race on two cores) found
+// 9 to 24 changes applied in 40 runs, and the rarest fault fired 18 to 38
+// times.
 func TestLoadFaults(t *testing.T) {
 	t.Parallel()
-	seed, duration, clients, maxSteps := *faultsSeed, *faultsDuration, *faultsClients, *faultsMaxSteps
+	seed, clients, steps := *faultsSeed, *faultsClients, *faultsSteps
 	for seed == 0 {
 		seed = rand.Uint64()
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("replay: go test -run TestLoadFaults ./loadtest -args -faults.seed=%d -faults.clients=%d", seed, clients)
+			t.Logf("replay: go test -run TestLoadFaults ./loadtest -args -faults.seed=%d -faults.clients=%d -faults.steps=%d", seed, clients, steps)
 		}
 	})
 	srv := startFaultyServer(t, seed)
@@ -138,18 +147,12 @@ func TestLoadFaults(t *testing.T) {
 		failed atomic.Int64
 		mu     sync.Mutex
 		errs   []error
-		stop   = make(chan struct{})
 		wg     sync.WaitGroup
 	)
 	start := time.Now()
 	for _, w := range workers {
 		wg.Go(func() {
-			for range maxSteps {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for range steps {
 				name, err := w.step(ctx)
 				if err != nil {
 					failed.Add(1)
@@ -162,9 +165,7 @@ func TestLoadFaults(t *testing.T) {
 			}
 		})
 	}
-	timer := time.AfterFunc(duration, func() { close(stop) })
 	wg.Wait()
-	timer.Stop()
 	elapsed := time.Since(start)
 
 	var all []time.Duration
@@ -179,8 +180,8 @@ func TestLoadFaults(t *testing.T) {
 	if n := failed.Load(); n > 0 {
 		t.Errorf("seed %d: %d of %d steps failed; first ones: %v", seed, n, len(all), errs)
 	}
-	if len(all) < clients*10 {
-		t.Fatalf("seed %d: only %d steps in %v: the simulator or the clients are stuck", seed, len(all), elapsed)
+	if len(all) == 0 {
+		t.Fatalf("seed %d: no steps (-faults.clients=%d, -faults.steps=%d)", seed, clients, steps)
 	}
 	t.Logf("seed %d, %d clients, %v: %d steps, %.0f steps/s, p50 %v, p99 %v, max %v",
 		seed, clients, elapsed.Round(time.Millisecond), len(all), float64(len(all))/elapsed.Seconds(),
