@@ -9,10 +9,11 @@
 //   - TestLoadFaults: the same mix through a flaky NAS (busy code 117,
 //     connections reset before and after the work, on the user and
 //     membership calls) with clients that retry with millisecond
-//     backoffs; bounded by -faults.duration (default 2s) and
-//     -faults.steps per client (-faults.clients, default 8): no failed
-//     call, exactly the users the clients kept (none twice, none
-//     missing), and the throughput, p50/p99 and retries in the test log.
+//     backoffs; -faults.steps per client (default 400; -faults.clients,
+//     default 8), the faults and the steps drawn from -faults.seed
+//     (default 1; 0: a random one): no failed call, exactly the users the
+//     clients kept (none twice, none missing), and the throughput,
+//     p50/p99 and retries in the test log. A failure names its seed.
 //   - TestDurability: "dsmctl sim --data" as a real process, written to by
 //     several clients and killed with SIGKILL at random moments; every
 //     acknowledged change must be there after each restart.

@@ -27,6 +27,9 @@ const (
 	// and with it the heap, stops growing after warm-up.
 	keepUsers = 8
 	group     = "loadgroup"
+	// loadSeed chooses the steps of the workers of TestLoad and
+	// BenchmarkMixed.
+	loadSeed = 1
 )
 
 // op is one kind of call in the mix, with its weight.
@@ -50,8 +53,9 @@ type worker struct {
 	lat   map[string][]time.Duration
 }
 
-func newWorker(id int, c *dsm.Client) *worker {
-	return &worker{id: id, c: c, rng: rand.New(rand.NewPCG(uint64(id), 1)), lat: map[string][]time.Duration{}}
+// newWorker returns worker id of client c; seed and id choose its steps.
+func newWorker(id int, seed uint64, c *dsm.Client) *worker {
+	return &worker{id: id, c: c, rng: rand.New(rand.NewPCG(seed, uint64(id))), lat: map[string][]time.Duration{}}
 }
 
 func (w *worker) pick() string {
@@ -155,7 +159,7 @@ func TestLoad(t *testing.T) {
 
 	workers := make([]*worker, clients)
 	for i := range workers {
-		workers[i] = newWorker(i, srv.Client())
+		workers[i] = newWorker(i, loadSeed, srv.Client())
 	}
 	var (
 		calls   atomic.Int64
@@ -265,7 +269,7 @@ func BenchmarkMixed(b *testing.B) {
 	b.SetParallelism(4)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		w := newWorker(int(id.Add(1)), srv.Client())
+		w := newWorker(int(id.Add(1)), loadSeed, srv.Client())
 		for pb.Next() {
 			if name, err := w.step(ctx); err != nil {
 				b.Errorf("%s: %v", name, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/internal/atomicfile"
 	"github.com/dsmkit/dsm/internal/sim"
 )
 
@@ -263,11 +264,8 @@ func keptCertificate(dir, listen string, now time.Time) (tls.Certificate, string
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return tls.Certificate{}, "", fmt.Errorf("--data: %w", err)
 	}
-	if stale, _ := filepath.Glob(filepath.Join(dir, ".tls-*.tmp")); len(stale) > 0 {
-		for _, f := range stale { // a crash while writing left them
-			os.Remove(f)
-		}
-	}
+	atomicfile.RemoveTemps(certPath) // a crash while writing left them
+	atomicfile.RemoveTemps(keyPath)
 	certExists, err := fileExists(certPath)
 	if err != nil {
 		return tls.Certificate{}, "", err
@@ -310,10 +308,10 @@ func keptCertificate(dir, listen string, now time.Time) (tls.Certificate, string
 	// The key first: a crash between the two leaves a key without a
 	// certificate, which the next start reports, never a certificate
 	// whose key is lost.
-	if err := writePrivateFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})); err != nil {
+	if err := atomicfile.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
 		return tls.Certificate{}, "", fmt.Errorf("--data %s: keeping the certificate's key: %w", dir, err)
 	}
-	if err := writePrivateFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw})); err != nil {
+	if err := atomicfile.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw}), 0o600); err != nil {
 		return tls.Certificate{}, "", fmt.Errorf("--data %s: keeping the certificate: %w", dir, err)
 	}
 	return cert, made, nil
@@ -343,34 +341,6 @@ func checkPrivateFile(path string) error {
 			path, perm, path, filepath.Join(filepath.Dir(path), simCertFile))
 	}
 	return nil
-}
-
-// writePrivateFile writes b to path with mode 0600, atomically: a
-// temporary file in the same directory, synced, then renamed.
-func writePrivateFile(path string, b []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		return err
-	}
-	if _, err := f.Write(b); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // selfSignedCertificate makes a certificate valid for a year from now

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/internal/atomicfile"
 )
 
 // Files in the config directory. Both hold secrets: the directory is
@@ -211,9 +212,9 @@ func (st store) read(name string, v any) error {
 	return nil
 }
 
-// write replaces the file name with v as JSON, atomically: a temporary
-// file with mode 0600 in the same directory, then a rename.
-func (st store) write(name string, v any) (err error) {
+// write replaces the file name with v as JSON, atomically and with mode
+// 0600 (atomicfile.WriteFile).
+func (st store) write(name string, v any) error {
 	if err := os.MkdirAll(st.dir, 0o700); err != nil {
 		return fmt.Errorf("creating the config directory: %w", err)
 	}
@@ -221,27 +222,5 @@ func (st store) write(name string, v any) (err error) {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(st.dir, "."+name+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), filepath.Join(st.dir, name))
+	return atomicfile.WriteFile(filepath.Join(st.dir, name), append(b, '\n'), 0o600)
 }

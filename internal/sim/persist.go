@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dsmkit/dsm/internal/atomicfile"
 )
 
 // StateFile is the name of the state file in Config.DataDir.
@@ -157,12 +159,14 @@ func loadState(dir string) (*store, []byte, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("sim: data directory: %w", err)
 	}
+	path := filepath.Join(dir, StateFile)
+	atomicfile.RemoveTemps(path)
+	// Earlier versions named their temporary files .state-*.tmp.
 	if stale, _ := filepath.Glob(filepath.Join(dir, ".state-*.tmp")); len(stale) > 0 {
 		for _, f := range stale {
 			os.Remove(f)
 		}
 	}
-	path := filepath.Join(dir, StateFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
@@ -177,47 +181,6 @@ func loadState(dir string) (*store, []byte, error) {
 	return st, b, nil
 }
 
-// writeFileAtomic replaces dir/name with b so that a crash at any moment
-// leaves the old file or the new one: a temporary file in dir, written,
-// synced, renamed over the old one, then the directory synced. The file
-// is 0600.
-func writeFileAtomic(dir, name string, b []byte) (err error) {
-	f, err := os.CreateTemp(dir, ".state-*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err = f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // commit writes the state after a change, before the change is answered.
 // When the write fails the change is undone (the last written state is
 // reloaded) and the error returned. Memory-only servers only clear the
@@ -229,7 +192,7 @@ func (s *Server) commit() error {
 	}
 	b, err := encodeState(s.st)
 	if err == nil {
-		err = writeFileAtomic(s.dataDir, StateFile, b)
+		err = atomicfile.WriteFile(filepath.Join(s.dataDir, StateFile), b, 0o600)
 	}
 	if err != nil {
 		if st, derr := decodeState(s.saved); derr == nil {
