@@ -41,8 +41,12 @@
 //	case errors.Is(err, dsm.ErrWrongCredentials):
 //	}
 //
-// Transport failures come wrapped as they are; an HTTP status other than
-// 200 is a *StatusError (a proxy or the web server failed, not the API);
+// An argument refused before any call is an *ArgError (it matches
+// ErrInvalidArgument); nothing was sent. A call that runs out of time is
+// a *TimeoutError naming the call, the NAS and the bound that ran out:
+// every call is bounded by default (DefaultTimeouts, DefaultCallTimeout).
+// Other transport failures come wrapped as they are; an HTTP status other
+// than 200 is a *StatusError (a proxy or the web server failed, not the API);
 // an answer that is not a DSM envelope is a *MalformedError. No error ever
 // quotes a request or an answer body.
 //
