@@ -443,7 +443,14 @@ func (c *Client) attempt(ctx context.Context, r *request) error {
 		// whether another attempt is worth it.
 		return unsent(&renewError{expired: err, login: lerr})
 	}
-	return c.exchange(ctx, r, s)
+	err = c.exchange(ctx, r, s)
+	if errors.Is(err, ErrSessionExpired) {
+		// The new session was refused too (it expired at once, or another
+		// login ended it): DSM did not do the call, and the next attempt
+		// logs in again.
+		return &refusedError{err: err}
+	}
+	return err
 }
 
 // exchange is the one place where a request is built and sent: exactly

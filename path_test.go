@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -280,4 +281,32 @@ func TestRetryBoundedInTime(t *testing.T) {
 		t.Fatalf("seed %d: %v", seed, err)
 	}
 	check(seed, f.count("SYNO.Core.User list"), *waits)
+}
+
+// A session refused again right after its renewal is DSM refusing the
+// call without doing it: the next attempt goes on, instead of failing
+// the call with 119.
+func TestExpiryRightAfterRenewalIsRetried(t *testing.T) {
+	var lists, logins int
+	f := newFakeDSM(t, func(r *http.Request, form url.Values) any {
+		switch form.Get("api") + " " + form.Get("method") {
+		case "SYNO.API.Auth login":
+			logins++
+			return ok(map[string]any{"sid": fmt.Sprint("sid", logins), "synotoken": "tok"})
+		case "SYNO.Core.User list":
+			lists++
+			if lists <= 2 {
+				return fail(119)
+			}
+			return ok(map[string]any{"total": 0})
+		}
+		return fail(103)
+	})
+	c := f.client(t, WithCredentials(Credentials{Account: "admin", Password: "pw"}))
+	if _, _, err := c.Users.List(t.Context(), ListOptions{}); err != nil {
+		t.Fatalf("list after two expiries in a row: %v", err)
+	}
+	if lists != 3 || logins != 2 {
+		t.Errorf("%d lists and %d logins, want 3 and 2", lists, logins)
+	}
 }

@@ -116,6 +116,14 @@ func unsent(err error) error {
 	return &unsentError{err: err}
 }
 
+// refusedError marks a failure where DSM refused the call without doing
+// it, for a reason another attempt may not meet (a session that expired
+// again right after its renewal).
+type refusedError struct{ err error }
+
+func (e *refusedError) Error() string { return e.err.Error() }
+func (e *refusedError) Unwrap() error { return e.err }
+
 // renewError reports a call refused because its session expired, after
 // which logging in again failed.
 type renewError struct{ expired, login error }
@@ -136,6 +144,10 @@ func classify(err error) failureKind {
 		if classify(ue.err) == notRetryable {
 			return notRetryable
 		}
+		return refused
+	}
+	var fe *refusedError
+	if errors.As(err, &fe) {
 		return refused
 	}
 	var re *renewError
