@@ -67,13 +67,18 @@ func (t *GroupTask) Status(ctx context.Context) (TaskStatus, error) {
 // ends. It then reads the user's groups back and returns a
 // *MembershipError when they do not show the change: DSM is known to
 // report success for membership writes that did not apply.
+//
+// DSM: SYNO.Core.User.Group join_status, then SYNO.Core.User get.
 func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
 	return t.WaitProgress(ctx, nil)
 }
 
 // WaitProgress is Wait that calls progress, when not nil, with each
 // status DSM reports, the last (finished) one included, so that a program
-// can show how far the task is without polling it itself.
+// can show how far the task is without polling it itself. The waits
+// between polls follow the client's clock.
+//
+// DSM: SYNO.Core.User.Group join_status, then SYNO.Core.User get.
 func (t *GroupTask) WaitProgress(ctx context.Context, progress func(TaskStatus)) (TaskStatus, error) {
 	c := t.s.c
 	delay := taskPollStart
