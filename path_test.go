@@ -163,14 +163,7 @@ func TestWaitProgressUsesClientClock(t *testing.T) {
 		return fail(103)
 	})
 	c := f.client(t, WithSession(Session{SID: "s"}))
-	clock := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	var waits []time.Duration
-	c.now = func() time.Time { return clock }
-	c.sleepUntil = func(_ context.Context, t time.Time) error {
-		waits = append(waits, t.Sub(clock))
-		clock = t
-		return nil
-	}
+	waits := fakeClock(c)
 	task, err := c.Users.GroupTask("@administrators/groupbatch1", "bob", []string{"staff"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +180,7 @@ func TestWaitProgressUsesClientClock(t *testing.T) {
 	if st != want[2] {
 		t.Errorf("final status %+v", st)
 	}
-	if d := cmp.Diff([]time.Duration{taskPollStart, 2 * taskPollStart}, waits); d != "" {
+	if d := cmp.Diff([]time.Duration{taskPollStart, 2 * taskPollStart}, *waits); d != "" {
 		t.Errorf("waits on the client's clock (-want +got):\n%s", d)
 	}
 }
@@ -244,17 +237,6 @@ func TestRetryBoundedInTime(t *testing.T) {
 			t.Errorf("seed %d (replay: -retry.seed=%d): last attempt %v after the first, beyond %v", seed, seed, sum, maxElapsed)
 		}
 	}
-	fakeClock := func(c *Client) *[]time.Duration {
-		clock := time.Unix(1_800_000_000, 0)
-		var waits []time.Duration
-		c.now = func() time.Time { return clock }
-		c.sleepUntil = func(ctx context.Context, t time.Time) error {
-			waits = append(waits, t.Sub(clock))
-			clock = t
-			return nil
-		}
-		return &waits
-	}
 	for seed := *retrySeed; seed < *retrySeed+200; seed++ {
 		c, err := NewClient("nas", policy, WithJitterSource(rand.NewPCG(seed, seed)))
 		if err != nil {
@@ -309,4 +291,18 @@ func TestExpiryRightAfterRenewalIsRetried(t *testing.T) {
 	if lists != 3 || logins != 2 {
 		t.Errorf("%d lists and %d logins, want 3 and 2", lists, logins)
 	}
+}
+
+// fakeClock gives c a clock that moves only when c waits, and returns the
+// waits it records.
+func fakeClock(c *Client) *[]time.Duration {
+	clock := time.Unix(1_800_000_000, 0)
+	var waits []time.Duration
+	c.now = func() time.Time { return clock }
+	c.sleepUntil = func(_ context.Context, t time.Time) error {
+		waits = append(waits, t.Sub(clock))
+		clock = t
+		return nil
+	}
+	return &waits
 }
