@@ -1,8 +1,11 @@
 package dsm
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -234,6 +237,83 @@ func validateExpiry(e Expiry, today Date) error {
 		return nil
 	}
 	return invalid("unknown expiry kind %d", e.Kind)
+}
+
+// The checks below let a program refuse a mistake before it connects at
+// all. Login, Create and JoinGroups make the same checks before their
+// calls; TestPreflightChecksAgree holds each pair together.
+
+// ValidateOTPCode checks a 2-step code as Login does: empty (no code) or
+// digits only.
+func ValidateOTPCode(code string) error {
+	if strings.TrimFunc(code, unicode.IsDigit) != "" {
+		return invalid("the 2-step code must be digits only")
+	}
+	return nil
+}
+
+// Validate reports what List and All refuse in o, as an *ArgError, without
+// any call: a negative offset, limit or page size, an unknown sort field
+// or user field.
+func (o ListOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return argError("list users", err)
+	}
+	return nil
+}
+
+// Validate reports what Create refuses in r, as an *ArgError, without any
+// call, so that a program can check a request before it connects. An
+// empty Password passes here, so the rest of a request can be checked
+// before the password is read or generated; Create refuses it.
+func (r UserCreateRequest) Validate() error {
+	err := ValidateUserName(r.Name)
+	if err == nil && r.Password != "" {
+		err = ValidatePassword(r.Password)
+	}
+	if err == nil {
+		err = ValidateDescription(r.Description)
+	}
+	if err == nil {
+		err = ValidateEmail(r.Email)
+	}
+	if err == nil && r.SendPassword && !r.NotifyByEmail {
+		err = errors.New("SendPassword needs NotifyByEmail: the password is sent in the notification mail")
+	}
+	if err == nil {
+		err = validateExpiry(r.Expiry, DateOf(time.Now()))
+	}
+	if err != nil {
+		return argError("create user", err)
+	}
+	return nil
+}
+
+// ValidateGroupChange reports what JoinGroups refuses, as an *ArgError,
+// without any call: a bad user or group name, no group at all, leaving
+// GroupUsers, or a group both joined and left.
+func ValidateGroupChange(name string, join, leave []string) error {
+	if err := ValidateUserName(name); err != nil {
+		return argError("change groups", err)
+	}
+	op := fmt.Sprintf("change groups of %s", name)
+	if len(join) == 0 && len(leave) == 0 {
+		return argErrorf(op, "no group to join or leave")
+	}
+	for _, g := range slices.Concat(join, leave) {
+		if err := ValidateGroupName(g); err != nil {
+			return argError(op, err)
+		}
+	}
+	for _, g := range leave {
+		if strings.EqualFold(g, GroupUsers) {
+			return argErrorf(op, "every user belongs to %q and cannot leave it", GroupUsers)
+		}
+		if slices.ContainsFunc(join, func(j string) bool { return strings.EqualFold(j, g) }) {
+			return argErrorf(op, "%q is both joined and left", g)
+		}
+	}
+	return nil
 }
 
 // Validate reports what SetPasswordPolicy refuses in p: a minimum length

@@ -1,8 +1,12 @@
 package dsm
 
 import (
+	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNameRules(t *testing.T) {
@@ -88,6 +92,60 @@ func TestPolicyLimits(t *testing.T) {
 	} {
 		if got := tt.e.Validate() == nil; got != tt.want {
 			t.Errorf("%+v: accepted %v, want %v", tt.e, got, tt.want)
+		}
+	}
+}
+
+// The checks a program can make before it connects give the verdicts of
+// the calls that make them again: an *ArgError from the call exactly when
+// the check refuses.
+func TestPreflightChecksAgree(t *testing.T) {
+	t.Parallel()
+	f := newFakeDSM(t, func(*http.Request, url.Values) any { return fail(100) })
+	c := f.client(t, WithSession(Session{SID: "s"}))
+	ctx := t.Context()
+	isArgError := func(err error) bool { var ae *ArgError; return errors.As(err, &ae) }
+
+	for _, code := range []string{"", "123456", "12a456", " 123456", "123456\n", "１２３４５６"} {
+		_, err := c.Auth.Login(ctx, Credentials{Account: "bob", Password: "pw", OTPCode: code})
+		if pre, call := ValidateOTPCode(code) != nil, isArgError(err); pre != call {
+			t.Errorf("2-step code %q: ValidateOTPCode refuses %v, Login %v (%v)", code, pre, call, err)
+		}
+	}
+
+	past := ExpiresOn(DateOf(time.Now().AddDate(0, 0, -2)))
+	for _, r := range []UserCreateRequest{
+		{Name: "bob", Password: "pw"},
+		{Name: "-bob", Password: "pw"},
+		{Name: "bob", Password: strings.Repeat("p", MaxPasswordLength+1)},
+		{Name: "bob", Password: "pw", Description: strings.Repeat("d", MaxDescriptionLength+1)},
+		{Name: "bob", Password: "pw", Email: "bob at home"},
+		{Name: "bob", Password: "pw", SendPassword: true},
+		{Name: "bob", Password: "pw", SendPassword: true, NotifyByEmail: true},
+		{Name: "bob", Password: "pw", Expiry: past},
+	} {
+		_, err := c.Users.Create(ctx, r)
+		if pre, call := r.Validate() != nil, isArgError(err); pre != call {
+			t.Errorf("%+v: Validate refuses %v, Create %v (%v)", r, pre, call, err)
+		}
+	}
+
+	for _, tt := range []struct {
+		name        string
+		join, leave []string
+	}{
+		{"bob", []string{"staff"}, nil},
+		{"bob", nil, []string{"staff"}},
+		{"bob", nil, nil},
+		{"-bob", []string{"staff"}, nil},
+		{"bob", []string{"a/b"}, nil},
+		{"bob", []string{"a#b"}, nil},
+		{"bob", nil, []string{"Users"}},
+		{"bob", []string{"staff"}, []string{"STAFF"}},
+	} {
+		_, err := c.Users.JoinGroups(ctx, tt.name, tt.join, tt.leave)
+		if pre, call := ValidateGroupChange(tt.name, tt.join, tt.leave) != nil, isArgError(err); pre != call {
+			t.Errorf("%s join %v leave %v: ValidateGroupChange refuses %v, JoinGroups %v (%v)", tt.name, tt.join, tt.leave, pre, call, err)
 		}
 	}
 }
