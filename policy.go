@@ -36,7 +36,8 @@ type StrongPassword struct {
 	ExcludeUsername  bool `json:"exclude_username"`
 	ExcludeCommon    bool `json:"exclude_common"`
 	ExcludeHistory   bool `json:"exclude_history"`
-	// HistoryCount is how many earlier passwords ExcludeHistory remembers.
+	// HistoryCount is how many earlier passwords ExcludeHistory remembers
+	// (0 to MaxPasswordHistory).
 	HistoryCount int `json:"history_count"`
 }
 
@@ -81,13 +82,10 @@ func (s *PolicyService) PasswordPolicy(ctx context.Context) (PasswordPolicy, err
 //
 // DSM: SYNO.Core.User.PasswordPolicy set.
 func (s *PolicyService) SetPasswordPolicy(ctx context.Context, p PasswordPolicy) error {
+	if err := p.Validate(); err != nil {
+		return argError("set password policy", err)
+	}
 	st := p.Strong
-	if st.MinLengthEnabled && (st.MinLength < 1 || st.MinLength > MaxPasswordLength) {
-		return argErrorf("set password policy", "minimum length %d must be from 1 to %d", st.MinLength, MaxPasswordLength)
-	}
-	if st.HistoryCount < 0 || (st.ExcludeHistory && st.HistoryCount == 0) {
-		return argErrorf("set password policy", "history count %d must be at least 1 when history is excluded", st.HistoryCount)
-	}
 	strong := map[string]any{
 		"min_length_enable": st.MinLengthEnabled, "min_length": st.MinLength,
 		"mixed_case": st.MixedCase, "included_numeric_char": st.Digit, "included_special_char": st.Special,
@@ -104,14 +102,14 @@ func (s *PolicyService) SetPasswordPolicy(ctx context.Context, p PasswordPolicy)
 // PasswordExpiry are DSM's password expiry settings.
 type PasswordExpiry struct {
 	Enabled bool `json:"enabled"`
-	// MaxAge is how many days a password is valid (1-999).
+	// MaxAge is how many days a password is valid (1 to MaxPasswordAge).
 	MaxAge        int  `json:"max_age"`
 	MinAgeEnabled bool `json:"min_age_enabled"`
 	// MinAge is how many days must pass between changes.
 	MinAge      int  `json:"min_age"`
 	LoginPrompt bool `json:"login_prompt"`
 	// LoginPromptDays is how many days before expiry users are told
-	// (1-99).
+	// (1 to MaxLoginPromptDays).
 	LoginPromptDays        int  `json:"login_prompt_days"`
 	AllowResetAfterExpired bool `json:"allow_reset_after_expired"`
 	MailNotification       bool `json:"mail_notification"`
@@ -149,17 +147,8 @@ func (s *PolicyService) PasswordExpiry(ctx context.Context) (PasswordExpiry, err
 //
 // DSM: SYNO.Core.User.PasswordExpiry set.
 func (s *PolicyService) SetPasswordExpiry(ctx context.Context, e PasswordExpiry, neverExpire []string) error {
-	if e.Enabled && (e.MaxAge < 1 || e.MaxAge > 999) {
-		return argErrorf("set password expiry", "maximum age %d must be from 1 to 999 days", e.MaxAge)
-	}
-	if e.LoginPrompt && (e.LoginPromptDays < 1 || e.LoginPromptDays > 99) {
-		return argErrorf("set password expiry", "login prompt %d must be from 1 to 99 days before expiry", e.LoginPromptDays)
-	}
-	if e.MinAgeEnabled && (e.MinAge < 1 || (e.Enabled && e.MinAge >= e.MaxAge)) {
-		return argErrorf("set password expiry", "minimum age %d must be at least 1 and below the maximum age", e.MinAge)
-	}
-	if e.MailNotification && e.MailNotificationDays < 1 {
-		return argErrorf("set password expiry", "mail notification days %d must be at least 1", e.MailNotificationDays)
+	if err := e.Validate(); err != nil {
+		return argError("set password expiry", err)
 	}
 	for _, n := range neverExpire {
 		if err := ValidateUserName(n); err != nil {

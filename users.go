@@ -581,7 +581,7 @@ func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave 
 		}
 	}
 	for _, g := range leave {
-		if strings.EqualFold(g, "users") {
+		if strings.EqualFold(g, GroupUsers) {
 			return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "every user belongs to \"users\" and cannot leave it")
 		}
 		if slices.ContainsFunc(join, func(j string) bool { return strings.EqualFold(j, g) }) {

@@ -47,7 +47,7 @@ func exportNAS(n *nas) *File {
 	slices.SortFunc(f.Groups, func(a, b Group) int { return cmpFold(a.Name, b.Name) })
 	f.Users = make([]User, 0, len(n.users))
 	for _, u := range n.users {
-		groups := slices.DeleteFunc(slices.Clone(u.Groups), func(g string) bool { return fold(g) == "users" })
+		groups := slices.DeleteFunc(slices.Clone(u.Groups), func(g string) bool { return fold(g) == fold(dsm.GroupUsers) })
 		if groups == nil {
 			groups = []string{}
 		}

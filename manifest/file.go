@@ -464,7 +464,7 @@ func (p *parser) user(n *yaml.Node, path string) (User, bool) {
 		"groups": func(k, v *yaml.Node) {
 			u.lines["groups"] = v.Line
 			if gs, ok := p.names(v, path+".groups", dsm.ValidateGroupName); ok {
-				u.Groups = slices.DeleteFunc(gs, func(g string) bool { return fold(g) == "users" })
+				u.Groups = slices.DeleteFunc(gs, func(g string) bool { return fold(g) == fold(dsm.GroupUsers) })
 			}
 		},
 		"expiry": func(k, v *yaml.Node) {

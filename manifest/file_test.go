@@ -104,6 +104,11 @@ func TestParseProblems(t *testing.T) {
 		{"two sources", "users:\n  - name: a\n    password: {from_env: A, generate: true}\n", []string{`3: users[0].password: give exactly one of`}},
 		{"settings", "password_policy:\n  min_length: 200\n  digit: 1\n  colour: red\n",
 			[]string{`2: password_policy.min_length: 200 is out of range`, `3: password_policy.digit: want true or false`, `4: password_policy: unknown key "colour"`}},
+		// DSM's limits, as package dsm names them: the file fails here,
+		// not at apply.
+		{"dsm limits", "users:\n  - name: -bob\npassword_policy:\n  history: 50\npassword_expiry:\n  mail_notification_days: 100\n",
+			[]string{`2: users[0].name: the user name "-bob" starts with "-"`, `4: password_policy.history: 50 is out of range: want 0 to 24`,
+				`6: password_expiry.mail_notification_days: 100 is out of range: want 0 to 99`}},
 		{"no name", "users:\n  - description: x\n", []string{`2: users[0]: a user needs a name`}},
 		{"syntax", "users: [\n", []string{`did not find expected node content`}},
 		{"json", "{\n\t\"users\": [\n\t\t{\"name\": \"a\", \"emali\": \"x\"}\n\t]\n}\n", []string{`3: users[0]: unknown key "emali"`}},

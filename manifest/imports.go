@@ -165,7 +165,7 @@ func readRecords(name string, cr *csv.Reader, probs *problems, parse func([]stri
 			u.Groups = []string{}
 			for _, part := range strings.Split(g, ",") {
 				part = strings.TrimSpace(part)
-				if part == "" || fold(part) == "users" || slices.ContainsFunc(u.Groups, func(x string) bool { return fold(x) == fold(part) }) {
+				if part == "" || fold(part) == fold(dsm.GroupUsers) || slices.ContainsFunc(u.Groups, func(x string) bool { return fold(x) == fold(part) }) {
 					continue
 				}
 				if err := dsm.ValidateGroupName(part); err != nil {

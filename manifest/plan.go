@@ -152,13 +152,6 @@ type nas struct {
 	me       string
 }
 
-// builtinGroups are DSM's own groups: never deleted.
-var builtinGroups = []string{"administrators", "users", "http"}
-
-// systemUsers are default accounts that are never deleted, besides the
-// names of the username policy.
-var systemUsers = []string{"admin", "guest", "synologycms", "mailer-daemon", "postmaster"}
-
 func readNAS(ctx context.Context, c *dsm.Client) (*nas, error) {
 	n := &nas{users: map[string]dsm.User{}, groups: map[string]dsm.Group{}, reserved: map[string]bool{}}
 	opts := dsm.ListOptions{PageSize: 500, Fields: []string{dsm.FieldDescription, dsm.FieldEmail, dsm.FieldExpired,
@@ -233,12 +226,17 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 			plan.expiry = true
 		}
 	}
-	if err := checkSettings(plan.settings); err != nil {
-		line := 0
-		if f.PasswordExpiry != nil {
-			line = f.PasswordExpiry.Line
+	// The library checks a whole section before it sets it; the same
+	// check here keeps a file that cannot be applied from planning.
+	if plan.policy {
+		if err := plan.settings.Policy.Validate(); err != nil {
+			probs.add(f.PasswordPolicy.Line, "password_policy", "%v", err)
 		}
-		probs.add(line, "password_expiry", "%v", err)
+	}
+	if plan.expiry {
+		if err := plan.settings.Expiry.Validate(); err != nil {
+			probs.add(f.PasswordExpiry.Line, "password_expiry", "%v", err)
+		}
 	}
 
 	// Groups.
@@ -323,7 +321,7 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 		}
 		var gdels []string
 		for key, g := range n.groups {
-			if inFile[key] || slices.Contains(builtinGroups, key) || n.reserved[key] {
+			if inFile[key] || dsm.IsBuiltinGroup(key) || n.reserved[key] {
 				continue
 			}
 			gdels = append(gdels, g.Name)
@@ -343,16 +341,7 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 // deletes.
 func protectedUser(n *nas, name string) bool {
 	k := fold(name)
-	return slices.Contains(systemUsers, k) || n.reserved[k] || (n.me != "" && k == fold(n.me))
-}
-
-// checkSettings checks the password expiry settings as DSM would.
-func checkSettings(s nasSettings) error {
-	e := s.Expiry
-	if e.Enabled && e.MinAgeEnabled && e.MinAge >= e.MaxAge {
-		return fmt.Errorf("min_age %d must be below max_age %d", e.MinAge, e.MaxAge)
-	}
-	return nil
+	return dsm.IsBuiltinAccount(k) || n.reserved[k] || (n.me != "" && k == fold(n.me))
 }
 
 // planSettings applies a file's section to s and returns the changes, or
@@ -390,7 +379,7 @@ func planUser(u *User, n *nas, plan *Plan, groupsInFile map[string]bool, secrets
 	// The groups: each must exist, or be made by the file.
 	var join, leave []string
 	if u.Groups != nil {
-		want := map[string]bool{"users": true}
+		want := map[string]bool{fold(dsm.GroupUsers): true}
 		for _, g := range u.Groups {
 			name := g
 			if ng, ok := n.groups[fold(g)]; ok {
@@ -450,7 +439,7 @@ func planUser(u *User, n *nas, plan *Plan, groupsInFile map[string]bool, secrets
 	}
 
 	if !exists {
-		if n.reserved[fold(u.Name)] || slices.Contains(systemUsers, fold(u.Name)) {
+		if n.reserved[fold(u.Name)] || dsm.IsBuiltinAccount(u.Name) {
 			bad("name", "the name is reserved by DSM")
 		}
 		uc.Action = ActionCreate

@@ -426,3 +426,22 @@ func TestApplyStopsWhenCancelled(t *testing.T) {
 		t.Errorf("%d items finished after the cancel at 5 (parallel 2)", n)
 	}
 }
+
+// A section is checked whole, as the library will check it before it sets
+// it: a file that sets a minimum age at or above the maximum age does not
+// plan, instead of failing at apply.
+func TestPlanChecksSettingsAsTheLibrary(t *testing.T) {
+	t.Parallel()
+	c := startNAS(t).Client()
+	f := mustParse(t, "password_expiry:\n  max_age: 30\n  min_age: 30\n")
+	_, err := f.Plan(t.Context(), c, PlanOptions{})
+	var ve *ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) != 1 || ve.Problems[0].Line != 2 ||
+		!strings.Contains(ve.Problems[0].Message, "minimum age 30 must be") {
+		t.Fatalf("Plan: %v, want one problem on line 2 about the minimum age", err)
+	}
+	f = mustParse(t, "password_expiry:\n  max_age: 30\n  min_age: 29\n")
+	if _, err := f.Plan(t.Context(), c, PlanOptions{}); err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+}

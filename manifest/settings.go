@@ -76,17 +76,17 @@ var policySettings = []settingDef{
 	boolSetting("special", func(s *nasSettings) *bool { return &s.Policy.Strong.Special }),
 	boolSetting("exclude_username", func(s *nasSettings) *bool { return &s.Policy.Strong.ExcludeUsername }),
 	boolSetting("exclude_common", func(s *nasSettings) *bool { return &s.Policy.Strong.ExcludeCommon }),
-	switchedInt("history", 999, func(s *nasSettings) *bool { return &s.Policy.Strong.ExcludeHistory }, func(s *nasSettings) *int { return &s.Policy.Strong.HistoryCount }),
+	switchedInt("history", dsm.MaxPasswordHistory, func(s *nasSettings) *bool { return &s.Policy.Strong.ExcludeHistory }, func(s *nasSettings) *int { return &s.Policy.Strong.HistoryCount }),
 	boolSetting("reset_by_email", func(s *nasSettings) *bool { return &s.Policy.ResetByEmail }),
 	boolSetting("must_change", func(s *nasSettings) *bool { return &s.Policy.MustChange }),
 }
 
 // expirySettings are the keys of password_expiry (besides never_expire).
 var expirySettings = []settingDef{
-	switchedInt("max_age", 999, func(s *nasSettings) *bool { return &s.Expiry.Enabled }, func(s *nasSettings) *int { return &s.Expiry.MaxAge }),
-	switchedInt("min_age", 998, func(s *nasSettings) *bool { return &s.Expiry.MinAgeEnabled }, func(s *nasSettings) *int { return &s.Expiry.MinAge }),
-	switchedInt("login_prompt_days", 99, func(s *nasSettings) *bool { return &s.Expiry.LoginPrompt }, func(s *nasSettings) *int { return &s.Expiry.LoginPromptDays }),
-	switchedInt("mail_notification_days", 99, func(s *nasSettings) *bool { return &s.Expiry.MailNotification }, func(s *nasSettings) *int { return &s.Expiry.MailNotificationDays }),
+	switchedInt("max_age", dsm.MaxPasswordAge, func(s *nasSettings) *bool { return &s.Expiry.Enabled }, func(s *nasSettings) *int { return &s.Expiry.MaxAge }),
+	switchedInt("min_age", dsm.MaxPasswordMinAge, func(s *nasSettings) *bool { return &s.Expiry.MinAgeEnabled }, func(s *nasSettings) *int { return &s.Expiry.MinAge }),
+	switchedInt("login_prompt_days", dsm.MaxLoginPromptDays, func(s *nasSettings) *bool { return &s.Expiry.LoginPrompt }, func(s *nasSettings) *int { return &s.Expiry.LoginPromptDays }),
+	switchedInt("mail_notification_days", dsm.MaxMailNotificationDays, func(s *nasSettings) *bool { return &s.Expiry.MailNotification }, func(s *nasSettings) *int { return &s.Expiry.MailNotificationDays }),
 	boolSetting("allow_reset_after_expired", func(s *nasSettings) *bool { return &s.Expiry.AllowResetAfterExpired }),
 }
 

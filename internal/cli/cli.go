@@ -30,8 +30,9 @@ const (
 	ExitOK = 0
 	// ExitFailure: anything else went wrong (network, DSM error, file).
 	ExitFailure = 1
-	// ExitUsage: unknown command or flag, bad flag value, or a missing
-	// URL, account or password.
+	// ExitUsage: unknown command or flag, bad flag value, a missing URL,
+	// account or password, or an argument the library refuses before
+	// sending it (any *dsm.ArgError).
 	ExitUsage = 2
 	// ExitNotFound: the user or group named does not exist.
 	ExitNotFound = 3
@@ -130,7 +131,8 @@ Exit codes:
   1  failure (network, DSM error, local files, a password that breaks the
      policy, a membership change DSM did not apply)
   2  usage error (unknown command or flag, missing URL, account or
-     password, a deletion without --yes when stdin is not a terminal)
+     password, a deletion without --yes when stdin is not a terminal, an
+     argument DSM would refuse such as a bad name or a value out of range)
   3  not found: the user or group named does not exist
   4  authentication failure (wrong password, 2-step code required or
      rejected, account disabled or blocked) or not logged in (no saved
@@ -215,7 +217,9 @@ func exitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &es):
 		return es.code
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.Is(err, dsm.ErrInvalidArgument):
+		// The library refused an argument (*dsm.ArgError) before
+		// sending it: a mistake in the command line, like the others.
 		return ExitUsage
 	case errors.As(err, &ae):
 		return ExitAuth

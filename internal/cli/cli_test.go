@@ -3,7 +3,13 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/spf13/cobra"
@@ -32,6 +38,8 @@ func TestExitCode(t *testing.T) {
 		{fmt.Errorf("user bob: %w", &dsm.APIError{Code: 3106, API: "SYNO.Core.User", Method: "set"}), ExitNotFound},
 		{&dsm.APIError{Code: 3204, API: "SYNO.Core.Group", Method: "get"}, ExitNotFound},
 		{&dsm.APIError{Code: 3121, API: "SYNO.Core.User", Method: "create"}, ExitFailure},
+		{dsm.ValidateUserName("-bob"), ExitUsage},
+		{fmt.Errorf("create user bob: %w", &dsm.ArgError{Op: "create user", Reason: "the password is empty"}), ExitUsage},
 	}
 	for _, tt := range tests {
 		if got := exitCode(tt.err); got != tt.want {
@@ -156,5 +164,55 @@ func TestConnectingCommandsHaveCertificateFlags(t *testing.T) {
 	walk(root)
 	if n < 10 {
 		t.Errorf("only %d commands have --url", n)
+	}
+}
+
+// The arguments the library refuses are refused before dsmctl connects at
+// all, one-shot login included, with exit code 2 and what to do.
+func TestArgErrorsBeforeAnyConnection(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	var conns atomic.Int64
+	nas := httptest.NewUnstartedServer(srv.Handler())
+	nas.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	nas.Config.ErrorLog = log.New(io.Discard, "", 0)
+	nas.StartTLS()
+	t.Cleanup(nas.Close)
+	e := newEnv(t, nil, "DSM_URL", nas.URL, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword(), newPasswordEnv, "Some-Pass-w0rd")
+
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "list", "--sort", "uid"}, `cannot sort by "uid"; use name, description, email or expired`},
+		{[]string{"user", "list", "--offset", "-1"}, "offset -1 is negative"},
+		{[]string{"user", "create", "carl", "--send-password"}, "SendPassword needs NotifyByEmail"},
+		{[]string{"user", "create", "carl", "--expire", "2001-01-01"}, "in the past"},
+		{[]string{"user", "create", "--", "-carl"}, `starts with "-"`},
+		{[]string{"user", "create", "carl", "--description", strings.Repeat("d", dsm.MaxDescriptionLength+1)}, "DSM allows at most 64"},
+		{[]string{"user", "create", "carl", "--groups", "a:b"}, `contains ':'`},
+		{[]string{"user", "leave", "bob", "users"}, `every user belongs to "users" and cannot leave it`},
+		{[]string{"user", "leave", "bob", "staff", "Users"}, `cannot leave it`},
+		{[]string{"group", "create", "--", "-staff"}, `starts with "-"`},
+		{[]string{"login", "--otp", "12a456"}, "--otp: the 2-step code must be digits only"},
+		{[]string{"user", "list", "--otp", "12a456"}, "--otp: the 2-step code must be digits only"},
+	}
+	for _, tt := range tests {
+		r := e.run(t, tt.args...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "--help' for usage.") {
+			t.Errorf("dsmctl %s: exit %d, want %d with %q and the usage hint\nstderr:\n%s", strings.Join(tt.args, " "), r.code, ExitUsage, tt.want, r.stderr)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("%d connections to the NAS for arguments refused before any call", n)
+	}
+	// The same environment does reach the NAS when the arguments are right.
+	e.mustRun(t, "user", "list", "--insecure")
+	if conns.Load() == 0 {
+		t.Error("no connection for a valid command: the count proves nothing")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -102,8 +101,8 @@ func (o *connOptions) complete(getenv func(string) string, g *globalOptions) err
 		o.User = getenv("DSM_USER")
 	}
 	o.Password = getenv("DSM_PASSWORD")
-	if o.OTP != "" && strings.TrimFunc(o.OTP, unicode.IsDigit) != "" {
-		return usagef("--otp: the 2-step code is digits only")
+	if err := dsm.ValidateOTPCode(o.OTP); err != nil {
+		return fmt.Errorf("--otp: %w", err)
 	}
 	if o.OTP != "" && o.OTPSecretFile != "" {
 		return usagef("--otp and --otp-secret-file exclude each other: give a code or the seed to compute it from")
@@ -178,11 +177,11 @@ func (o *connOptions) password(s *IOStreams, url string) (string, error) {
 // baseURL returns the DSM address raw as the library writes it: the key
 // of everything saved per DSM.
 func baseURL(raw string) (string, error) {
-	c, err := dsm.NewClient(raw)
+	u, err := dsm.ParseURL(raw)
 	if err != nil {
-		return "", &usageError{err: err}
+		return "", err
 	}
-	return c.BaseURL(), nil
+	return u.String(), nil
 }
 
 // client returns a dsm client for url with the options every command

@@ -252,7 +252,7 @@ func (t *tour) login(ctx context.Context) error {
 	t.say("first asks SYNO.API.Encryption for the server's RSA key, then sends account and passwd")
 	t.say("inside the __cIpHeRtExT envelope: AES-256-CBC under a random 501-character passphrase,")
 	t.say("the passphrase encrypted with the RSA key. Only DSM can open it.")
-	if _, err := c.Auth.Login(ctx, dsm.Credentials{Account: "admin", Password: t.srv.AdminPassword()}); err != nil {
+	if _, err := c.Auth.Login(ctx, dsm.Credentials{Account: dsm.AccountAdmin, Password: t.srv.AdminPassword()}); err != nil {
 		return err
 	}
 	calls := t.wire.peek()
@@ -283,7 +283,7 @@ func (t *tour) wrongPassword(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.Auth.Login(ctx, dsm.Credentials{Account: "admin", Password: "not-the-password"})
+	_, err = c.Auth.Login(ctx, dsm.Credentials{Account: dsm.AccountAdmin, Password: "not-the-password"})
 	t.showWire()
 	if !errors.Is(err, dsm.ErrWrongCredentials) {
 		return fmt.Errorf("want a wrong-password error, got %v", err)

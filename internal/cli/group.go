@@ -138,7 +138,8 @@ func newGroupCreateCmd(s *IOStreams, getenv func(string) string, g *globalOption
 	cmd := groupCmd(s, getenv, g, o, &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a local group",
-		Long:  `Create a local group (SYNO.Core.Group create). Group names have at most 32 characters.`,
+		Long: fmt.Sprintf("Create a local group (SYNO.Core.Group create). A group name has at most %d\n"+
+			"characters, none of these: %s\nand does not start with \"-\" or a space.", dsm.MaxGroupNameLength, dsm.GroupNameForbiddenChars),
 		Example: `  dsmctl group create staff --description "Office staff"
   dsmctl group create staff && dsmctl group add staff alice bob`,
 	}, func(ctx context.Context, o *groupOptions, s *IOStreams) error {
@@ -209,7 +210,7 @@ func newGroupDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOption
 		short: "Delete local groups",
 		long: `Delete local groups (SYNO.Core.Group delete). On a terminal dsmctl asks
 first, unless --yes; when standard input is not a terminal it refuses to
-delete without --yes. The built-in groups administrators, users and http
+delete without --yes. The built-in groups ` + dsm.GroupAdministrators + `, ` + dsm.GroupUsers + ` and ` + dsm.GroupHTTP + `
 cannot be deleted.`,
 		example: `  dsmctl group delete staff
   dsmctl group delete staff dev --yes`,

@@ -104,7 +104,7 @@ func TestLoginUsageErrors(t *testing.T) {
 		{name: "no password and no terminal", env: []string{"DSM_URL", srv.URL(), "DSM_USER", "admin"}, want: "no password: set DSM_PASSWORD or pass --password-stdin"},
 		{name: "empty stdin", env: []string{"DSM_URL", srv.URL(), "DSM_USER", "admin"}, args: []string{"--password-stdin"}, want: "standard input has no password"},
 		{name: "no password flag", env: []string{"DSM_URL", srv.URL(), "DSM_USER", "admin"}, args: []string{"--password", "x"}, want: "unknown flag: --password"},
-		{name: "OTP not digits", env: []string{"DSM_URL", srv.URL(), "DSM_USER", "admin", "DSM_PASSWORD", "x"}, args: []string{"--otp", "12a456"}, want: "--otp: the 2-step code is digits only"},
+		{name: "OTP not digits", env: []string{"DSM_URL", srv.URL(), "DSM_USER", "admin", "DSM_PASSWORD", "x"}, args: []string{"--otp", "12a456"}, want: "--otp: the 2-step code must be digits only"},
 		{name: "bad URL", env: []string{"DSM_URL", "ftp://nas", "DSM_USER", "admin", "DSM_PASSWORD", "x"}, want: `scheme "ftp" is not supported`},
 		{name: "arguments", env: []string{"DSM_URL", srv.URL(), "DSM_USER", "admin", "DSM_PASSWORD", "x"}, args: []string{"admin"}, want: "unknown command"},
 	}

@@ -148,7 +148,7 @@ func newPolicyPasswordSetCmd(s *IOStreams, getenv func(string) string, g *global
 	f.BoolVar(&p.Strong.ExcludeUsername, "exclude-username", false, "refuse passwords that contain the user name")
 	f.BoolVar(&p.Strong.ExcludeCommon, "exclude-common", false, "refuse common passwords")
 	f.BoolVar(&p.Strong.ExcludeHistory, "exclude-history", false, "refuse passwords used before (see --history-count)")
-	f.IntVar(&p.Strong.HistoryCount, "history-count", 0, "how many earlier passwords --exclude-history remembers")
+	f.IntVar(&p.Strong.HistoryCount, "history-count", 0, fmt.Sprintf("how many earlier passwords --exclude-history remembers (0-%d)", dsm.MaxPasswordHistory))
 	f.BoolVar(&p.MustChange, "must-change", false, "new users must change their password at first login")
 	f.BoolVar(&p.ResetByEmail, "reset-by-email", false, "let users reset a forgotten password by email")
 	return cmd
@@ -269,11 +269,11 @@ setting off. --never-expire names the users whose password never expires
 	})
 	f := cmd.Flags()
 	f.BoolVar(&e.Enabled, "enable", false, "passwords expire (after --max-age days)")
-	f.IntVar(&e.MaxAge, "max-age", 0, "days a password is valid (1-999)")
-	f.IntVar(&minAge, "min-age", 0, "days before a password may be changed again (0: off)")
-	f.IntVar(&promptDays, "login-prompt-days", 0, "tell users at login this many days before expiry (1-99; 0: off)")
+	f.IntVar(&e.MaxAge, "max-age", 0, fmt.Sprintf("days a password is valid (1-%d)", dsm.MaxPasswordAge))
+	f.IntVar(&minAge, "min-age", 0, fmt.Sprintf("days before a password may be changed again (1-%d, below --max-age; 0: off)", dsm.MaxPasswordMinAge))
+	f.IntVar(&promptDays, "login-prompt-days", 0, fmt.Sprintf("tell users at login this many days before expiry (1-%d; 0: off)", dsm.MaxLoginPromptDays))
 	f.BoolVar(&e.AllowResetAfterExpired, "allow-reset-after-expired", false, "let users change an expired password at login")
-	f.IntVar(&mailDays, "mail-notification-days", 0, "mail users this many days before expiry (0: off)")
+	f.IntVar(&mailDays, "mail-notification-days", 0, fmt.Sprintf("mail users this many days before expiry (1-%d; 0: off)", dsm.MaxMailNotificationDays))
 	f.StringSliceVar(&never, "never-expire", nil, "users whose password never expires, comma separated (the whole list)")
 	return cmd
 }

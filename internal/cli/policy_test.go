@@ -56,7 +56,9 @@ func TestPolicyPassword(t *testing.T) {
 	}
 	e.run(t, "policy", "password", "set").wantCode(t, ExitUsage)
 	e.run(t, "policy", "password", "set", "--min-length", "200").wantCode(t, ExitUsage)
-	e.run(t, "policy", "password", "set", "--history-count", "0", "--exclude-history").wantCode(t, ExitFailure)
+	// The library refuses these (*dsm.ArgError): a usage error too.
+	e.run(t, "policy", "password", "set", "--history-count", "0", "--exclude-history").wantCode(t, ExitUsage)
+	e.run(t, "policy", "password", "set", "--history-count", "25").wantCode(t, ExitUsage)
 }
 
 func TestPolicyExpiry(t *testing.T) {
@@ -99,7 +101,8 @@ func TestPolicyExpiry(t *testing.T) {
 	}
 	e.run(t, "policy", "expiry", "set").wantCode(t, ExitUsage)
 	e.run(t, "policy", "expiry", "set", "--never-expire", "a/b").wantCode(t, ExitUsage)
-	e.run(t, "policy", "expiry", "set", "--enable", "--max-age", "1000").wantCode(t, ExitFailure)
+	e.run(t, "policy", "expiry", "set", "--enable", "--max-age", "1000").wantCode(t, ExitUsage)
+	e.run(t, "policy", "expiry", "set", "--mail-notification-days", "100").wantCode(t, ExitUsage)
 }
 
 func TestPolicyReservedNames(t *testing.T) {

@@ -74,7 +74,7 @@ func withClient(ctx context.Context, o *connOptions, s *IOStreams, f func(*dsm.C
 func checkUserNames(names ...string) error {
 	for _, n := range names {
 		if err := dsm.ValidateUserName(n); err != nil {
-			return &usageError{err: err}
+			return err
 		}
 	}
 	return nil
@@ -84,7 +84,7 @@ func checkUserNames(names ...string) error {
 func checkGroupNames(names ...string) error {
 	for _, n := range names {
 		if err := dsm.ValidateGroupName(n); err != nil {
-			return &usageError{err: err}
+			return err
 		}
 	}
 	return nil
@@ -171,6 +171,11 @@ type userListOptions struct {
 	cols []userColumn
 }
 
+// listOptions are the library's options for the flags.
+func (o *userListOptions) listOptions() dsm.ListOptions {
+	return dsm.ListOptions{Offset: o.Offset, Limit: o.Limit, SortBy: dsm.SortField(o.Sort), Descending: o.Desc}
+}
+
 func newUserListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
 	o := &userListOptions{}
 	cmd := &cobra.Command{
@@ -192,13 +197,8 @@ password_pending, groups, two_factor. Default: description,email,expired.`,
 			if err := checkOutput(o.Output); err != nil {
 				return err
 			}
-			if o.Offset < 0 || o.Limit < 0 {
-				return usagef("--offset and --limit must not be negative")
-			}
-			switch dsm.SortField(o.Sort) {
-			case dsm.SortByName, dsm.SortByDescription, dsm.SortByEmail, dsm.SortByExpired:
-			default:
-				return usagef("--sort %s: use name, description, email or expired", o.Sort)
+			if err := o.listOptions().Validate(); err != nil {
+				return err
 			}
 			cols, err := parseUserColumns(o.Fields)
 			if err != nil {
@@ -225,7 +225,8 @@ password_pending, groups, two_factor. Default: description,email,expired.`,
 // runUserList lists users: all with Users.All, or one page with
 // Users.List when an offset or a limit is given.
 func runUserList(ctx context.Context, o *userListOptions, s *IOStreams) error {
-	opts := dsm.ListOptions{Offset: o.Offset, Limit: o.Limit, SortBy: dsm.SortField(o.Sort), Descending: o.Desc, Fields: []string{}}
+	opts := o.listOptions()
+	opts.Fields = []string{}
 	var keys []string
 	for _, c := range o.cols {
 		keys = append(keys, c.key)
@@ -317,7 +318,8 @@ type userCreateOptions struct {
 	SendPassword         bool
 	Groups               []string
 
-	expiry dsm.Expiry
+	// req is the request the flags make, without the password.
+	req dsm.UserCreateRequest
 }
 
 func newUserCreateCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
@@ -345,16 +347,17 @@ NAS's password policy it breaks.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name = args[0]
-			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name), checkGroupNames(o.Groups...), o.password.check()); err != nil {
-				return err
-			}
 			e, err := dsm.ParseExpiry(o.Expire)
 			if err != nil {
 				return usagef("--expire: %v", err)
 			}
-			o.expiry = e
-			if o.SendPassword && !o.Notify {
-				return usagef("--send-password needs --notify: the password is sent in the notification mail")
+			o.req = dsm.UserCreateRequest{
+				Name: o.Name, Description: o.Description, Email: o.Email,
+				Expiry: e, CannotChangePassword: o.CannotChangePassword,
+				PasswordNeverExpires: o.PasswordNeverExpires, NotifyByEmail: o.Notify, SendPassword: o.SendPassword,
+			}
+			if err := errors.Join(checkOutput(o.Output), o.req.Validate(), checkGroupNames(o.Groups...), o.password.check()); err != nil {
+				return err
 			}
 			if err := o.conn.complete(getenv, g); err != nil {
 				return err
@@ -384,11 +387,9 @@ func runUserCreate(ctx context.Context, o *userCreateOptions, s *IOStreams) erro
 		if err != nil {
 			return err
 		}
-		created, err := c.Users.Create(ctx, dsm.UserCreateRequest{
-			Name: o.Name, Password: pw, Description: o.Description, Email: o.Email,
-			Expiry: o.expiry, CannotChangePassword: o.CannotChangePassword,
-			PasswordNeverExpires: o.PasswordNeverExpires, NotifyByEmail: o.Notify, SendPassword: o.SendPassword,
-		})
+		req := o.req
+		req.Password = pw
+		created, err := c.Users.Create(ctx, req)
 		if err != nil {
 			return fmt.Errorf("create user %s: %w", o.Name, explainWeak(ctx, c, o.Name, pw, err))
 		}
@@ -679,6 +680,14 @@ type userJoinOptions struct {
 	NoWait bool
 }
 
+// change returns the groups to join and to leave.
+func (o *userJoinOptions) change(join bool) (in, out []string) {
+	if join {
+		return o.Groups, nil
+	}
+	return nil, o.Groups
+}
+
 func newUserJoinCmd(s *IOStreams, getenv func(string) string, g *globalOptions, join bool) *cobra.Command {
 	o := &userJoinOptions{}
 	verb, short, example := "join", "Put a user into groups", `  dsmctl user join bob staff dev
@@ -695,16 +704,14 @@ task: dsmctl waits until it is done, showing its progress on a terminal,
 then reads the user's groups back and fails if they do not show the change
 (DSM is known to report success for changes it did not apply). With
 --no-wait it prints the task id and returns at once. Every user belongs to
-"users" and cannot leave it.`,
+"` + dsm.GroupUsers + `" and cannot leave it.`,
 		Example: example,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Name, o.Groups = args[0], args[1:]
-			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name), checkGroupNames(o.Groups...)); err != nil {
+			in, out := o.change(join)
+			if err := errors.Join(checkOutput(o.Output), dsm.ValidateGroupChange(o.Name, in, out)); err != nil {
 				return err
-			}
-			if !join && slices.ContainsFunc(o.Groups, func(g string) bool { return strings.EqualFold(g, "users") }) {
-				return usagef("every user belongs to \"users\" and cannot leave it")
 			}
 			if err := o.conn.complete(getenv, g); err != nil {
 				return err
@@ -720,12 +727,10 @@ then reads the user's groups back and fails if they do not show the change
 
 func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join bool) error {
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
-		var in, out []string
+		in, out := o.change(join)
 		verb, done := "join", "joined"
-		if join {
-			in = o.Groups
-		} else {
-			out, verb, done = o.Groups, "leave", "left"
+		if !join {
+			verb, done = "leave", "left"
 		}
 		task, err := c.Users.JoinGroups(ctx, o.Name, in, out)
 		if err != nil {

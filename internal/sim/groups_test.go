@@ -126,6 +126,8 @@ func TestPasswordPolicy(t *testing.T) {
 		{"min_length 0", set("strong_password", `{"min_length":0}`), 120},
 		{"min_length 128", set("strong_password", `{"min_length":128}`), 120},
 		{"history_num -1", set("strong_password", `{"history_num":-1}`), 120},
+		{"history_num 25", set("strong_password", `{"history_num":25}`), 120},
+		{"history excluded, history_num 0", set("strong_password", `{"exclude_history":true,"history_num":0}`), 120},
 		{"broken object", set("strong_password", `{"min_length":`), 120},
 		{"a bare unknown key", set("strong_password", "nonsense"), 120},
 	})

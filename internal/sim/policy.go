@@ -36,8 +36,12 @@ var strongFields = map[string]bool{
 // (a JSON object with any of the fields get answers; absent ones keep
 // their values). The reference client sends strong_password as repeated
 // bare field names with no values: that is accepted and changes no rule.
-// A wrong type, an unknown field, a min_length outside 1-127 (when on) or
-// a history_num outside 0-24 is 120, with nothing changed.
+// A wrong type, an unknown field, a min_length outside 1-127 (when on), a
+// history_num outside 0-24, or exclude_history on with a history_num of 0
+// is 120, with nothing changed. The history bound and the refusal of 0 are
+// guesses: no public source gives DSM's range, so the simulator keeps as
+// many earlier passwords as it allows (keptHistory), and a count of 0
+// while the rule is on would mean nothing.
 func (s *Server) passwordPolicySet(q *request) (any, error) {
 	p := s.st.policy
 	var err error
@@ -61,7 +65,8 @@ func (s *Server) passwordPolicySet(q *request) (any, error) {
 		}
 	}
 	st := p.Strong
-	if st.MinLengthEnable && (st.MinLength < 1 || st.MinLength > maxPasswordLen) || st.HistoryNum < 0 || st.HistoryNum > keptHistory {
+	if st.MinLengthEnable && (st.MinLength < 1 || st.MinLength > maxPasswordLen) || st.HistoryNum < 0 || st.HistoryNum > keptHistory ||
+		st.ExcludeHistory && st.HistoryNum == 0 {
 		return nil, fail(codeInvalidParameter)
 	}
 	s.st.policy = p

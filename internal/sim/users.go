@@ -30,7 +30,9 @@ const (
 
 // The punctuation DSM refuses in names. Synology's own pages list these
 // for user names (plus: not starting with "-" or a space, not ending with
-// a space); their group page lists the same set without "#".
+// a space; SynologyWiki, "Managing the File Server Abilities of the
+// Synology System"); their group page lists the same set without "#"
+// (kb.synology.com/en-ca/DSM/help/DSM/AdminCenter/file_group_create?version=6).
 const (
 	userNameForbidden  = "!\"#$%&'()*+,/:;<=>?@[\\]^`{|}~"
 	groupNameForbidden = "!\"$%&'()*+,/:;<=>?@[\\]^`{|}~"
@@ -38,7 +40,9 @@ const (
 
 // validName checks a user or group name: 1 to maxLen characters of valid
 // UTF-8, no control character, none of forbidden, not starting with "-"
-// or a space, not ending with a space.
+// or a space, not ending with a space. "Space" is U+0020, as the pages
+// write it; refusing control characters is a guess from their
+// "displayable characters".
 func validName(name string, maxLen int, forbidden string) bool {
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxLen {
 		return false
@@ -56,7 +60,8 @@ func validDescription(d string) bool {
 }
 
 // validEmail: empty, or one address of at most 512 bytes: something@host,
-// no spaces or control characters.
+// no spaces or control characters. A guess: what DSM checks in an address
+// is not public, so the simulator checks only its shape.
 func validEmail(e string) bool {
 	if e == "" {
 		return true
