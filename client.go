@@ -237,6 +237,13 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// ParseURL reads a NAS address as NewClient does and returns it in the
+// form the client uses: a scheme, a host with its port, and the path
+// prefix without "/webapi". A bare host means https on port 5001; with a
+// scheme and no port, the scheme's usual port applies. An address the
+// client would refuse is an *ArgError.
+func ParseURL(raw string) (*url.URL, error) { return parseBaseURL(raw) }
+
 func parseBaseURL(raw string) (*url.URL, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
