@@ -43,8 +43,8 @@ func (c Credentials) validate() error {
 	if c.Password == "" {
 		return errors.New("the password is empty")
 	}
-	if c.OTPCode != "" && strings.TrimFunc(c.OTPCode, unicode.IsDigit) != "" {
-		return errors.New("the 2-step code must be digits only")
+	if err := ValidateOTPCode(c.OTPCode); err != nil {
+		return err
 	}
 	if c.OTPCode != "" && c.TOTP != nil {
 		return errors.New("give a 2-step code or a TOTP seed, not both")
@@ -375,7 +375,7 @@ func (a *AuthService) ConfirmPassword(ctx context.Context, password string) (Con
 	if password == "" {
 		return ConfirmToken{}, argErrorf("confirm password", "the password is empty")
 	}
-	if err := validatePassword(password); err != nil {
+	if err := ValidatePassword(password); err != nil {
 		return ConfirmToken{}, argError("confirm password", err)
 	}
 	var d struct {

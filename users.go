@@ -292,7 +292,7 @@ type CreatedUser struct {
 //
 // DSM: SYNO.Core.User create.
 func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (CreatedUser, error) {
-	if err := r.validate(s.c.today()); err != nil {
+	if err := r.validate(s.c.today(), true); err != nil {
 		return CreatedUser{}, argError("create user", err)
 	}
 	var d struct {
@@ -326,14 +326,16 @@ func (s *UsersService) Create(ctx context.Context, r UserCreateRequest) (Created
 	return CreatedUser{Name: name, UID: int(d.UID)}, nil
 }
 
-func (r UserCreateRequest) validate(today Date) error {
+// validate checks r as of the day today; the password may be empty
+// unless needPassword.
+func (r UserCreateRequest) validate(today Date, needPassword bool) error {
 	if err := ValidateUserName(r.Name); err != nil {
 		return err
 	}
-	if r.Password == "" {
+	if r.Password == "" && needPassword {
 		return errors.New("the password is empty")
 	}
-	if err := validatePassword(r.Password); err != nil {
+	if err := ValidatePassword(r.Password); err != nil {
 		return err
 	}
 	if err := ValidateDescription(r.Description); err != nil {
@@ -343,7 +345,7 @@ func (r UserCreateRequest) validate(today Date) error {
 		return err
 	}
 	if r.SendPassword && !r.NotifyByEmail {
-		return errors.New("SendPassword needs NotifyByEmail")
+		return errors.New("SendPassword needs NotifyByEmail: the password is sent in the notification mail")
 	}
 	return validateExpiry(r.Expiry, today)
 }
@@ -373,7 +375,7 @@ func (r UserUpdateRequest) validate(today Date) error {
 		if *r.Password == "" {
 			return errors.New("the new password is empty")
 		}
-		if err := validatePassword(*r.Password); err != nil {
+		if err := ValidatePassword(*r.Password); err != nil {
 			return err
 		}
 	}
@@ -569,24 +571,8 @@ func (s *UsersService) CheckPassword(ctx context.Context, name, password string)
 //
 // DSM: SYNO.Core.User.Group join.
 func (s *UsersService) JoinGroups(ctx context.Context, name string, join, leave []string) (*GroupTask, error) {
-	if err := ValidateUserName(name); err != nil {
-		return nil, argError("change groups", err)
-	}
-	if len(join) == 0 && len(leave) == 0 {
-		return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "no group to join or leave")
-	}
-	for _, g := range slices.Concat(join, leave) {
-		if err := ValidateGroupName(g); err != nil {
-			return nil, argError(fmt.Sprintf("change groups of %s", name), err)
-		}
-	}
-	for _, g := range leave {
-		if strings.EqualFold(g, GroupUsers) {
-			return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "every user belongs to \"users\" and cannot leave it")
-		}
-		if slices.ContainsFunc(join, func(j string) bool { return strings.EqualFold(j, g) }) {
-			return nil, argErrorf(fmt.Sprintf("change groups of %s", name), "%q is both joined and left", g)
-		}
+	if err := ValidateGroupChange(name, join, leave); err != nil {
+		return nil, err
 	}
 	var d struct {
 		TaskID string `json:"task_id"`

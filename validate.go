@@ -1,7 +1,6 @@
 package dsm
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -180,9 +179,6 @@ func ValidatePassword(pw string) error {
 	return nil
 }
 
-// validatePassword is ValidatePassword, by the name the services use.
-func validatePassword(pw string) error { return ValidatePassword(pw) }
-
 // ValidateDescription checks a user or group description against DSM's
 // limits: valid UTF-8, at most MaxDescriptionLength characters, no control
 // characters.
@@ -240,8 +236,7 @@ func validateExpiry(e Expiry, today Date) error {
 }
 
 // The checks below let a program refuse a mistake before it connects at
-// all. Login, Create and JoinGroups make the same checks before their
-// calls; TestPreflightChecksAgree holds each pair together.
+// all. Login, Create and JoinGroups run the same code before their calls.
 
 // ValidateOTPCode checks a 2-step code as Login does: empty (no code) or
 // digits only.
@@ -267,23 +262,7 @@ func (o ListOptions) Validate() error {
 // empty Password passes here, so the rest of a request can be checked
 // before the password is read or generated; Create refuses it.
 func (r UserCreateRequest) Validate() error {
-	err := ValidateUserName(r.Name)
-	if err == nil && r.Password != "" {
-		err = ValidatePassword(r.Password)
-	}
-	if err == nil {
-		err = ValidateDescription(r.Description)
-	}
-	if err == nil {
-		err = ValidateEmail(r.Email)
-	}
-	if err == nil && r.SendPassword && !r.NotifyByEmail {
-		err = errors.New("SendPassword needs NotifyByEmail: the password is sent in the notification mail")
-	}
-	if err == nil {
-		err = validateExpiry(r.Expiry, DateOf(time.Now()))
-	}
-	if err != nil {
+	if err := r.validate(DateOf(time.Now()), false); err != nil {
 		return argError("create user", err)
 	}
 	return nil
