@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -171,7 +172,10 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newPlanCmd(s, getenv, &g),
 		newApplyCmd(s, getenv, &g),
 		newExportCmd(s, getenv, &g),
+		newVersionCmd(s),
 	)
+	root.Version = readBuild(debug.ReadBuildInfo).String()
+	root.SetVersionTemplate("{{.Version}}\n")
 	return root
 }
 

@@ -195,7 +195,7 @@ func (o *connOptions) client(url string, s *IOStreams, extra ...dsm.Option) (*ds
 	if err != nil {
 		return nil, err
 	}
-	opts := []dsm.Option{dsm.WithUserAgent("dsmctl")}
+	opts := []dsm.Option{dsm.WithUserAgent(userAgent())}
 	if o.Debug {
 		opts = append(opts, dsm.WithLogger(debugLogger(s.ErrOut)))
 	}
