@@ -90,6 +90,8 @@ func newVersionCmd(s *IOStreams) *cobra.Command {
 		Long: `Show the version of dsmctl: the module version (or "(devel)" for a build
 from a checkout), the commit and its time when the build recorded them,
 and the Go version. "dsmctl --version" prints the same line.`,
+		Example: `  dsmctl version
+  dsmctl version -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runVersion(s.Out, output, readBuild(debug.ReadBuildInfo))
