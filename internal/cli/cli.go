@@ -41,6 +41,10 @@ const (
 	// or rejected, account disabled or blocked), or not logged in (no
 	// saved session, or it expired).
 	ExitAuth = 4
+	// ExitInterrupted: Ctrl-C (SIGINT) or SIGTERM ended the command, at a
+	// prompt or while it worked, as a shell reports a process ended by
+	// SIGINT (128 + 2).
+	ExitInterrupted = 130
 )
 
 // IOStreams are the streams a command reads and writes.
@@ -75,20 +79,35 @@ func Main() int {
 	defer stop()
 	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		// A prompt ends at Ctrl-C: the read goes on in its goroutine (the
+		// process exits soon after), the terminal gets its echo back.
+		restore := func() {}
+		if st, err := term.GetState(fd); err == nil {
+			restore = func() { term.Restore(fd, st) }
+		}
 		s.ReadSecret = func(prompt string) (string, error) {
 			fmt.Fprint(os.Stderr, prompt)
-			b, err := term.ReadPassword(fd)
+			line, err := interruptible(ctx, func() (string, error) {
+				b, err := term.ReadPassword(fd)
+				return string(b), err
+			}, restore)
 			fmt.Fprintln(os.Stderr)
-			return string(b), err
+			return line, err
 		}
 		in := bufio.NewReader(os.Stdin)
 		s.ReadLine = func(prompt string) (string, error) {
 			fmt.Fprint(os.Stderr, prompt)
-			line, err := in.ReadString('\n')
-			if err != nil && !(errors.Is(err, io.EOF) && line != "") {
-				return "", err
+			line, err := interruptible(ctx, func() (string, error) {
+				line, err := in.ReadString('\n')
+				if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+					return "", err
+				}
+				return strings.TrimRight(line, "\r\n"), nil
+			}, func() {})
+			if errors.Is(err, errInterrupted) {
+				fmt.Fprintln(os.Stderr)
 			}
-			return strings.TrimRight(line, "\r\n"), nil
+			return line, err
 		}
 	}
 	s.ErrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
@@ -106,7 +125,12 @@ func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) s
 	if err == nil {
 		return ExitOK
 	}
-	if !started {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) && !errors.Is(err, errInterrupted) {
+		// The signal cancelled the work: report it as the interruption
+		// it is, with what the command said of it.
+		err = &interruptedError{err: err}
+	}
+	if !started && !errors.Is(err, errInterrupted) {
 		err = &usageError{err: err}
 	}
 	return report(s.ErrOut, cmd, explainCertificateError(err, s))
@@ -137,7 +161,9 @@ Exit codes:
   3  not found: the user or group named does not exist
   4  authentication failure (wrong password, 2-step code required or
      rejected, account disabled or blocked) or not logged in (no saved
-     session, or the session expired)`
+     session, or the session expired)
+  130  interrupted (Ctrl-C or SIGTERM), at a prompt or while working; a
+     prompt interrupted changes nothing`
 
 func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.Command {
 	var g globalOptions
@@ -184,6 +210,48 @@ type globalOptions struct {
 	Debug bool
 }
 
+// errInterrupted matches an interruption by Ctrl-C or SIGTERM: exit code
+// 130.
+var errInterrupted = errors.New("interrupted")
+
+// interruptedError is a command ended by Ctrl-C or SIGTERM. err says what
+// the command had done, when it said so.
+type interruptedError struct{ err error }
+
+func (e *interruptedError) Error() string {
+	switch {
+	case e.err == nil || e.err == context.Canceled:
+		return "interrupted"
+	case strings.HasPrefix(e.err.Error(), "interrupted"):
+		return e.err.Error() // the command said what it had done
+	}
+	return "interrupted: " + e.err.Error()
+}
+func (e *interruptedError) Unwrap() error        { return e.err }
+func (e *interruptedError) Is(target error) bool { return target == errInterrupted }
+
+// interruptible runs read, a blocking read of the terminal, until it
+// returns or ctx ends (Ctrl-C): then restore gives the terminal back its
+// settings and the read's answer is dropped.
+func interruptible(ctx context.Context, read func() (string, error), restore func()) (string, error) {
+	type result struct {
+		line string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		line, err := read()
+		done <- result{line, err}
+	}()
+	select {
+	case r := <-done:
+		return r.line, r.err
+	case <-ctx.Done():
+		restore()
+		return "", &interruptedError{}
+	}
+}
+
 // usageError is a mistake in the command line: exit code 2.
 type usageError struct{ err error }
 
@@ -219,6 +287,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.Is(err, errInterrupted):
+		return ExitInterrupted
 	case errors.As(err, &es):
 		return es.code
 	case errors.As(err, &ue), errors.Is(err, dsm.ErrInvalidArgument):
