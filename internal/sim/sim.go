@@ -129,8 +129,10 @@ type Config struct {
 	// way. Zero: a random seed.
 	FaultSeed uint64
 	// DSMVersion is the DSM release to behave as, one of DSMVersions
-	// ("7.2", "7.3", "7.4"); see release for what differs. Empty:
-	// DefaultDSMVersion. Any other value makes New fail.
+	// ("7.2", "7.3", "7.4"). They differ in how a user's groups are
+	// listed: {name, inherited} objects on 7.2 and 7.3, names on 7.4
+	// (versions.go has the evidence). Empty: DefaultDSMVersion. Any other
+	// value makes New fail.
 	DSMVersion string
 }
 
