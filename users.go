@@ -12,6 +12,8 @@ import (
 
 // Additional fields of a user that List and Get can ask for.
 const (
+	// FieldUID asks List for each user's uid; Get answers it always.
+	FieldUID                  = "uid"
 	FieldDescription          = "description"
 	FieldEmail                = "email"
 	FieldExpired              = "expired"
@@ -24,7 +26,7 @@ const (
 )
 
 // AllUserFields lists every additional field DSM knows for a user.
-var AllUserFields = []string{FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword,
+var AllUserFields = []string{FieldUID, FieldDescription, FieldEmail, FieldExpired, FieldCannotChangePassword,
 	FieldPasswordNeverExpires, FieldPasswordLastChange, FieldPasswordPending, FieldGroups, Field2FA}
 
 // User is a local DSM account. Fields that were not asked for are zero.
@@ -45,6 +47,11 @@ type User struct {
 	PasswordPending bool `json:"password_pending"`
 	// Groups the user belongs to, sorted.
 	Groups []string `json:"groups,omitempty"`
+	// InheritedGroups are the groups of Groups the user is in without
+	// having been added, as every user is in "users", sorted. DSM 7.2 and
+	// 7.3 say which these are; an answer that lists groups by name only
+	// leaves this nil.
+	InheritedGroups []string `json:"inherited_groups,omitempty"`
 	// TwoFactor: the user has 2-step verification.
 	TwoFactor bool `json:"two_factor"`
 }
@@ -60,8 +67,48 @@ type userWire struct {
 	PasswordNeverExpires flexBool        `json:"passwd_never_expire"`
 	PasswordLastChange   daysDate        `json:"password_last_change"`
 	PasswordPending      flexBool        `json:"is_password_pending"`
-	Groups               []string        `json:"groups"`
+	Groups               userGroups      `json:"groups"`
 	TwoFA                json.RawMessage `json:"2fa_status"`
+}
+
+// userGroups is the groups field of a user record: a list of names
+// (older DSM, and what clients document), or on DSM 7.2 and 7.3 a list of
+// objects {"name":"users","inherited":true} (batonogov/terraform-provider-
+// synology-dsm commit 40ae1ea, TestParseUser_GroupsAsObjects). Both forms,
+// and a mix, are read.
+type userGroups struct {
+	names     []string
+	inherited []string
+}
+
+func (g *userGroups) UnmarshalJSON(data []byte) error {
+	*g = userGroups{}
+	if string(data) == "null" {
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(data, &items); err != nil {
+		return errors.New("groups: want a list of group names or of {name, inherited} objects")
+	}
+	for i, raw := range items {
+		var name string
+		if json.Unmarshal(raw, &name) == nil {
+			g.names = append(g.names, name)
+			continue
+		}
+		var obj struct {
+			Name      *string  `json:"name"`
+			Inherited flexBool `json:"inherited"`
+		}
+		if err := json.Unmarshal(raw, &obj); err != nil || obj.Name == nil {
+			return fmt.Errorf("groups: entry %d is neither a group name nor a {name, inherited} object", i)
+		}
+		g.names = append(g.names, *obj.Name)
+		if obj.Inherited {
+			g.inherited = append(g.inherited, *obj.Name)
+		}
+	}
+	return nil
 }
 
 func (w userWire) user() User {
@@ -74,7 +121,8 @@ func (w userWire) user() User {
 		PasswordNeverExpires: bool(w.PasswordNeverExpires),
 		PasswordLastChange:   Date(w.PasswordLastChange),
 		PasswordPending:      bool(w.PasswordPending),
-		Groups:               slices.Sorted(slices.Values(w.Groups)),
+		Groups:               slices.Sorted(slices.Values(w.Groups.names)),
+		InheritedGroups:      slices.Sorted(slices.Values(w.Groups.inherited)),
 		TwoFactor:            twoFactorOn(w.TwoFA),
 	}
 	if w.Expired != nil {
@@ -82,6 +130,9 @@ func (w userWire) user() User {
 	}
 	if len(u.Groups) == 0 {
 		u.Groups = nil
+	}
+	if len(u.InheritedGroups) == 0 {
+		u.InheritedGroups = nil
 	}
 	return u
 }
@@ -249,7 +300,8 @@ func (s *UsersService) Get(ctx context.Context, name string, fields ...string) (
 		return User{}, argError("get user", err)
 	}
 	if len(fields) == 0 {
-		fields = AllUserFields
+		// get answers the uid without being asked (PROTOCOL 6).
+		fields = slices.DeleteFunc(slices.Clone(AllUserFields), func(f string) bool { return f == FieldUID })
 	}
 	var d struct {
 		Users []userWire `json:"users"`

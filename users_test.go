@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -359,6 +360,120 @@ func TestPasswordPolicyCheck(t *testing.T) {
 	for _, tt := range tests {
 		if d := cmp.Diff(tt.want, rules(tt.pw)); d != "" {
 			t.Errorf("%s: %s", tt.pw, d)
+		}
+	}
+}
+
+func TestUserGroupsShapes(t *testing.T) {
+	tests := []struct {
+		name          string
+		groups        string
+		want          []string
+		wantInherited []string
+		err           string
+	}{
+		{name: "names", groups: `["users","administrators"]`, want: []string{"administrators", "users"}},
+		// DSM 7.2 and 7.3 (batonogov/terraform-provider-synology-dsm 40ae1ea).
+		{name: "objects", groups: `[{"name":"administrators","inherited":false},{"name":"users","inherited":true}]`,
+			want: []string{"administrators", "users"}, wantInherited: []string{"users"}},
+		{name: "inherited as a string", groups: `[{"name":"users","inherited":"true"},{"name":"staff"}]`,
+			want: []string{"staff", "users"}, wantInherited: []string{"users"}},
+		{name: "mixed", groups: `["staff",{"name":"users","inherited":true}]`,
+			want: []string{"staff", "users"}, wantInherited: []string{"users"}},
+		{name: "empty", groups: `[]`},
+		{name: "null", groups: `null`},
+		{name: "object without a name", groups: `[{"gid":100}]`, err: "entry 0 is neither"},
+		{name: "a number", groups: `["users",100]`, err: "entry 1 is neither"},
+		{name: "not a list", groups: `"users"`, err: "want a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var w userWire
+			err := json.Unmarshal([]byte(`{"name":"alice","groups":`+tt.groups+`}`), &w)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("error %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := w.user()
+			if d := cmp.Diff(tt.want, u.Groups); d != "" {
+				t.Errorf("Groups (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.wantInherited, u.InheritedGroups); d != "" {
+				t.Errorf("InheritedGroups (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestUserRecordDateForms(t *testing.T) {
+	// DSM answers YYYY/M/D; a zero-padded date written by another client
+	// (accepted by DSM's set, batonogov) reads the same.
+	for _, in := range []string{"2027/3/5", "2027/03/05", "2027/3/05", "2027-03-05"} {
+		var w userWire
+		if err := json.Unmarshal([]byte(`{"name":"a","expired":"`+in+`"}`), &w); err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := w.user().Expired; got != ExpiresOn(Date{2027, 3, 5}) {
+			t.Errorf("%s read as %v", in, got)
+		}
+	}
+}
+
+func TestUsersListAsksForUID(t *testing.T) {
+	f := newFakeDSM(t, func(r *http.Request, form url.Values) any {
+		return ok(map[string]any{"offset": 0, "total": 1, "users": []any{map[string]any{"name": "alice", "uid": 1026}}})
+	})
+	c := f.client(t, WithSession(Session{SID: "s"}))
+	users, _, err := c.Users.List(t.Context(), ListOptions{Fields: []string{FieldUID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1 || users[0].UID != 1026 {
+		t.Errorf("users %+v", users)
+	}
+	if got := f.last("SYNO.Core.User").form.Get("additional"); got != `["uid"]` {
+		t.Errorf("additional %s, want [\"uid\"]", got)
+	}
+	if _, err := c.Users.Get(t.Context(), "alice"); err != nil {
+		t.Fatal(err)
+	}
+	var add []string
+	if err := json.Unmarshal([]byte(f.last("SYNO.Core.User").form.Get("additional")), &add); err != nil || slices.Contains(add, FieldUID) || len(add) != len(AllUserFields)-1 {
+		t.Errorf("get's default additional %v: want every field but uid, which get answers anyway", add)
+	}
+}
+
+// TestDeleteSendsNamesAsJSONList pins the form of delete's name: a JSON
+// list, even of one name. DSM 7.2.1 answers 3101 to a bare string for
+// User delete (PROTOCOL 8.1); a list is what DSM's UI sends, and what
+// batonogov/terraform-provider-synology-dsm (DSM 7.2.2 and 7.3.2) and the
+// reference client send for Group delete.
+func TestDeleteSendsNamesAsJSONList(t *testing.T) {
+	f := newFakeDSM(t, func(r *http.Request, form url.Values) any { return ok(map[string]any{}) })
+	c := f.client(t, WithSession(Session{SID: "s"}))
+	tests := []struct {
+		api  string
+		call func() error
+		want string
+	}{
+		{"SYNO.Core.User", func() error { return c.Users.Delete(t.Context(), "bob") }, `["bob"]`},
+		{"SYNO.Core.User", func() error { return c.Users.Delete(t.Context(), "bob", "carol") }, `["bob","carol"]`},
+		{"SYNO.Core.Group", func() error { return c.Groups.Delete(t.Context(), "staff") }, `["staff"]`},
+		{"SYNO.Core.Group", func() error { return c.Groups.Delete(t.Context(), "staff", "guests") }, `["staff","guests"]`},
+	}
+	for _, tt := range tests {
+		if err := tt.call(); err != nil {
+			t.Fatalf("%s delete: %v", tt.api, err)
+		}
+		r := f.last(tt.api)
+		if r.form.Get("method") != "delete" || r.form.Get("name") != tt.want {
+			t.Errorf("%s %s name=%s, want delete name=%s", tt.api, r.form.Get("method"), r.form.Get("name"), tt.want)
 		}
 	}
 }

@@ -177,6 +177,15 @@ func WithAccountLock(attempts int, within, lockFor time.Duration) Option {
 	}
 }
 
+// WithDSMVersion makes the simulator behave as DSM release v: "7.2",
+// "7.3" or "7.4" (default: the newest). They differ in how a user's groups
+// are listed (as {name, inherited} objects on 7.2 and 7.3, as names on
+// 7.4); on all three a session of a SYNO.API.Auth version 6 login cannot
+// change users or groups (code 105). Any other v makes NewServer fail.
+func WithDSMVersion(v string) Option {
+	return func(c *config) { c.sim.DSMVersion = v }
+}
+
 // WithTLS serves https with a self-signed certificate for 127.0.0.1;
 // Certificate returns it and Client trusts exactly it.
 func WithTLS() Option {

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/dsmtest"
 )
 
@@ -124,6 +127,7 @@ func TestNewServerErrors(t *testing.T) {
 	for name, opt := range map[string]dsmtest.Option{
 		"bad TOTP secret": dsmtest.WithUser(dsmtest.User{Name: "x", OTPSecret: "!!"}),
 		"duplicate admin": dsmtest.WithUser(dsmtest.User{Name: "Admin"}),
+		"unmodelled DSM":  dsmtest.WithDSMVersion("6.2"),
 	} {
 		if srv, err := dsmtest.NewServer(opt); err == nil {
 			srv.Close()
@@ -208,5 +212,32 @@ func TestTOTP(t *testing.T) {
 	}
 	if got := dsmtest.TOTP("not base32!", time.Now()); got != "" {
 		t.Errorf("TOTP of a bad secret = %q, want \"\"", got)
+	}
+}
+
+func TestWithDSMVersion(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		version   string
+		inherited []string // what the client makes of the groups field
+	}{
+		{"7.2", []string{"users"}}, // {name, inherited} objects
+		{"7.3", []string{"users"}},
+		{"7.4", nil}, // names only
+	} {
+		t.Run(tt.version, func(t *testing.T) {
+			t.Parallel()
+			srv := dsmtest.Start(t, dsmtest.WithDSMVersion(tt.version), dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Alice-pw1", Admin: true}))
+			u, err := srv.Client().Users.Get(t.Context(), "alice", dsm.FieldGroups)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff([]string{"administrators", "users"}, u.Groups); d != "" {
+				t.Errorf("groups (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.inherited, u.InheritedGroups); d != "" {
+				t.Errorf("inherited groups (-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,8 @@ type simOptions struct {
 	// probabilities drawn from FaultSeed (--fault-seed; 0: random).
 	Faults    []sim.Fault
 	FaultSeed uint64
+	// DSMVersion is the DSM release to behave as (--dsm).
+	DSMVersion string
 
 	// TLS serves https with a self-signed certificate made at start
 	// (--tls), or with CertFile and KeyFile (--cert, --key).
@@ -82,6 +85,11 @@ an existing state, the stored accounts and passwords are used and
 DSM_SIM_ADMIN_PASSWORD is ignored. Ctrl-C (SIGINT) or SIGTERM stops the
 server cleanly.
 
+--dsm 7.2, 7.3 or 7.4 (default: the newest) picks the DSM release whose
+differences it models: how a user's groups are listed (as {name,
+inherited} objects on 7.2 and 7.3, as names on 7.4), and that sessions of
+a version 6 login cannot change users or groups (all three).
+
 --fault SPEC (repeatable) makes the simulator fail like a flaky NAS behind
 a proxy; --fault-seed N makes the random faults repeat from run to run.
 ` + sim.FaultSpecHelp + `
@@ -90,6 +98,7 @@ GET, POST {"spec":"SPEC"} and DELETE on /_sim/faults, and end every
 session with POST /_sim/sessions/expire.`,
 		Example: `  dsmctl sim
   dsmctl sim --listen 127.0.0.1:0
+  dsmctl sim --dsm 7.2
   dsmctl sim --tls
   dsmctl sim --cert nas.pem --key nas-key.pem --listen 0.0.0.0:5001
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --data ~/.local/share/dsmsim
@@ -108,6 +117,9 @@ session with POST /_sim/sessions/expire.`,
 			if o.TLS && !cmd.Flags().Changed("listen") {
 				o.Listen = "127.0.0.1:5001"
 			}
+			if !slices.Contains(sim.DSMVersions, o.DSMVersion) {
+				return usagef("--dsm %s: use one of %s", o.DSMVersion, strings.Join(sim.DSMVersions, ", "))
+			}
 			return runSim(cmd.Context(), o, s)
 		},
 	}
@@ -119,6 +131,7 @@ session with POST /_sim/sessions/expire.`,
 	cmd.Flags().DurationVar(&o.Latency, "latency", 0, "delay every answer by this long, like a NAS across a network (e.g. 50ms)")
 	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
 	cmd.Flags().Uint64Var(&o.FaultSeed, "fault-seed", 0, "seed of the faults' probabilities, to repeat a run (0: random)")
+	cmd.Flags().StringVar(&o.DSMVersion, "dsm", sim.DefaultDSMVersion, "DSM release to behave as: "+strings.Join(sim.DSMVersions, ", "))
 	return cmd
 }
 
@@ -142,7 +155,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		stored = err == nil
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
-		Faults: o.Faults, FaultSeed: o.FaultSeed})
+		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -162,6 +175,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	go func() { served <- hs.Serve(ln) }()
 
 	fmt.Fprintf(s.Out, "listening on %s\n", url)
+	fmt.Fprintf(s.Out, "behaving as DSM %s\n", srv.DSMVersion())
 	if fingerprint != "" {
 		// The fingerprint alone on its line, for scripts and for
 		// comparing with what dsmctl login shows.

@@ -539,3 +539,30 @@ func TestSimTLSDataBrokenPair(t *testing.T) {
 		t.Errorf("the renewed certificate was not kept: %v", err)
 	}
 }
+
+func TestSimDSMVersion(t *testing.T) {
+	t.Parallel()
+	url, stop := startRunSimWith(t, &simOptions{AdminPassword: "Sim-Admin-Pw-1", DSMVersion: "7.2"})
+	c, err := dsm.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "admin", Password: "Sim-Admin-Pw-1"}); err != nil {
+		t.Fatal(err)
+	}
+	// DSM 7.2 lists groups as {name, inherited} objects.
+	u, err := c.Users.Get(t.Context(), "admin", dsm.FieldGroups)
+	if err != nil || !slices.Equal(u.InheritedGroups, []string{"users"}) {
+		t.Errorf("admin on --dsm 7.2: %+v, %v; want users inherited", u, err)
+	}
+	if out, err := stop(); err != nil || !strings.Contains(out, "\nbehaving as DSM 7.2\n") {
+		t.Errorf("runSim: %v\n%s", err, out)
+	}
+
+	e := newEnv(t, nil)
+	r := e.run(t, "sim", "--dsm", "6.2")
+	r.wantCode(t, ExitUsage)
+	if !strings.Contains(r.stderr, "--dsm 6.2: use one of 7.2, 7.3, 7.4") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}

@@ -93,14 +93,14 @@ func checkGroupNames(names ...string) error {
 // userColumn is a column of user list and a field of user get.
 type userColumn struct {
 	key   string // the column name, and the key in json, yaml and csv
-	field string // the DSM field to fetch; "" for name and uid
+	field string // the DSM field to fetch; "" for name
 	value func(dsm.User) any
 }
 
 // userColumns are the columns user list can show, in their order.
 var userColumns = []userColumn{
 	{"name", "", func(u dsm.User) any { return u.Name }},
-	{"uid", "", func(u dsm.User) any { return u.UID }},
+	{"uid", dsm.FieldUID, func(u dsm.User) any { return u.UID }},
 	{"description", dsm.FieldDescription, func(u dsm.User) any { return u.Description }},
 	{"email", dsm.FieldEmail, func(u dsm.User) any { return u.Email }},
 	{"expired", dsm.FieldExpired, func(u dsm.User) any { return u.Expired.String() }},
@@ -116,17 +116,14 @@ var userColumns = []userColumn{
 var defaultUserColumns = []string{"name", "description", "email", "expired"}
 
 // parseUserColumns reads --fields: column names (or DSM's field names),
-// comma separated, or "all". name always comes first; uid is not in
-// DSM's list answer.
+// comma separated, or "all". name always comes first.
 func parseUserColumns(spec string) ([]userColumn, error) {
 	if spec == "" {
 		spec = strings.Join(defaultUserColumns, ",")
 	}
 	var names []string
-	for _, c := range userColumns {
-		if c.key != "uid" {
-			names = append(names, c.key)
-		}
+	for _, c := range userColumns[1:] {
+		names = append(names, c.key)
 	}
 	if spec == "all" {
 		spec = strings.Join(names, ",")
@@ -138,7 +135,7 @@ func parseUserColumns(spec string) ([]userColumn, error) {
 			continue
 		}
 		i := slices.IndexFunc(userColumns, func(c userColumn) bool {
-			return c.key != "uid" && (c.key == f || c.field == f)
+			return c.key == f || (c.field != "" && c.field == f)
 		})
 		if i < 0 {
 			return nil, usagef("--fields: unknown field %q; use all or some of %s", f, strings.Join(names, ","))
@@ -185,11 +182,12 @@ func newUserListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) 
 unless --offset or --limit asks for one page.
 
 --fields picks the columns after the name, comma separated, or "all":
-description, email, expired (never, disabled or YYYY-MM-DD),
+uid, description, email, expired (never, disabled or YYYY-MM-DD),
 cannot_change_password, password_never_expires, password_last_change,
 password_pending, groups, two_factor. Default: description,email,expired.`,
 		Example: `  dsmctl user list
   dsmctl user list --sort email --desc --fields email,groups
+  dsmctl user list --fields uid
   dsmctl user list --offset 100 --limit 50 -o csv
   dsmctl user list --fields all -o json`,
 		Args: cobra.NoArgs,

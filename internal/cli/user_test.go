@@ -287,8 +287,20 @@ func TestUserList(t *testing.T) {
 	}
 
 	r = e.mustRun(t, "user", "list", "--sort", "email", "--fields", "all", "-o", "yaml")
-	if !strings.Contains(r.stdout, "- name: admin\n  description: System default user\n") || !strings.Contains(r.stdout, "  two_factor: true\n") {
+	if !strings.Contains(r.stdout, "- name: admin\n  uid: 1024\n  description: System default user\n") || !strings.Contains(r.stdout, "  two_factor: true\n") {
 		t.Errorf("yaml:\n%s", r.stdout)
+	}
+
+	// uid comes from list's additional (the simulator, like DSM, leaves
+	// it out unless asked).
+	r = e.mustRun(t, "user", "list", "--fields", "uid", "-o", "csv")
+	rows, err = csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRows = [][]string{{"name", "uid"}, {"admin", "1024"}, {"alice", "1026"}, {"bob", "1027"}, {"guest", "1025"}}
+	if diff := cmp.Diff(wantRows, rows); diff != "" {
+		t.Errorf("--fields uid csv (-want +got):\n%s", diff)
 	}
 
 	for _, args := range [][]string{
@@ -317,7 +329,8 @@ func TestParseUserColumns(t *testing.T) {
 		{"", []string{"name", "description", "email", "expired"}},
 		{"email", []string{"name", "email"}},
 		{"name,Groups, cannot-change-password,passwd_never_expire,email,email", []string{"name", "groups", "cannot_change_password", "password_never_expires", "email"}},
-		{"all", []string{"name", "description", "email", "expired", "cannot_change_password", "password_never_expires", "password_last_change", "password_pending", "groups", "two_factor"}},
+		{"all", []string{"name", "uid", "description", "email", "expired", "cannot_change_password", "password_never_expires", "password_last_change", "password_pending", "groups", "two_factor"}},
+		{"UID,email", []string{"name", "uid", "email"}},
 	}
 	for _, tt := range tests {
 		cols, err := parseUserColumns(tt.spec)
@@ -333,7 +346,7 @@ func TestParseUserColumns(t *testing.T) {
 			t.Errorf("%q (-want +got):\n%s", tt.spec, diff)
 		}
 	}
-	for _, bad := range []string{"uid", "secret", "all,email"} {
+	for _, bad := range []string{"secret", "all,email", "uid,2fa"} {
 		if _, err := parseUserColumns(bad); err == nil {
 			t.Errorf("%q: no error", bad)
 		}

@@ -21,15 +21,29 @@ const (
 	codeAccountLocked    = 411
 )
 
-// loginData is the data of a successful login. It never carries
-// ik_message: the simulator does not complete the Noise handshake, and an
-// empty ik_message crashes the reference client (PROTOCOL 3.1).
+// loginData is the data of a successful version 7 login, as DSM 7
+// answers it (home-assistant/core #64867: account, device_id,
+// is_portal_port, sid, synotoken). It never carries ik_message: the
+// simulator does not complete the Noise handshake, and an empty
+// ik_message crashes the reference client (PROTOCOL 3.1).
 type loginData struct {
 	SID          string `json:"sid"`
 	SynoToken    string `json:"synotoken"`
 	DeviceID     string `json:"device_id"`
 	Account      string `json:"account"`
 	IsPortalPort bool   `json:"is_portal_port"`
+}
+
+// loginDataV6 is the data of a version 6 login: the device token is
+// "did", and there is no account (Synology support's example quoted in
+// ProtoThis/python-synology #11: did, is_portal_port, sid;
+// mib1185/py-synologydsm-api tests/api_data/dsm_6/const_6_api_auth.py
+// adds synotoken).
+type loginDataV6 struct {
+	DID          string `json:"did"`
+	IsPortalPort bool   `json:"is_portal_port"`
+	SID          string `json:"sid"`
+	SynoToken    string `json:"synotoken"`
 }
 
 // otpTypes is the "errors" member of a 403 answer: the 2-step methods a
@@ -83,6 +97,11 @@ func (s *Server) login(q *request) (any, error) {
 		deviceID = ""
 		code := q.str("otp_code")
 		if code == "" {
+			// Every published 403 lists these three types, in this order
+			// (PROTOCOL 3; home-assistant/core #54238 on DSM 7.0), and
+			// none shows what the account had set up: whether DSM narrows
+			// the list to the account's methods is unknown, so the
+			// simulator answers what was seen, whatever the account has.
 			return nil, &apiError{code: codeOTPRequired, details: otpTypes{
 				Token: randomToken(16),
 				Types: []otpTypeEntry{{"authenticator"}, {"fido"}, {"otp"}},
@@ -102,7 +121,7 @@ func (s *Server) login(q *request) (any, error) {
 		u.devices[deviceKey(deviceID)] = q.str("device_name")
 		s.dirty = true
 	}
-	sess := &session{sid: randomToken(32), uid: u.uid, name: q.str("session"), lastUsed: q.now}
+	sess := &session{sid: randomToken(32), uid: u.uid, name: q.str("session"), lastUsed: q.now, authVersion: q.version}
 	if q.yes("enable_syno_token") {
 		sess.synoToken = randomToken(16)
 	}
@@ -110,6 +129,9 @@ func (s *Server) login(q *request) (any, error) {
 	s.logins.Add(1)
 	if q.str("format") != "sid" {
 		http.SetCookie(q.w, &http.Cookie{Name: "id", Value: sess.sid, Path: "/", HttpOnly: true})
+	}
+	if q.version <= 6 {
+		return loginDataV6{DID: deviceID, SID: sess.sid, SynoToken: sess.synoToken}, nil
 	}
 	return loginData{SID: sess.sid, SynoToken: sess.synoToken, DeviceID: deviceID, Account: u.name}, nil
 }

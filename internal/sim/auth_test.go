@@ -94,10 +94,16 @@ func TestLogin(t *testing.T) {
 			for k := range d {
 				keys = append(keys, k)
 			}
-			if diff := cmp.Diff([]string{"account", "device_id", "is_portal_port", "sid", "synotoken"}, keys, sortStrings); diff != "" {
+			// Version 7 answers device_id and account; version 6 and
+			// older did and no account.
+			wantKeys, device := []string{"account", "device_id", "is_portal_port", "sid", "synotoken"}, "device_id"
+			if v := tt.c.form.Get("version") + tt.c.query.Get("version"); v != "7" {
+				wantKeys, device = []string{"did", "is_portal_port", "sid", "synotoken"}, "did"
+			}
+			if diff := cmp.Diff(wantKeys, keys, sortStrings); diff != "" {
 				t.Errorf("data keys (-want +got):\n%s", diff)
 			}
-			if d["sid"] == "" || d["is_portal_port"] != false || d["device_id"] != "" {
+			if d["sid"] == "" || d["is_portal_port"] != false || d[device] != "" {
 				t.Errorf("data = %v", d)
 			}
 		})

@@ -301,6 +301,13 @@ func (s *Server) authorize(q *request, m *methodDef) error {
 	if m.admin && !s.st.isAdmin(u) {
 		return fail(codePermission)
 	}
+	if m.admin && m.mutates && sess.authVersion == 6 && s.release.limitedV6 {
+		// A version 6 session reads users and groups but cannot change
+		// them (release.limitedV6; PROTOCOL 3.1). The admin writes are
+		// the SYNO.Core.User and SYNO.Core.Group families; that the
+		// password policy and expiry writes are refused too is a guess.
+		return fail(codePermission)
+	}
 	q.sess, q.user = sess, u
 	return nil
 }

@@ -115,7 +115,8 @@ func TestUserCreate(t *testing.T) {
 		{"description of 65", create("bob", "description", strings.Repeat("d", 65)), 3103},
 		{"bad email", create("bob", "email", "not an address"), 3103},
 		{"ISO date", create("bob", "expired", "2030-01-02"), 3103},
-		{"leading zeros", create("bob", "expired", "2030/01/02"), 3103},
+		{"three-digit month", create("bob", "expired", "2030/001/02"), 3103},
+		{"two-digit year", create("bob", "expired", "30/1/2"), 3103},
 		{"no such day", create("bob", "expired", "2030/2/30"), 3103},
 		{"True for a boolean", create("bob", "cannot_chg_passwd", "True"), 3103},
 		{"1 for a boolean", create("bob", "passwd_never_expire", "1"), 3103},
@@ -157,6 +158,8 @@ func TestUserCreate(t *testing.T) {
 		{create(`"carol"`, "expired", "2031/3/4"), map[string]any{"name": "carol", "uid": 1028.0, "expired": "2031/3/4"}},
 		{create(strings.Repeat("é", 64), "expired", "now"), map[string]any{"name": strings.Repeat("é", 64), "uid": 1029.0, "expired": "now"}},
 		{create("dan.x_y z-1"), map[string]any{"name": "dan.x_y z-1", "uid": 1030.0}},
+		// A zero-padded date is taken and kept without zeros (batonogov).
+		{create("erin", "expired", "2031/03/04"), map[string]any{"name": "erin", "uid": 1031.0, "expired": "2031/3/4"}},
 	}
 	for _, tt := range successes {
 		a := s.call1(t, admin, tt.kv[0], tt.kv[1], tt.kv[2:]...)

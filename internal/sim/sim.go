@@ -128,6 +128,12 @@ type Config struct {
 	// that a run with the same calls in the same order fails the same
 	// way. Zero: a random seed.
 	FaultSeed uint64
+	// DSMVersion is the DSM release to behave as, one of DSMVersions
+	// ("7.2", "7.3", "7.4"). They differ in how a user's groups are
+	// listed: {name, inherited} objects on 7.2 and 7.3, names on 7.4
+	// (versions.go has the evidence). Empty: DefaultDSMVersion. Any other
+	// value makes New fail.
+	DSMVersion string
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -146,6 +152,7 @@ type Server struct {
 	latency       time.Duration
 	logins        atomic.Int64
 	faults        *faultSet // injected faults, under their own lock
+	release       release   // the DSM release modelled (Config.DSMVersion)
 
 	mu            sync.Mutex // guards everything below
 	st            *store
@@ -163,12 +170,21 @@ type session struct {
 	name      string // the session name of the login (webui, FileStation...)
 	synoToken string // "" when the login did not ask for one
 	lastUsed  time.Time
+	// authVersion is the SYNO.API.Auth version of the login: version 6
+	// sessions cannot change users or groups on some releases
+	// (release.limitedV6).
+	authVersion int
 }
 
 // New returns a simulator seeded with admin, guest, the default groups,
 // cfg.Groups and cfg.Users, or with the state in cfg.DataDir.
 func New(cfg Config) (*Server, error) {
+	rel, err := releaseOf(cfg.DSMVersion)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
+		release:       rel,
 		clock:         NewClock(cfg.Start),
 		key:           cfg.RSAKey,
 		adminPassword: cfg.AdminPassword,
@@ -325,6 +341,9 @@ func (s *Server) seedUser(cu User, today int) error {
 	}
 	return nil
 }
+
+// DSMVersion returns the DSM release the simulator behaves as.
+func (s *Server) DSMVersion() string { return s.release.name }
 
 // Now returns the simulator's clock.
 func (s *Server) Now() time.Time { return s.clock.Now() }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -72,8 +73,12 @@ func validEmail(e string) bool {
 }
 
 // normalizeExpired reads the expired parameter: "normal" ("never", the
-// reference client's default, means the same), "now", or a date YYYY/M/D
-// without leading zeros. Anything else (an ISO date) is not valid.
+// reference client's default, means the same), "now", or a date
+// YYYY/M/D, with or without leading zeros: DSM accepts 2027/03/05 on set
+// and answers it as 2027/3/5 (batonogov/terraform-provider-synology-dsm,
+// CLAUDE.md and TestClient_UpdateUser_ExpiryRoundTrip). The date comes
+// back in DSM's form, without zeros. Anything else (an ISO date) is not
+// valid (3103).
 func normalizeExpired(s string) (string, bool) {
 	switch s {
 	case "normal", "never":
@@ -81,36 +86,62 @@ func normalizeExpired(s string) (string, bool) {
 	case "now":
 		return "now", true
 	}
-	_, ok := parseExpiryDate(s)
-	return s, ok
+	return canonicalExpiryDate(s)
+}
+
+// canonicalExpiryDate reads YYYY/M/D whose month and day may have one
+// leading zero, and returns it without zeros.
+func canonicalExpiryDate(s string) (string, bool) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || len(parts[0]) != 4 || len(parts[1]) == 0 || len(parts[1]) > 2 || len(parts[2]) == 0 || len(parts[2]) > 2 {
+		return "", false
+	}
+	n := make([]int, 3)
+	for i, p := range parts {
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return "", false
+			}
+			n[i] = n[i]*10 + int(c-'0')
+		}
+	}
+	out := fmt.Sprintf("%d/%d/%d", n[0], n[1], n[2])
+	if _, ok := parseExpiryDate(out); !ok {
+		return "", false
+	}
+	return out, true
 }
 
 // day is the number of days since 1970-01-01 (UTC) at t.
 func day(t time.Time) int { return int(t.Unix() / 86400) }
 
 // userFields are the "additional" fields of SYNO.Core.User list and get.
-var userFields = map[string]func(st *store, u *user) any{
-	"description":          func(_ *store, u *user) any { return u.description },
-	"email":                func(_ *store, u *user) any { return u.email },
-	"expired":              func(_ *store, u *user) any { return u.expired },
-	"cannot_chg_passwd":    func(_ *store, u *user) any { return u.cannotChangePassword },
-	"passwd_never_expire":  func(_ *store, u *user) any { return u.passwordNeverExpire },
-	"password_last_change": func(_ *store, u *user) any { return u.passwordLastChange },
-	"is_password_pending":  func(_ *store, u *user) any { return u.passwordPending },
-	"groups":               func(st *store, u *user) any { return st.groupsOf(u) },
-	"2fa_status":           func(_ *store, u *user) any { return u.otpKey != nil },
+// uid may be asked for in list's additional (go-synology and
+// happn-app/officectl do; PROTOCOL 6); get answers it anyway.
+var userFields = map[string]func(st *store, r release, u *user) any{
+	"uid":                  func(_ *store, _ release, u *user) any { return u.uid },
+	"description":          func(_ *store, _ release, u *user) any { return u.description },
+	"email":                func(_ *store, _ release, u *user) any { return u.email },
+	"expired":              func(_ *store, _ release, u *user) any { return u.expired },
+	"cannot_chg_passwd":    func(_ *store, _ release, u *user) any { return u.cannotChangePassword },
+	"passwd_never_expire":  func(_ *store, _ release, u *user) any { return u.passwordNeverExpire },
+	"password_last_change": func(_ *store, _ release, u *user) any { return u.passwordLastChange },
+	"is_password_pending":  func(_ *store, _ release, u *user) any { return u.passwordPending },
+	"groups":               func(st *store, r release, u *user) any { return st.userGroups(u, r) },
+	"2fa_status":           func(_ *store, _ release, u *user) any { return u.otpKey != nil },
 }
 
-// userRecord is the answer entry for u: name, uid when withUID, and the
-// additional fields asked for (unknown names are ignored).
-func userRecord(st *store, u *user, additional []string, withUID bool) map[string]any {
+// userRecord is the answer entry for u in release r: name, uid when
+// withUID, and the additional fields asked for (unknown names are
+// ignored).
+func userRecord(st *store, r release, u *user, additional []string, withUID bool) map[string]any {
 	rec := map[string]any{"name": u.name}
 	if withUID {
 		rec["uid"] = u.uid
 	}
 	for _, f := range additional {
 		if get, ok := userFields[f]; ok {
-			rec[f] = get(st, u)
+			rec[f] = get(st, r, u)
 		}
 	}
 	return rec
@@ -173,7 +204,7 @@ func (s *Server) userList(q *request) (any, error) {
 	additional := q.list("additional")
 	out := []map[string]any{}
 	for _, u := range page {
-		out = append(out, userRecord(s.st, u, additional, false))
+		out = append(out, userRecord(s.st, s.release, u, additional, false))
 	}
 	return map[string]any{"offset": offset, "total": len(users), "users": out}, nil
 }
@@ -187,7 +218,7 @@ func (s *Server) userGet(q *request) (any, error) {
 	if u == nil {
 		return nil, fail(codeNoSuchUser)
 	}
-	return map[string]any{"users": []map[string]any{userRecord(s.st, u, q.list("additional"), true)}}, nil
+	return map[string]any{"users": []map[string]any{userRecord(s.st, s.release, u, q.list("additional"), true)}}, nil
 }
 
 // userChange is the optional fields of User create and set, validated.
