@@ -344,7 +344,7 @@ func TestVersionChoice(t *testing.T) {
 
 // resolveForTest returns the version chosen for api.
 func (c *Client) resolveForTest(ctx context.Context, api string) (int, error) {
-	_, v, err := c.resolve(ctx, api, 0)
+	_, v, err := c.resolve(ctx, api, 0, nil)
 	return v, err
 }
 
