@@ -465,6 +465,9 @@ func TestSecureSignInEndToEnd(t *testing.T) {
 	n := newNoiseNAS(t, nasQuirks{})
 	c := n.client(t, 1)
 	ctx := t.Context()
+	if apis, err := c.APIs(ctx); err != nil || apis[uiConfigAPI].MaxVersion != 1 {
+		t.Fatalf("discovery %v, %v: want SYNO.API.Auth.UIConfig among the known APIs", apis, err)
+	}
 	sess, err := c.Auth.Login(ctx, admin)
 	if err != nil {
 		t.Fatal(err)
@@ -474,6 +477,9 @@ func TestSecureSignInEndToEnd(t *testing.T) {
 	}
 	if sess.Signing.HashPrefix != n.sessions["sid1"].prefix {
 		t.Errorf("the session's hash prefix is not the handshake's")
+	}
+	if got := n.infoHits.Load(); got != 1 {
+		t.Errorf("%d discoveries, want 1 that asks for SYNO.API.Auth.UIConfig too", got)
 	}
 	for range 2 {
 		if err := c.Call(ctx, "SYNO.Core.User", "list", nil, nil); err != nil {
