@@ -226,7 +226,7 @@ type sessionKeeper struct {
 func newSessionKeeper(c *Client, cred *Credentials, resumed *Session) *sessionKeeper {
 	k := &sessionKeeper{c: c, cred: cred}
 	if resumed != nil {
-		k.cur = newSession(*resumed, "the session was resumed (WithSession) from a login without it")
+		k.cur = newSession(*resumed, "the session was resumed with WithSession from a login without it")
 	}
 	return k
 }
@@ -344,7 +344,7 @@ func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code stri
 		case mode == SecureSignInRequired:
 			return nil, unsent(why)
 		default:
-			c.log.DebugContext(ctx, "dsm secure sign-in unavailable; logging in without it", "reason", why.Error())
+			c.log.DebugContext(ctx, "dsm secure sign-in unavailable; logging in without it", "reason", unavailable.detail())
 		}
 	}
 	var d loginData
@@ -354,11 +354,12 @@ func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code stri
 	}
 	err := c.exchange(ctx, loginRequest(cred, code, ik, &d), nil)
 	if err != nil && in != nil && handshakeRefused(err) {
-		why = &SecureSignInError{Reason: "DSM refused the login that carried the handshake", Err: err}
+		refused := &SecureSignInError{Reason: "DSM refused the login that carried the handshake", Err: err}
 		if mode == SecureSignInRequired {
-			return nil, why
+			return nil, refused
 		}
-		c.log.DebugContext(ctx, "dsm secure sign-in refused; logging in without it", "reason", why.Error())
+		why = refused
+		c.log.DebugContext(ctx, "dsm secure sign-in refused; logging in without it", "reason", refused.detail())
 		in, d = nil, loginData{}
 		err = c.exchange(ctx, loginRequest(cred, code, "", &d), nil)
 	}

@@ -453,7 +453,7 @@ func (c *Client) attempt(ctx context.Context, r *request) error {
 	case r.login != nil:
 		sess, err := c.auth.login(ctx, *r.login)
 		if err == nil {
-			*r.out.(*Session) = sess.Session
+			*r.out.(*Session) = sess.snapshot()
 		}
 		return err
 	case r.auth == authNone:

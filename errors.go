@@ -404,11 +404,15 @@ type LimitedSessionError struct {
 
 // Error says what DSM refused, why that probably happened and what to do.
 func (e *LimitedSessionError) Error() string {
-	return fmt.Sprintf("%v: the session was opened without DSM 7's secure sign-in (%s), and DSM gives such a session "+
+	why := ""
+	if e.Reason != "" {
+		why = " (" + e.Reason + ")"
+	}
+	return fmt.Sprintf("%v: the session was opened without DSM 7's secure sign-in%s, and DSM gives such a session "+
 		"limited rights when it comes from an address DSM counts as remote: reads work, changes are refused; "+
 		"connect from the NAS's LAN, or use a network path (or a client) where the handshake works, "+
 		"or make the client WithSecureSignIn(dsm.SecureSignInRequired) to learn why the handshake was not done "+
-		"(if the account itself lacks the right, this is a plain permission denial)", e.Err, e.Reason)
+		"(if the account itself lacks the right, this is a plain permission denial)", e.Err, why)
 }
 
 // Unwrap returns DSM's answer, which matches ErrPermissionDenied.

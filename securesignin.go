@@ -219,14 +219,14 @@ func newInitiator(random io.Reader, serverKey []byte, now time.Time) (*initiator
 // *SecureSignInError.
 func (in *initiator) finish(answer json.RawMessage) (SigningState, error) {
 	if len(answer) == 0 || string(answer) == "null" {
-		return SigningState{}, &SecureSignInError{Reason: "the login answer has no ik_message (the NAS did not complete the handshake)"}
+		return SigningState{}, &SecureSignInError{Reason: "the NAS did not complete the handshake: its login answer has no ik_message"}
 	}
 	var text string
 	if json.Unmarshal(answer, &text) != nil {
 		return SigningState{}, &SecureSignInError{Reason: "the login answer's ik_message is not a string"}
 	}
 	if text == "" {
-		return SigningState{}, &SecureSignInError{Reason: "the login answer's ik_message is empty (the NAS did not complete the handshake)"}
+		return SigningState{}, &SecureSignInError{Reason: "the NAS did not complete the handshake: its login answer's ik_message is empty"}
 	}
 	msg, err := decodeBase64URL(text)
 	if err != nil {
@@ -276,7 +276,7 @@ func (c *Client) beginSecureSignIn(ctx context.Context) (*initiator, error) {
 	}
 	var ve *VersionError
 	if errors.As(err, &ve) {
-		return nil, &SecureSignInError{Reason: "the NAS does not offer SYNO.API.Auth.UIConfig (DSM 6, or a DSM 7 without it)"}
+		return nil, &SecureSignInError{Reason: "the NAS does not offer SYNO.API.Auth.UIConfig: DSM 6, or a DSM 7 without it"}
 	}
 	var se *StatusError
 	var ae *APIError
@@ -303,7 +303,7 @@ func (c *Client) beginSecureSignIn(ctx context.Context) (*initiator, error) {
 		if err != nil {
 			return nil, &SecureSignInError{Reason: "SYNO.API.Auth.UIConfig get failed and set no _SSID cookie", Err: err}
 		}
-		return nil, &SecureSignInError{Reason: "SYNO.API.Auth.UIConfig set no _SSID cookie (a proxy in front of the NAS may drop it)"}
+		return nil, &SecureSignInError{Reason: "SYNO.API.Auth.UIConfig set no _SSID cookie; a proxy in front of the NAS may drop it"}
 	}
 	key, derr := decodeBase64URL(value)
 	if derr != nil || len(key) != 32 {
