@@ -46,7 +46,7 @@ type signinVector struct {
 	} `json:"x_syno_hash"`
 }
 
-func loadSigninVector(t *testing.T) signinVector {
+func loadSigninVector(t testing.TB) signinVector {
 	t.Helper()
 	b, err := os.ReadFile("testdata/secure-signin.json")
 	if err != nil {
@@ -892,6 +892,35 @@ func TestLimitedSession(t *testing.T) {
 		err := c.Call(t.Context(), "SYNO.Core.User", "create", Params{"name": "new"}, nil)
 		if !errors.Is(err, ErrLimitedSession) || !strings.Contains(err.Error(), "resumed") {
 			t.Errorf("error %v, want ErrLimitedSession naming the resumed session", err)
+		}
+	})
+}
+
+// FuzzSecureSignInAnswer: whatever the login answer's ik_message holds,
+// finishing the handshake gives a signing state or a *SecureSignInError,
+// never a panic; only the vector's message 2 completes it.
+func FuzzSecureSignInAnswer(f *testing.F) {
+	v := loadSigninVector(f)
+	f.Add(strconv.Quote(v.IKMessageLoginAnswer))
+	f.Add(`""`)
+	f.Add(`null`)
+	f.Add(`42`)
+	f.Add(`"` + strings.Repeat("A", 64) + `"`)
+	f.Add(`"%%%"`)
+	f.Fuzz(func(t *testing.T, raw string) {
+		key, _ := base64.RawURLEncoding.DecodeString(v.SSIDCookie)
+		random := bytes.NewReader(append(unhex(t, v.InitiatorStaticPrivateHex), unhex(t, v.InitiatorEphemeralPrivateHex)...))
+		in, err := newInitiator(random, key, vectorTime(t, v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := in.finish(json.RawMessage(raw))
+		var se *SecureSignInError
+		switch {
+		case err == nil && st.HashPrefix != base64.RawURLEncoding.EncodeToString(unhex(t, v.HandshakeHashHex))[:8]:
+			t.Errorf("%q completed another handshake", raw)
+		case err != nil && !errors.As(err, &se):
+			t.Errorf("%q: error %v is not a *SecureSignInError", raw, err)
 		}
 	})
 }
