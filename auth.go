@@ -2,6 +2,7 @@ package dsm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -67,11 +68,25 @@ type Session struct {
 	// DeviceID is the device token DSM issued at login, if one was asked
 	// for: save it and present it as Credentials.DeviceID.
 	DeviceID string `json:"device_id,omitempty"`
+	// SecureSignIn tells whether the login did DSM 7's secure sign-in
+	// (WithSecureSignIn): the session's requests are then signed, and
+	// DSM gives it full rights from any address. Without it, DSM gives a
+	// session from an address it counts as remote limited rights.
+	SecureSignIn bool `json:"secure_sign_in,omitempty"`
+	// Signing is the state that signs the session's requests, set when
+	// SecureSignIn is. Auth.Session returns it with the nonce of the next
+	// request; a program that resumes the session in another process
+	// must save the Session again after its last call, or that process
+	// would repeat nonces DSM has seen.
+	Signing SigningState `json:"signing,omitzero"`
 }
 
 // String hides the secrets, so a Session printed by mistake leaks nothing.
 func (s Session) String() string {
-	return fmt.Sprintf("dsm.Session{Account: %q, SID: [redacted], SynoToken: [redacted]}", s.Account)
+	if !s.SecureSignIn {
+		return fmt.Sprintf("dsm.Session{Account: %q, SID: [redacted], SynoToken: [redacted]}", s.Account)
+	}
+	return fmt.Sprintf("dsm.Session{Account: %q, SID: [redacted], SynoToken: [redacted], SecureSignIn: true, Signing: %s}", s.Account, s.Signing)
 }
 
 // GoString hides the secrets from %#v as well.
@@ -89,6 +104,9 @@ type loginData struct {
 	DeviceID  string `json:"device_id"`
 	DID       string `json:"did"` // DSM 6 name of device_id
 	Account   string `json:"account"`
+	// IKMessage is message 2 of the secure sign-in, kept raw so that an
+	// answer with an odd one still logs in.
+	IKMessage json.RawMessage `json:"ik_message"`
 }
 
 // Login logs in to DSM and keeps the session for later calls. The client
@@ -97,9 +115,11 @@ type loginData struct {
 // should ask for a device token (DeviceName).
 //
 // Over plain http the credentials travel inside the SYNO.API.Encryption
-// envelope; over https in the request body.
+// envelope; over https in the request body. Where the NAS offers it, the
+// login does DSM 7's secure sign-in (see WithSecureSignIn).
 //
-// DSM: SYNO.API.Auth login (version 7, or 6 on DSM 6).
+// DSM: SYNO.API.Auth.UIConfig get (the NAS's key for the secure sign-in),
+// SYNO.API.Auth login (version 7, or 6 on DSM 6).
 func (a *AuthService) Login(ctx context.Context, cred Credentials) (Session, error) {
 	if err := cred.validate(); err != nil {
 		return Session{}, argError("login", err)
@@ -122,29 +142,70 @@ func (a *AuthService) Logout(ctx context.Context) error {
 	if s == nil {
 		return nil
 	}
-	r := newRead("SYNO.API.Auth", "logout", Params{"session": "webui"}, nil)
-	r.auth, r.sess = authGiven, s
-	err := a.c.do(ctx, r)
+	err := a.c.do(ctx, logoutRequest(s))
 	if errors.Is(err, ErrSessionExpired) {
 		return nil // already gone
 	}
 	return err
 }
 
-// Session returns the current session, and false when there is none.
+// logoutRequest ends the session s, and only s.
+func logoutRequest(s *session) *request {
+	r := newRead("SYNO.API.Auth", "logout", Params{"session": "webui"}, nil)
+	r.auth, r.sess = authGiven, s
+	return r
+}
+
+// Session returns the current session, and false when there is none. For
+// a session opened with secure sign-in, Signing.NextNonce is the nonce of
+// the next request: save the Session after the last call to resume it
+// elsewhere.
 func (a *AuthService) Session() (Session, bool) {
 	s := a.c.auth.current()
 	if s == nil {
 		return Session{}, false
 	}
-	return s.Session, true
+	return s.snapshot(), true
 }
 
 // session is one logged-in session as the client holds it. It is never
-// changed once made: a login or a renewal replaces it whole, so state
+// replaced in part: a login or a renewal replaces it whole, so state
 // that belongs to one session lives here.
 type session struct {
+	// Session is the session as the login made it; its
+	// Signing.NextNonce is the first nonce, and snapshot the current one.
 	Session
+	// signer signs the session's requests; nil when the session was
+	// opened without secure sign-in.
+	signer *signer
+	// unsigned says why the session has no signer, for the message of a
+	// refused change.
+	unsigned string
+}
+
+// snapshot returns the Session with the nonce the next request takes.
+func (s *session) snapshot() Session {
+	out := s.Session
+	if s.signer != nil {
+		out.Signing = s.signer.state()
+	}
+	return out
+}
+
+// newSession holds sess; a signing state it carries (checked by
+// WithSession or made by the handshake) makes it signed.
+func newSession(sess Session, unsigned string) *session {
+	s := &session{Session: sess, unsigned: unsigned}
+	if sess.SecureSignIn {
+		sg, err := newSigner(sess.Signing)
+		if err == nil {
+			s.signer = sg
+		} else {
+			s.Session.SecureSignIn, s.Session.Signing = false, SigningState{}
+			s.unsigned = "its signing state is unusable"
+		}
+	}
+	return s
 }
 
 // sessionKeeper owns the client's session and credentials: it logs in,
@@ -165,7 +226,7 @@ type sessionKeeper struct {
 func newSessionKeeper(c *Client, cred *Credentials, resumed *Session) *sessionKeeper {
 	k := &sessionKeeper{c: c, cred: cred}
 	if resumed != nil {
-		k.cur = &session{Session: *resumed}
+		k.cur = newSession(*resumed, "the session was resumed with WithSession from a login without it")
 	}
 	return k
 }
@@ -261,12 +322,48 @@ func (k *sessionKeeper) loginLocked(ctx context.Context, cred Credentials) (*ses
 	return s, err
 }
 
-// attempt is one SYNO.API.Auth login request. On success the new session
-// replaces the old one whole, and the credentials are kept without the
-// one-time code.
+// attempt is one login: the start of the secure sign-in when the mode
+// allows it, one SYNO.API.Auth login request (two when DSM refused the
+// one that carried the handshake and the mode allows going without it),
+// and the end of the handshake. On success the new session replaces the
+// old one whole, and the credentials are kept without the one-time code.
 func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code string) (*session, error) {
+	c := k.c
+	mode := c.secureSignIn
+	var in *initiator
+	var why error // why the session will have no secure sign-in
+	if mode == SecureSignInOff {
+		why = &SecureSignInError{Reason: "WithSecureSignIn(SecureSignInOff)"}
+	} else {
+		var unavailable *SecureSignInError
+		in, why = c.beginSecureSignIn(ctx)
+		switch {
+		case why == nil:
+		case !errors.As(why, &unavailable):
+			return nil, unsent(why)
+		case mode == SecureSignInRequired:
+			return nil, unsent(why)
+		default:
+			c.log.DebugContext(ctx, "dsm secure sign-in unavailable; logging in without it", "reason", unavailable.detail())
+		}
+	}
 	var d loginData
-	if err := k.c.exchange(ctx, loginRequest(cred, code, &d), nil); err != nil {
+	ik := ""
+	if in != nil {
+		ik = in.message
+	}
+	err := c.exchange(ctx, loginRequest(cred, code, ik, &d), nil)
+	if err != nil && in != nil && handshakeRefused(err) {
+		refused := &SecureSignInError{Reason: "DSM refused the login that carried the handshake", Err: err}
+		if mode == SecureSignInRequired {
+			return nil, refused
+		}
+		why = refused
+		c.log.DebugContext(ctx, "dsm secure sign-in refused; logging in without it", "reason", refused.detail())
+		in, d = nil, loginData{}
+		err = c.exchange(ctx, loginRequest(cred, code, "", &d), nil)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if d.SID == "" {
@@ -286,7 +383,31 @@ func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code stri
 	} else {
 		sess.DeviceID = cred.DeviceID
 	}
-	s := &session{Session: sess}
+	if in != nil {
+		st, ferr := in.finish(d.IKMessage)
+		switch {
+		case ferr == nil:
+			sess.SecureSignIn, sess.Signing = true, st
+			c.log.DebugContext(ctx, "dsm secure sign-in done")
+		case mode == SecureSignInRequired:
+			// DSM opened a session without the handshake: end it rather
+			// than leave it behind.
+			gone := newSession(sess, "")
+			if lerr := c.exchange(ctx, logoutRequest(gone), gone); lerr != nil {
+				c.log.DebugContext(ctx, "dsm logout of the session without secure sign-in failed", "error", lerr.Error())
+			}
+			return nil, ferr
+		default:
+			why = ferr
+			c.log.DebugContext(ctx, "dsm secure sign-in not completed; the session is unsigned", "reason", ferr.Error())
+		}
+	}
+	unsigned := ""
+	var unavailable *SecureSignInError
+	if errors.As(why, &unavailable) && !sess.SecureSignIn {
+		unsigned = unavailable.detail()
+	}
+	s := newSession(sess, unsigned)
 	k.mu.Lock()
 	k.cur, k.cred = s, &kept
 	k.mu.Unlock()
@@ -294,12 +415,17 @@ func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code stri
 }
 
 // loginRequest is the SYNO.API.Auth login request of cred with the 2-step
-// code code (may be empty); its secrets travel in the envelope over http.
-func loginRequest(cred Credentials, code string, out *loginData) *request {
+// code code (may be empty) and message 1 of the secure sign-in ik (may be
+// empty); its secrets travel in the envelope over http. ik is no secret:
+// it travels in the clear part, as the reference client sends it.
+func loginRequest(cred Credentials, code, ik string, out *loginData) *request {
 	params := Params{
 		"session":           "webui",
 		"format":            "sid",
 		"enable_syno_token": "yes",
+	}
+	if ik != "" {
+		params["ik_message"] = ik
 	}
 	secret := Params{
 		"account": cred.Account,

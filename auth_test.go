@@ -2,6 +2,7 @@ package dsm
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,16 +90,30 @@ func TestLoginParameters(t *testing.T) {
 	}
 }
 
-func TestLoginVersion6(t *testing.T) {
-	f := newSessionFake(t)
-	f.info["SYNO.API.Auth"] = APIInfo{Path: "auth.cgi", MinVersion: 1, MaxVersion: 6}
-	c := f.client(t)
-	if _, err := c.Auth.Login(t.Context(), Credentials{Account: "a", Password: "right"}); err != nil {
-		t.Fatal(err)
-	}
-	r := f.last("SYNO.API.Auth")
-	if r.form.Get("version") != "6" || r.path != "/webapi/auth.cgi" {
-		t.Errorf("login sent version %s to %s, want 6 to /webapi/auth.cgi", r.form.Get("version"), r.path)
+// TestLoginAuthVersion: the login uses the highest SYNO.API.Auth version
+// the NAS offers, 7 on DSM 7: on DSM 7.4 a version 6 session cannot
+// change users or groups (PROTOCOL 3.1).
+func TestLoginAuthVersion(t *testing.T) {
+	for _, tt := range []struct {
+		offer   APIInfo
+		version string
+		path    string
+	}{
+		{APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 7}, "7", "/webapi/entry.cgi"},
+		{APIInfo{Path: "auth.cgi", MinVersion: 1, MaxVersion: 6}, "6", "/webapi/auth.cgi"},
+	} {
+		t.Run(fmt.Sprintf("offers %d-%d", tt.offer.MinVersion, tt.offer.MaxVersion), func(t *testing.T) {
+			f := newSessionFake(t)
+			f.info["SYNO.API.Auth"] = tt.offer
+			c := f.client(t)
+			if _, err := c.Auth.Login(t.Context(), Credentials{Account: "a", Password: "right"}); err != nil {
+				t.Fatal(err)
+			}
+			r := f.last("SYNO.API.Auth")
+			if r.form.Get("version") != tt.version || r.path != tt.path {
+				t.Errorf("login sent version %s to %s, want %s to %s", r.form.Get("version"), r.path, tt.version, tt.path)
+			}
+		})
 	}
 }
 

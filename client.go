@@ -2,12 +2,13 @@ package dsm
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
+	mathrand "math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptrace"
@@ -56,6 +57,11 @@ type Client struct {
 	now        func() time.Time
 	sleepUntil func(ctx context.Context, t time.Time) error
 	jitter     func(n int64) int64 // uniform in [0, n)
+	// random is the source of the secure sign-in's keys.
+	random io.Reader
+
+	// secureSignIn says whether logins do DSM 7's handshake.
+	secureSignIn SecureSignInMode
 
 	infoMu sync.Mutex
 	info   map[string]APIInfo
@@ -79,6 +85,8 @@ type clientConfig struct {
 	retry      *RetryPolicy
 	timeouts   *Timeouts
 	jitter     func(n int64) int64
+	// secureSignIn is the mode of WithSecureSignIn.
+	secureSignIn SecureSignInMode
 }
 
 // Option configures a Client in NewClient.
@@ -161,11 +169,21 @@ func WithCredentials(cred Credentials) Option {
 
 // WithSession resumes a session saved from an earlier login, without the
 // password. When the session has expired, calls fail with
-// ErrSessionExpired unless WithCredentials is also given.
+// ErrSessionExpired unless WithCredentials is also given. A session opened
+// with secure sign-in keeps signing its requests from its
+// Signing.NextNonce: resume the Session that Auth.Session returned after
+// the last call of the previous process, not an older copy.
 func WithSession(s Session) Option {
 	return func(c *clientConfig) error {
 		if s.SID == "" {
 			return errors.New("WithSession: the session has no SID; log in instead")
+		}
+		if s.SecureSignIn {
+			if _, err := s.Signing.check(); err != nil {
+				return fmt.Errorf("WithSession: the session was opened with secure sign-in but its signing state is unusable: %v; log in again", err)
+			}
+		} else if s.Signing != (SigningState{}) {
+			return errors.New("WithSession: the session has a signing state but SecureSignIn is false; save the Session as Auth.Session returns it, or log in again")
 		}
 		c.session = &s
 		return nil
@@ -201,7 +219,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		timeout:   DefaultCallTimeout,
 		retry:     DefaultRetryPolicy,
 		now:       time.Now,
-		jitter:    rand.Int64N,
+		jitter:    mathrand.Int64N,
+		random:    rand.Reader,
 		info:      map[string]APIInfo{},
 		asked:     map[string]bool{},
 	}
@@ -220,6 +239,10 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	}
 	if c.userAgent == "" {
 		c.userAgent = DefaultUserAgent
+	}
+	c.secureSignIn = cfg.secureSignIn
+	if c.secureSignIn == SecureSignInRequired && cfg.session != nil && !cfg.session.SecureSignIn {
+		return nil, argErrorf("new client", "WithSecureSignIn(SecureSignInRequired) refuses the session of WithSession: it was opened without secure sign-in; log in again")
 	}
 	c.auth = newSessionKeeper(c, cfg.cred, cfg.session)
 	c.timeouts = DefaultTimeouts
@@ -316,6 +339,7 @@ func (c *Client) Call(ctx context.Context, api, method string, params Params, ou
 		r.auth = authNone
 	}
 	r.mutating = mutatingMethods[method]
+	r.change = r.mutating
 	return c.do(ctx, r)
 }
 
@@ -348,6 +372,10 @@ type request struct {
 	// bareStrings sends string parameters as they are, even to an API of
 	// requestFormat JSON (SYNO.API.Info's query).
 	bareStrings bool
+	// pathSuffix sends the request to <path>/<api> (entry.cgi/SYNO.API.Auth.UIConfig).
+	pathSuffix bool
+	// cookies, when set, receives the cookies of the answer.
+	cookies *[]*http.Cookie
 
 	auth authMode
 	// sess is the session of an authGiven request.
@@ -362,6 +390,9 @@ type request struct {
 	// the change happened (and fills out if it did).
 	mutating bool
 	verify   func(ctx context.Context) (bool, error)
+	// change marks a call that changes state (safe to repeat or not), for
+	// the meaning of a 105.
+	change bool
 }
 
 // newRead is a call that reads, or changes nothing when repeated: it is
@@ -373,7 +404,9 @@ func newRead(api, method string, params Params, out any) *request {
 // newSafeChange is a change that is safe to repeat (setting a policy,
 // adding members): it is retried after an ambiguous failure too.
 func newSafeChange(api, method string, params Params, out any) *request {
-	return newRead(api, method, params, out)
+	r := newRead(api, method, params, out)
+	r.change = true
+	return r
 }
 
 // newCheckedChange is a change that is not safe to repeat: after an
@@ -381,7 +414,7 @@ func newSafeChange(api, method string, params Params, out any) *request {
 // again only when it did not.
 func newCheckedChange(api, method string, params Params, out any, applied func(context.Context) (bool, error)) *request {
 	r := newRead(api, method, params, out)
-	r.mutating, r.verify = true, applied
+	r.mutating, r.verify, r.change = true, applied, true
 	return r
 }
 
@@ -427,7 +460,7 @@ func (c *Client) attempt(ctx context.Context, r *request) error {
 	case r.login != nil:
 		sess, err := c.auth.login(ctx, *r.login)
 		if err == nil {
-			*r.out.(*Session) = sess.Session
+			*r.out.(*Session) = sess.snapshot()
 		}
 		return err
 	case r.auth == authNone:
@@ -475,13 +508,27 @@ func (c *Client) exchange(ctx context.Context, r *request, s *session) error {
 		}
 		return unsent(err)
 	}
-	return c.post(ctx, r, version, req)
+	return explainRefusal(r, s, c.post(ctx, r, version, req))
+}
+
+// explainRefusal turns a 105 to a change in a session without secure
+// sign-in into a *LimitedSessionError, which says what it most probably
+// is; everything else stays as it is.
+func explainRefusal(r *request, s *session, err error) error {
+	ae, ok := err.(*APIError)
+	if !ok || ae.Code != 105 || !r.change || s == nil || s.signer != nil {
+		return err
+	}
+	return &LimitedSessionError{Err: ae, Reason: s.unsigned}
 }
 
 // build makes the HTTP request of r: version choice, the form, the
-// envelope of the secrets, the session and its token.
+// envelope of the secrets, the session, its token and, for a session
+// opened with secure sign-in, its X-SYNO-HASH. The discovery and the
+// envelope key it may need carry the same session, so every request of a
+// signed session is signed, each with the next nonce.
 func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Request, int, error) {
-	ai, version, err := c.resolve(ctx, r.api, r.version)
+	ai, version, err := c.resolve(ctx, r.api, r.version, s)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -511,6 +558,9 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 	}
 	u := *c.base
 	u.Path = c.base.Path + "/webapi/" + ai.Path
+	if r.pathSuffix {
+		u.Path += "/" + r.api
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
@@ -519,6 +569,14 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 	req.Header.Set("User-Agent", c.userAgent)
 	if s != nil && s.SynoToken != "" {
 		req.Header.Set("X-SYNO-TOKEN", s.SynoToken)
+	}
+	if s != nil && s.signer != nil {
+		// Last, so that nothing above can fail after a nonce is taken.
+		h, err := s.signer.sign()
+		if err != nil {
+			return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
+		}
+		req.Header.Set("X-SYNO-HASH", h)
 	}
 	return req, version, nil
 }
@@ -543,6 +601,9 @@ func (c *Client) post(ctx context.Context, r *request, version int, req *http.Re
 		return err
 	}
 	defer resp.Body.Close()
+	if r.cookies != nil {
+		*r.cookies = resp.Cookies()
+	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

@@ -3,6 +3,8 @@ package dsm
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -137,6 +139,8 @@ func (f *fakeDSM) serve(w http.ResponseWriter, r *http.Request) {
 		answer = f.handle(r, r.Form)
 	}
 	switch a := answer.(type) {
+	case func(http.ResponseWriter):
+		a(w) // an answer that sets headers or cookies
 	case []byte:
 		w.Write(a)
 	case int:
@@ -344,7 +348,7 @@ func TestVersionChoice(t *testing.T) {
 
 // resolveForTest returns the version chosen for api.
 func (c *Client) resolveForTest(ctx context.Context, api string) (int, error) {
-	_, v, err := c.resolve(ctx, api, 0)
+	_, v, err := c.resolve(ctx, api, 0, nil)
 	return v, err
 }
 
@@ -533,6 +537,65 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 	for _, secret := range []string{"SIDSECRET", "TOKSECRET", "DEVSECRET", "PWSECRET", "123456", "OLDDEV"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("log contains secret %q:\n%s", secret, out)
+		}
+	}
+}
+
+// recordingReader keeps what was read: the secure sign-in's private keys.
+type recordingReader struct {
+	r    io.Reader
+	read []byte
+}
+
+func (r *recordingReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	r.read = append(r.read, p[:n]...)
+	return n, err
+}
+
+// TestDebugLogHasNoNoiseKeys: the secure sign-in's private keys and the
+// session's signing key never reach the log or an error, whether the
+// handshake works, falls back or is refused.
+func TestDebugLogHasNoNoiseKeys(t *testing.T) {
+	var texts []string
+	var keys [][]byte
+	var log bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	for i, q := range []nasQuirks{{}, {ik: "garbage"}, {refuseIK: 120}, {ik: "absent"}} {
+		for _, mode := range []SecureSignInMode{SecureSignInAuto, SecureSignInRequired} {
+			n := newNoiseNAS(t, q)
+			c := n.client(t, byte(20+i), WithLogger(logger), WithSecureSignIn(mode))
+			rec := &recordingReader{r: c.random}
+			c.random = rec
+			sess, err := c.Auth.Login(t.Context(), admin)
+			if err != nil {
+				texts = append(texts, err.Error())
+			}
+			for _, call := range []string{"list", "create", "get"} {
+				if err := c.Call(t.Context(), "SYNO.Core.User", call, nil, nil); err != nil {
+					texts = append(texts, err.Error())
+				}
+			}
+			if sess.SecureSignIn {
+				k, _ := base64.RawURLEncoding.DecodeString(sess.Signing.Key)
+				keys = append(keys, k)
+				texts = append(texts, fmt.Sprint(sess), fmt.Sprintf("%#v", sess))
+			}
+			for off := 0; off+32 <= len(rec.read); off += 32 {
+				keys = append(keys, rec.read[off:off+32])
+			}
+			keys = append(keys, n.static.Private)
+		}
+	}
+	if len(keys) < 10 {
+		t.Fatalf("only %d keys made: the test does not exercise the handshake", len(keys))
+	}
+	all := log.String() + strings.Join(texts, "\n")
+	for _, k := range keys {
+		for _, enc := range []string{hex.EncodeToString(k), base64.StdEncoding.EncodeToString(k), base64.RawURLEncoding.EncodeToString(k)} {
+			if strings.Contains(all, enc[:20]) {
+				t.Errorf("a key shows in the log or an error: %s", enc)
+			}
 		}
 	}
 }

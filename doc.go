@@ -30,6 +30,21 @@
 // again, once, and repeats the call; concurrent calls share that one
 // login. A saved session is resumed with WithSession.
 //
+// # DSM 7's secure sign-in
+//
+// Where the NAS offers it (SYNO.API.Auth.UIConfig), the login does DSM 7's
+// Noise IK handshake and every later request of the session carries an
+// X-SYNO-HASH header; Session.SecureSignIn tells whether it did. From an
+// address DSM counts as remote, a session without it can read but not
+// change anything: such a refused change is a *LimitedSessionError (it
+// matches ErrLimitedSession and ErrPermissionDenied). WithSecureSignIn
+// chooses between falling back without it (SecureSignInAuto, the
+// default), failing with a *SecureSignInError (SecureSignInRequired) and
+// never trying (SecureSignInOff). A signed session's Session.Signing is
+// saved with it, so WithSession resumes the signing too; save the Session
+// Auth.Session returns after the last call, as a nonce must not be used
+// twice.
+//
 // # Errors
 //
 // A DSM error answer is an *APIError with DSM's code and its meaning.

@@ -347,3 +347,76 @@ func argErrorf(op, format string, args ...any) error {
 func invalid(format string, args ...any) error {
 	return &ArgError{Reason: fmt.Sprintf(format, args...)}
 }
+
+// ErrSecureSignInUnavailable matches every *SecureSignInError: DSM 7's
+// secure sign-in (the Noise handshake of the login, see
+// WithSecureSignIn) could not be done.
+var ErrSecureSignInUnavailable = errors.New("dsm: DSM 7 secure sign-in unavailable")
+
+// SecureSignInError reports why a login could not use DSM 7's secure
+// sign-in. With SecureSignInRequired it is the login's error; with
+// SecureSignInAuto the login goes on without the handshake and the
+// reason is only traced at debug level. It matches
+// ErrSecureSignInUnavailable with errors.Is, and, through Err, the DSM
+// error that refused a login carrying the handshake. It never holds a key.
+type SecureSignInError struct {
+	// Reason says what was missing or wrong.
+	Reason string
+	// Err is the underlying failure, if any.
+	Err error
+}
+
+// Error says why the handshake could not be done.
+func (e *SecureSignInError) Error() string {
+	return "dsm: DSM 7 secure sign-in unavailable: " + e.detail()
+}
+
+// detail is the reason and the underlying failure.
+func (e *SecureSignInError) detail() string {
+	if e.Err != nil {
+		return e.Reason + ": " + e.Err.Error()
+	}
+	return e.Reason
+}
+
+// Unwrap returns the underlying failure.
+func (e *SecureSignInError) Unwrap() error { return e.Err }
+
+// Is makes a *SecureSignInError match ErrSecureSignInUnavailable.
+func (e *SecureSignInError) Is(target error) bool { return target == ErrSecureSignInUnavailable }
+
+// ErrLimitedSession matches every *LimitedSessionError: DSM refused a
+// change (code 105) to a session opened without DSM 7's secure sign-in.
+var ErrLimitedSession = errors.New("dsm: limited session")
+
+// LimitedSessionError reports a change that DSM refused with code 105 in
+// a session opened without DSM 7's secure sign-in. That is most probably
+// the limited session DSM gives to such a sign-in from an address it
+// counts as remote: reads work, changes are refused
+// (N4S4/synology-api issue #239, fixed by the handshake in PR #282). It
+// matches ErrLimitedSession and, as every 105, ErrPermissionDenied.
+type LimitedSessionError struct {
+	// Err is DSM's answer, code 105.
+	Err *APIError
+	// Reason says why the session has no secure sign-in.
+	Reason string
+}
+
+// Error says what DSM refused, why that probably happened and what to do.
+func (e *LimitedSessionError) Error() string {
+	why := ""
+	if e.Reason != "" {
+		why = " (" + e.Reason + ")"
+	}
+	return fmt.Sprintf("%v: the session was opened without DSM 7's secure sign-in%s, and DSM gives such a session "+
+		"limited rights when it comes from an address DSM counts as remote: reads work, changes are refused; "+
+		"connect from the NAS's LAN, or use a network path (or a client) where the handshake works, "+
+		"or make the client WithSecureSignIn(dsm.SecureSignInRequired) to learn why the handshake was not done "+
+		"(if the account itself lacks the right, this is a plain permission denial)", e.Err, why)
+}
+
+// Unwrap returns DSM's answer, which matches ErrPermissionDenied.
+func (e *LimitedSessionError) Unwrap() error { return e.Err }
+
+// Is makes a *LimitedSessionError match ErrLimitedSession.
+func (e *LimitedSessionError) Is(target error) bool { return target == ErrLimitedSession }

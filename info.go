@@ -22,6 +22,7 @@ type versionRange struct{ min, max int }
 // implements. Discovery asks the server for exactly these names.
 var knownAPIs = map[string]versionRange{
 	"SYNO.API.Auth":                  {6, 7},
+	"SYNO.API.Auth.UIConfig":         {1, 1},
 	"SYNO.API.Encryption":            {1, 1},
 	"SYNO.Core.NormalUser":           {1, 1},
 	"SYNO.Core.User":                 {1, 1},
@@ -45,7 +46,7 @@ var infoAPI = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFo
 // APIs returns what the server said of the APIs this client knows, asking
 // SYNO.API.Info once per client.
 func (c *Client) APIs(ctx context.Context) (map[string]APIInfo, error) {
-	if err := c.discover(ctx, ""); err != nil {
+	if err := c.discover(ctx, "", nil); err != nil {
 		return nil, err
 	}
 	c.infoMu.Lock()
@@ -59,8 +60,9 @@ func (c *Client) APIs(ctx context.Context) (map[string]APIInfo, error) {
 
 // discover fills the cache with the known APIs, plus extra when it is an
 // API the cache has not asked about. One discovery runs at a time; the
-// lock also makes concurrent first calls share one request.
-func (c *Client) discover(ctx context.Context, extra string) error {
+// lock also makes concurrent first calls share one request. The request
+// carries s, the session of the call it is for (nil for none).
+func (c *Client) discover(ctx context.Context, extra string, s *session) error {
 	c.infoMu.Lock()
 	defer c.infoMu.Unlock()
 	var names []string
@@ -79,7 +81,7 @@ func (c *Client) discover(ctx context.Context, extra string) error {
 	}
 	slices.Sort(names)
 	got := map[string]APIInfo{}
-	if err := c.exchange(ctx, infoRequest(names, &got), nil); err != nil {
+	if err := c.exchange(ctx, infoRequest(names, &got), s); err != nil {
 		return err
 	}
 	for _, n := range names {
@@ -92,8 +94,9 @@ func (c *Client) discover(ctx context.Context, extra string) error {
 }
 
 // resolve returns where api is served and the version to call: want when
-// non-zero, otherwise the highest version both sides speak.
-func (c *Client) resolve(ctx context.Context, api string, want int) (APIInfo, int, error) {
+// non-zero, otherwise the highest version both sides speak. A discovery
+// it needs carries s.
+func (c *Client) resolve(ctx context.Context, api string, want int, s *session) (APIInfo, int, error) {
 	if api == infoAPIName {
 		return infoAPI, 1, nil
 	}
@@ -105,7 +108,7 @@ func (c *Client) resolve(ctx context.Context, api string, want int) (APIInfo, in
 	asked := c.asked[api]
 	c.infoMu.Unlock()
 	if !ok && !asked {
-		if err := c.discover(ctx, api); err != nil {
+		if err := c.discover(ctx, api, s); err != nil {
 			return APIInfo{}, 0, err
 		}
 		c.infoMu.Lock()
