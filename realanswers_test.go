@@ -112,6 +112,7 @@ func TestRealAnswersDecode(t *testing.T) {
 			}
 			want := map[string]APIInfo{
 				"SYNO.API.Auth":                  {Path: "entry.cgi", MinVersion: 1, MaxVersion: 7},
+				"SYNO.API.Auth.UIConfig":         j(1, 1),
 				"SYNO.API.Encryption":            j(1, 1),
 				"SYNO.Core.Group":                j(1, 1),
 				"SYNO.Core.Group.Member":         j(1, 1),
@@ -140,7 +141,8 @@ func TestRealAnswersDecode(t *testing.T) {
 			}
 		},
 		"auth_login_v7.json": func(t *testing.T) {
-			c := realClient(t, map[string]string{"SYNO.API.Auth login": "auth_login_v7.json"})
+			// The fixture is a login without the handshake, as its client made it.
+			c := realClient(t, map[string]string{"SYNO.API.Auth login": "auth_login_v7.json"}, WithSecureSignIn(SecureSignInOff))
 			got, err := c.Auth.Login(t.Context(), Credentials{Account: "HASS", Password: "pw", OTPCode: "123456", DeviceName: "homeassistant"})
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +158,8 @@ func TestRealAnswersDecode(t *testing.T) {
 			}
 		},
 		"auth_login_v6.json": func(t *testing.T) {
-			c := realClient(t, map[string]string{"SYNO.API.Auth login": "auth_login_v6.json"})
+			// The fixture is a login without the handshake, as its client made it.
+			c := realClient(t, map[string]string{"SYNO.API.Auth login": "auth_login_v6.json"}, WithSecureSignIn(SecureSignInOff))
 			got, err := c.Auth.Login(t.Context(), Credentials{Account: "admin", Password: "pw", OTPCode: "123456", DeviceName: "box"})
 			if err != nil {
 				t.Fatal(err)
@@ -168,7 +171,8 @@ func TestRealAnswersDecode(t *testing.T) {
 			}
 		},
 		"auth_login_403.json": func(t *testing.T) {
-			c := realClient(t, map[string]string{"SYNO.API.Auth login": "auth_login_403.json"})
+			// The fixture is a login without the handshake, as its client made it.
+			c := realClient(t, map[string]string{"SYNO.API.Auth login": "auth_login_403.json"}, WithSecureSignIn(SecureSignInOff))
 			_, err := c.Auth.Login(t.Context(), Credentials{Account: "hass", Password: "pw"})
 			var ae *APIError
 			if !errors.Is(err, ErrOTPRequired) || !errors.As(err, &ae) {
