@@ -367,9 +367,43 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 	if o.User != "" && !strings.EqualFold(o.User, sess.Account) {
 		return nil, nil, &authError{err: fmt.Errorf("the saved session on %s is %s's, not %s's: run dsmctl login --user %s, or set DSM_PASSWORD", url, sess.Account, o.User, o.User)}
 	}
-	c, err = o.client(url, s, dsm.WithSession(sess))
+	if !sess.SecureSignIn {
+		c, err = o.client(url, s, dsm.WithSession(sess))
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, func() error { return nil }, nil
+	}
+	// A session opened with DSM 7's secure sign-in signs each request
+	// with the next of its nonces, and DSM refuses a nonce used before
+	// (PROTOCOL 3.1): one command at a time uses it, reading the nonce
+	// the previous one saved, and saving its own when it ends.
+	release, err := o.store().lockSessions(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	return c, func() error { return nil }, nil
+	if _, sess, ok, err = o.store().session(url); err != nil || !ok {
+		release()
+		if err == nil {
+			err = &authError{err: fmt.Errorf("not logged in to %s: run dsmctl login", url)}
+		}
+		return nil, nil, err
+	}
+	c, err = o.client(url, s, dsm.WithSession(sess))
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	done = func() error {
+		defer release()
+		cur, ok := c.Auth.Session()
+		if !ok {
+			return nil // the command logged out
+		}
+		if err := o.store().updateSession(url, cur); err != nil {
+			return fmt.Errorf("saving the session's signing state: %w", err)
+		}
+		return nil
+	}
+	return c, done, nil
 }

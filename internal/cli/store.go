@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/internal/atomicfile"
@@ -223,4 +225,65 @@ func (st store) write(name string, v any) error {
 		return err
 	}
 	return atomicfile.WriteFile(filepath.Join(st.dir, name), append(b, '\n'), 0o600)
+}
+
+// sessionLockFile is locked while a command uses a signed session.
+const sessionLockFile = "sessions.lock"
+
+// sessionLockWait bounds how long a command waits for another that uses
+// the saved signed session; sessionLockPoll is how often it looks.
+const (
+	sessionLockWait = time.Minute
+	sessionLockPoll = 20 * time.Millisecond
+)
+
+// errSessionBusy: another dsmctl command holds the saved signed session.
+var errSessionBusy = errors.New("another dsmctl command is using the saved session (a session opened with DSM 7's secure sign-in signs each request with a number used once, so one command at a time uses it); wait for it to end, or log in separately with DSM_PASSWORD")
+
+// lockSessions takes the lock of the signed sessions, waiting at most
+// sessionLockWait for a command that holds it, and returns its release.
+func (st store) lockSessions(ctx context.Context) (release func(), err error) {
+	if err := os.MkdirAll(st.dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(st.dir, sessionLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the session lock: %w", err)
+	}
+	deadline := time.Now().Add(sessionLockWait)
+	for {
+		busy, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("locking the saved session: %w", err)
+		}
+		if !busy {
+			return func() { unlock(f); f.Close() }, nil
+		}
+		if time.Now().After(deadline) {
+			f.Close()
+			return nil, errSessionBusy
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(sessionLockPoll):
+		}
+	}
+}
+
+// updateSession saves sess as the session of url when the saved one is
+// still the same session (same SID): a signed session's next nonce. It
+// leaves the current URL as it is.
+func (st store) updateSession(url string, sess dsm.Session) error {
+	s, err := st.sessions()
+	if err != nil {
+		return err
+	}
+	if old, ok := s.Sessions[url]; !ok || old.SID != sess.SID {
+		return nil // logged out or replaced meanwhile
+	}
+	s.Sessions[url] = sess
+	return st.write(sessionsFile, s)
 }
