@@ -227,6 +227,7 @@ func FuzzServeHTTP(f *testing.F) {
 		req.URL.Path, req.URL.RawQuery = path, strings.ReplaceAll(query, "SID", d.SID)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-SYNO-TOKEN", d.SynoToken)
+		req.RemoteAddr = lanAddr
 		a := serveRequest(t, s, req)
 		switch a.resp.StatusCode {
 		case 200:
