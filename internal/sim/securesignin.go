@@ -267,8 +267,12 @@ func (ss *secureSignIn) use(n uint64) {
 
 // checkSynoHash refuses a call of a handshake session whose X-SYNO-HASH
 // is not good (Config.HashErrorCode). A session without a handshake is
-// not checked: LAN clients that send no header work (PROTOCOL 3.1). Call
-// with s.mu held.
+// not checked: LAN clients that send no header work (PROTOCOL 3.1). Only
+// methods that need a session come here: SYNO.API.Info, Encryption
+// getinfo and logout are answered without looking at the header (the
+// reference client sends its logout without _sid or header; whether DSM
+// checks the others is unknown), so a nonce spent on them leaves a gap,
+// which later nonces pass. Call with s.mu held.
 func (s *Server) checkSynoHash(q *request, sess *session) error {
 	if sess.ssi == nil {
 		return nil
