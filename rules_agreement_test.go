@@ -100,7 +100,9 @@ func TestRulesAgreement(t *testing.T) {
 	srv := dsmtest.Start(t,
 		dsmtest.WithUser(dsmtest.User{Name: "rules", Password: rulesPassword}),
 		dsmtest.WithGroup(dsmtest.Group{Name: "rules"}))
-	c := newClient(t, srv)
+	// The raw calls below carry no X-SYNO-HASH: a session without the
+	// secure sign-in, which a loopback client may change things with.
+	c := newClient(t, srv, dsm.WithSecureSignIn(dsm.SecureSignInOff))
 	sess, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: dsm.AccountAdmin, Password: srv.AdminPassword()})
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,10 @@
 // The simulator serves /webapi/entry.cgi, query.cgi, auth.cgi and
 // encryption.cgi like a real DSM 7: API discovery, the encrypted login
 // envelope, 2-step codes (TOTP), trusted-device tokens, the SynoToken,
-// idle session expiry and auto-block. It shares no code with package dsm,
-// so it checks the client rather than mirroring it.
+// DSM 7's secure sign-in (the Noise IK handshake at login and X-SYNO-HASH
+// on every later call; without it, clients outside WithLocalNets may only
+// read), idle session expiry and auto-block. It shares no code with
+// package dsm, so it checks the client rather than mirroring it.
 //
 //	func TestSomething(t *testing.T) {
 //		srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "pw"}))
@@ -34,6 +36,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -186,6 +189,30 @@ func WithDSMVersion(v string) Option {
 	return func(c *config) { c.sim.DSMVersion = v }
 }
 
+// WithLocalNets sets the client networks the simulator counts as local
+// (default: loopback, 10/8, 172.16/12, 192.168/16, 169.254/16, fe80::/10
+// and fc00::/7; see sim.DefaultLocalNets). A session of any other client
+// that did not complete DSM 7's secure sign-in handshake is limited, as
+// on a NAS reached over the internet: reads work, changes to users,
+// groups and policies answer code 105. With no networks, every client is
+// remote (as WithRemoteClients).
+func WithLocalNets(nets ...netip.Prefix) Option {
+	return func(c *config) { c.sim.LocalNets = append([]netip.Prefix{}, nets...) }
+}
+
+// WithRemoteClients counts every client as remote, loopback included, so
+// that only a client that completes the secure sign-in handshake may
+// change users, groups and policies (the others get code 105).
+func WithRemoteClients() Option { return WithLocalNets() }
+
+// WithSecureSignInKey sets the simulator's X25519 static private key (32
+// bytes) of the secure sign-in: its public half is the _SSID cookie of
+// SYNO.API.Auth.UIConfig get. Default: a new key per server (or the one
+// kept with WithDataDir). A key of another size makes NewServer fail.
+func WithSecureSignInKey(priv []byte) Option {
+	return func(c *config) { c.sim.SecureSignInKey = append([]byte{}, priv...) }
+}
+
 // WithTLS serves https with a self-signed certificate for 127.0.0.1;
 // Certificate returns it and Client trusts exactly it.
 func WithTLS() Option {
@@ -319,6 +346,11 @@ func (s *Server) Advance(d time.Duration) { s.sim.Advance(d) }
 // Logins returns how many logins have succeeded, so a test can count
 // re-logins.
 func (s *Server) Logins() int { return s.sim.Logins() }
+
+// SecureLogins returns how many logins completed the secure sign-in
+// handshake (a Noise IK ik_message answered), so a test can tell that a
+// client signed in that way.
+func (s *Server) SecureLogins() int { return s.sim.SecureLogins() }
 
 // ConfirmTokenValid reports whether token is a SynoConfirmPWToken the
 // server issued (SYNO.Core.User.PasswordConfirm auth) less than 300 s ago

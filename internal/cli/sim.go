@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,6 +45,10 @@ type simOptions struct {
 	FaultSeed uint64
 	// DSMVersion is the DSM release to behave as (--dsm).
 	DSMVersion string
+	// LocalNets are the client networks with full access without the
+	// secure sign-in handshake (--local-net, repeatable; "none": every
+	// client is remote). Nil: sim.DefaultLocalNets.
+	LocalNets []netip.Prefix
 
 	// TLS serves https with a self-signed certificate made at start
 	// (--tls), or with CertFile and KeyFile (--cert, --key).
@@ -93,6 +98,18 @@ a version 6 login cannot change users or groups (all three).
 --fault SPEC (repeatable) makes the simulator fail like a flaky NAS behind
 a proxy; --fault-seed N makes the random faults repeat from run to run.
 ` + sim.FaultSpecHelp + `
+
+DSM 7's secure sign-in is served: SYNO.API.Auth.UIConfig sets cookie
+_SSID to the simulator's X25519 key (kept in --data, so it stays the
+same across restarts), a login with ik_message completes the Noise IK
+handshake, and every later call of that session must carry a good
+X-SYNO-HASH. A client outside the local networks that logs in without
+the handshake gets a limited session, as from the internet on a NAS:
+reads work, changes to users, groups and policies answer 105. The local
+networks are loopback, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16,
+169.254.0.0/16, fe80::/10 and fc00::/7 unless --local-net CIDR[,CIDR...]
+(repeatable) names others; --local-net none makes every client remote.
+
 Loopback clients can also list, add and clear faults while it runs:
 GET, POST {"spec":"SPEC"} and DELETE on /_sim/faults, and end every
 session with POST /_sim/sessions/expire.`,
@@ -104,7 +121,9 @@ session with POST /_sim/sessions/expire.`,
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --data ~/.local/share/dsmsim
   DSM_SIM_ADMIN_PASSWORD=secret dsmctl sim --listen 0.0.0.0:5000
   dsmctl sim --fault '*:*:latency=50ms' --fault '*:*:reset:p=0.05' --fault-seed 1
-  dsmctl sim --fault SYNO.Core.User:create:code=117:times=2`,
+  dsmctl sim --fault SYNO.Core.User:create:code=117:times=2
+  dsmctl sim --local-net none
+  dsmctl sim --listen 0.0.0.0:5000 --local-net 127.0.0.0/8,192.168.1.0/24`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.AdminPassword = getenv("DSM_SIM_ADMIN_PASSWORD")
@@ -132,6 +151,7 @@ session with POST /_sim/sessions/expire.`,
 	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
 	cmd.Flags().Uint64Var(&o.FaultSeed, "fault-seed", 0, "seed of the faults' probabilities, to repeat a run (0: random)")
 	cmd.Flags().StringVar(&o.DSMVersion, "dsm", sim.DefaultDSMVersion, "DSM release to behave as: "+strings.Join(sim.DSMVersions, ", "))
+	cmd.Flags().Var(&localNetFlag{nets: &o.LocalNets}, "local-net", "client networks with full access without the secure sign-in, e.g. 192.168.1.0/24,fd00::/8 (repeatable; none: every client is remote; default: see above)")
 	return cmd
 }
 
@@ -155,7 +175,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		stored = err == nil
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
-		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion})
+		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -202,6 +222,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	for _, f := range o.Faults {
 		fmt.Fprintf(s.Out, "injecting fault %s\n", f)
 	}
+	fmt.Fprintln(s.Out, localNetsLine(o.LocalNets))
 	fmt.Fprintln(s.Out, "press Ctrl-C to stop")
 	if o.ready != nil {
 		o.ready(url)
@@ -417,3 +438,55 @@ func (f faultFlag) Set(spec string) error {
 }
 
 func (f faultFlag) Type() string { return "SPEC" }
+
+// localNetsLine says which clients have full access without the secure
+// sign-in (public information: no key is printed).
+func localNetsLine(nets []netip.Prefix) string {
+	if nets == nil {
+		nets = sim.DefaultLocalNets()
+	}
+	if len(nets) == 0 {
+		return "every client is remote (--local-net none): without the secure sign-in, sessions may only read"
+	}
+	names := make([]string, len(nets))
+	for i, p := range nets {
+		names[i] = p.String()
+	}
+	return "local clients (full access without the secure sign-in): " + strings.Join(names, ", ")
+}
+
+// localNetFlag is --local-net: CIDR prefixes separated by commas,
+// repeatable, or "none" alone.
+type localNetFlag struct {
+	nets *[]netip.Prefix
+	none bool // "none" was given
+}
+
+func (f *localNetFlag) String() string {
+	if f.nets == nil || *f.nets == nil {
+		return ""
+	}
+	if len(*f.nets) == 0 {
+		return "none"
+	}
+	names := make([]string, len(*f.nets))
+	for i, p := range *f.nets {
+		names[i] = p.String()
+	}
+	return strings.Join(names, ",")
+}
+
+func (f *localNetFlag) Set(v string) error {
+	nets, err := sim.ParseLocalNets(v)
+	if err != nil {
+		return err
+	}
+	if (len(nets) == 0 && *f.nets != nil) || f.none {
+		return errors.New("none cannot be combined with networks: give --local-net none alone, or only networks")
+	}
+	f.none = len(nets) == 0
+	*f.nets = append(append([]netip.Prefix{}, *f.nets...), nets...)
+	return nil
+}
+
+func (f *localNetFlag) Type() string { return "CIDR" }

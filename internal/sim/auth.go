@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"net/http"
 	"time"
+
+	"github.com/flynn/noise"
 )
 
 // Login error codes of SYNO.API.Auth (PROTOCOL 5).
@@ -21,17 +23,19 @@ const (
 	codeAccountLocked    = 411
 )
 
-// loginData is the data of a successful version 7 login, as DSM 7
-// answers it (home-assistant/core #64867: account, device_id,
-// is_portal_port, sid, synotoken). It never carries ik_message: the
-// simulator does not complete the Noise handshake, and an empty
-// ik_message crashes the reference client (PROTOCOL 3.1).
+// loginData is the data of a successful login. IKMessage is message 2 of
+// the secure sign-in when the client sent message 1, and "" when it sent
+// none, as real DSM answered such clients (PROTOCOL 3.1, home-assistant/core
+// #64867). A client that sent one never gets "": the reference client's
+// Noise library crashes on it; a message 1 that cannot be read refuses the
+// login instead (codeBadIKMessage).
 type loginData struct {
 	SID          string `json:"sid"`
 	SynoToken    string `json:"synotoken"`
 	DeviceID     string `json:"device_id"`
 	Account      string `json:"account"`
 	IsPortalPort bool   `json:"is_portal_port"`
+	IKMessage    string `json:"ik_message"`
 }
 
 // loginDataV6 is the data of a version 6 login: the device token is
@@ -58,16 +62,26 @@ type otpTypeEntry struct {
 }
 
 // login answers SYNO.API.Auth login. Checks, in order: auto-block (407),
-// account protection (411), account and password (400), disabled account (401), 2-step verification
-// enforced but not set up (406), trusted device or 2-step code (403, 404).
-// Client parameters DSM ignores here (client, logintype, rememberme,
-// ik_message) are accepted and ignored.
+// the secure sign-in's message 1 when ik_message is sent (codeBadIKMessage),
+// account protection (411), account and password (400), disabled account
+// (401), 2-step verification enforced but not set up (406), trusted device
+// or 2-step code (403, 404). Client parameters DSM ignores here (client,
+// logintype, rememberme) are accepted and ignored. The session of a
+// client outside Config.LocalNets that did not complete the handshake is
+// limited (PROTOCOL 3.1).
 func (s *Server) login(q *request) (any, error) {
 	if s.byAddr.blocked(q.addr, q.now) {
 		return nil, fail(codeAddressBlocked)
 	}
 	if !q.has("account") {
 		return nil, fail(codeMissingParameters)
+	}
+	var hs *noise.HandshakeState
+	if m := q.str("ik_message"); m != "" { // an empty one is no message: as if none was sent
+		var err error
+		if hs, err = s.readIKMessage(m); err != nil {
+			return nil, fail(codeBadIKMessage)
+		}
 	}
 	account := fold(q.str("account"))
 	if s.byAccount.blocked(account, q.now) {
@@ -122,18 +136,29 @@ func (s *Server) login(q *request) (any, error) {
 		s.dirty = true
 	}
 	sess := &session{sid: randomToken(32), uid: u.uid, name: q.str("session"), lastUsed: q.now, authVersion: q.version}
+	ikAnswer := ""
+	if hs != nil {
+		var err error
+		if ikAnswer, sess.ssi, err = s.answerIK(hs); err != nil {
+			return nil, fail(codeUnknown)
+		}
+	}
+	sess.limited = sess.ssi == nil && !s.isLocal(q.addr)
 	if q.yes("enable_syno_token") {
 		sess.synoToken = randomToken(16)
 	}
 	s.sessions[sess.sid] = sess
 	s.logins.Add(1)
+	if sess.ssi != nil {
+		s.secureLogins.Add(1)
+	}
 	if q.str("format") != "sid" {
 		http.SetCookie(q.w, &http.Cookie{Name: "id", Value: sess.sid, Path: "/", HttpOnly: true})
 	}
 	if q.version <= 6 {
 		return loginDataV6{DID: deviceID, SID: sess.sid, SynoToken: sess.synoToken}, nil
 	}
-	return loginData{SID: sess.sid, SynoToken: sess.synoToken, DeviceID: deviceID, Account: u.name}, nil
+	return loginData{SID: sess.sid, SynoToken: sess.synoToken, DeviceID: deviceID, Account: u.name, IKMessage: ikAnswer}, nil
 }
 
 // deviceKey is how a trusted-device token is kept: its SHA-256, so the

@@ -51,7 +51,10 @@ func TestLogin(t *testing.T) {
 		{"local user", loginCall("alice", "alice-pw"), 0},
 		{"version 1", call{form: form("api", "SYNO.API.Auth", "version", "1", "method", "login", "account", "alice", "passwd", "alice-pw")}, 0},
 		{"version 6 over GET", call{verb: http.MethodGet, path: "/webapi/auth.cgi", query: form("api", "SYNO.API.Auth", "version", "6", "method", "login", "account", "alice", "passwd", "alice-pw")}, 0},
-		{"ignored client params", loginCall("alice", "alice-pw", "client", "browser", "logintype", "local", "rememberme", "0", "ik_message", "AAAA"), 0},
+		{"ignored client params", loginCall("alice", "alice-pw", "client", "browser", "logintype", "local", "rememberme", "0"), 0},
+		{"empty ik_message is none", loginCall("alice", "alice-pw", "ik_message", ""), 0},
+		{"unreadable ik_message", loginCall("alice", "alice-pw", "ik_message", "AAAA"), codeBadIKMessage},
+		{"unreadable ik_message, wrong password", loginCall("alice", "nope", "ik_message", "AAAA"), codeBadIKMessage},
 		{"empty otp_code without 2-step", loginCall("alice", "alice-pw", "otp_code", ""), 0},
 		{"wrong password", loginCall("alice", "nope"), 400},
 		{"password is case-sensitive", loginCall("alice", "ALICE-PW"), 400},
@@ -79,10 +82,10 @@ func TestLogin(t *testing.T) {
 			if a.code() != tt.want {
 				t.Fatalf("code = %d, want %d (%s)", a.code(), tt.want, a.raw)
 			}
-			if strings.Contains(a.raw, "ik_message") {
-				t.Errorf("answer has ik_message: %s", a.raw)
-			}
 			if tt.want != 0 {
+				if strings.Contains(a.raw, "ik_message") {
+					t.Errorf("a refusal has ik_message: %s", a.raw)
+				}
 				if tt.want != 403 && a.Error.Errors != nil {
 					t.Errorf("unexpected errors member: %s", a.raw)
 				}
@@ -94,16 +97,18 @@ func TestLogin(t *testing.T) {
 			for k := range d {
 				keys = append(keys, k)
 			}
-			// Version 7 answers device_id and account; version 6 and
-			// older did and no account.
-			wantKeys, device := []string{"account", "device_id", "is_portal_port", "sid", "synotoken"}, "device_id"
-			if v := tt.c.form.Get("version") + tt.c.query.Get("version"); v != "7" {
+			// Version 7 answers device_id, account and ik_message ("" to a
+			// client that sent none, PROTOCOL 3.1); version 6 and older
+			// did and no account.
+			wantKeys, device := []string{"account", "device_id", "ik_message", "is_portal_port", "sid", "synotoken"}, "device_id"
+			v7 := tt.c.form.Get("version")+tt.c.query.Get("version") == "7"
+			if !v7 {
 				wantKeys, device = []string{"did", "is_portal_port", "sid", "synotoken"}, "did"
 			}
 			if diff := cmp.Diff(wantKeys, keys, sortStrings); diff != "" {
 				t.Errorf("data keys (-want +got):\n%s", diff)
 			}
-			if d["sid"] == "" || d["is_portal_port"] != false || d[device] != "" {
+			if d["sid"] == "" || d["is_portal_port"] != false || d[device] != "" || (v7 && d["ik_message"] != "") {
 				t.Errorf("data = %v", d)
 			}
 		})

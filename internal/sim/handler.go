@@ -276,8 +276,10 @@ func (s *Server) lookupSession(sid string, now time.Time) *session {
 	return sess
 }
 
-// authorize checks the session (119), the SynoToken of a mutating call
-// (403) and admin rights (105). Call with s.mu held.
+// authorize checks the session (119), the X-SYNO-HASH of a handshake
+// session (Config.HashErrorCode), the SynoToken of a mutating call (403),
+// a limited session's changes (105) and admin rights (105). Call with
+// s.mu held.
 func (s *Server) authorize(q *request, m *methodDef) error {
 	sess := s.lookupSession(sidOf(q), q.now)
 	if sess == nil {
@@ -288,6 +290,10 @@ func (s *Server) authorize(q *request, m *methodDef) error {
 		delete(s.sessions, sess.sid)
 		return fail(codeInvalidSession)
 	}
+	// A call refused for its hash does not count as use of the session.
+	if err := s.checkSynoHash(q, sess); err != nil {
+		return err
+	}
 	sess.lastUsed = q.now
 	if m.mutates && sess.synoToken != "" {
 		tok := q.r.Header.Get("X-SYNO-TOKEN")
@@ -297,6 +303,12 @@ func (s *Server) authorize(q *request, m *methodDef) error {
 		if subtle.ConstantTimeCompare([]byte(tok), []byte(sess.synoToken)) != 1 {
 			return fail(codeBadSynoToken)
 		}
+	}
+	// PROTOCOL 3.1: from a public address, a session without the
+	// handshake lists users but User create answers 105
+	// (N4S4/synology-api issue #239, fixed by PR #282).
+	if m.change && sess.limited {
+		return fail(codePermission)
 	}
 	if m.admin && !s.st.isAdmin(u) {
 		return fail(codePermission)

@@ -217,6 +217,7 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Add("/webapi/auth.cgi", "", "api=SYNO.API.Auth&method=login&version=7&account=admin&passwd=x&otp_code=123456&device_id=x")
 	f.Add("/webapi/entry.cgi/SYNO.Core.User", "method=list&version=1&_sid=x", "offset=-5&limit=%22a%22")
 	f.Add("/webapi/entry.cgi", "api=SYNO.Core.User&method=list&version=1", "__cIpHeRtExT=%7B%22rsa%22%3A%22%22%7D")
+	f.Add("/webapi/entry.cgi", "api=SYNO.API.Auth&method=login&version=7", "account=admin&passwd=x&ik_message=zJrJ0ThZs1kfLMQiVysr_jnRbjfbbfptFQXYbBTXyHzo_pwfX1zKN3Yti1RszTT0TFvkcNoQScDM4-YNWEfMBTMAGmW4Oj6Oy34kg21xPhtxGGM5K6lGKxjwFQEbhjy_iSxF91-Lomxz507_eK7j4ZAX4Yk")
 	s := newServer(f, Config{AutoBlockAttempts: -1})
 	d := s.mustLogin(f, "admin", adminPW)
 	f.Fuzz(func(t *testing.T, path, query, body string) {
@@ -227,6 +228,7 @@ func FuzzServeHTTP(f *testing.F) {
 		req.URL.Path, req.URL.RawQuery = path, strings.ReplaceAll(query, "SID", d.SID)
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("X-SYNO-TOKEN", d.SynoToken)
+		req.RemoteAddr = lanAddr
 		a := serveRequest(t, s, req)
 		switch a.resp.StatusCode {
 		case 200:

@@ -19,10 +19,11 @@ const StateFile = "state.json"
 const stateVersion = 1
 
 // diskState is the state file: everything a DSM keeps across reboots
-// (users, groups, policies, queued join tasks), not sessions. Passwords
-// are stored only as salted PBKDF2 hashes and device tokens only as
-// SHA-256 hashes; TOTP secrets must be stored as they are, so the file is
-// 0600 in a 0700 directory.
+// (users, groups, policies, queued join tasks, the secure sign-in static
+// key), not sessions. Passwords are stored only as salted PBKDF2 hashes
+// and device tokens only as SHA-256 hashes; TOTP secrets and the static
+// private key must be stored as they are, so the file is 0600 in a 0700
+// directory.
 type diskState struct {
 	Version int            `json:"version"`
 	NextUID int            `json:"next_uid"`
@@ -33,6 +34,9 @@ type diskState struct {
 	Policy  passwordPolicy `json:"password_policy"`
 	Expiry  passwordExpiry `json:"password_expiry"`
 	Tasks   []*joinTask    `json:"tasks"`
+	// SecureSignInKey is the X25519 private key behind _SSID. State
+	// files written before it was kept have none: New makes one.
+	SecureSignInKey []byte `json:"secure_signin_key,omitempty"`
 }
 
 type diskUser struct {
@@ -62,7 +66,7 @@ type diskGroup struct {
 
 func encodeState(st *store) ([]byte, error) {
 	d := diskState{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
-		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks}
+		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey}
 	users := st.sortedUsers()
 	for _, u := range users {
 		d.Users = append(d.Users, diskUser{
@@ -101,7 +105,10 @@ func decodeState(b []byte) (*store, error) {
 		return nil, fmt.Errorf("format version %d, want %d", d.Version, stateVersion)
 	}
 	st := &store{users: map[string]*user{}, groups: map[string]*group{}, nextUID: d.NextUID, nextGID: d.NextGID,
-		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks}
+		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks, ikKey: d.SecureSignInKey}
+	if d.SecureSignInKey != nil && len(d.SecureSignInKey) != 32 {
+		return nil, fmt.Errorf("secure_signin_key has %d bytes, want 32", len(d.SecureSignInKey))
+	}
 	uids := map[int]bool{}
 	for _, du := range d.Users {
 		if du.Name == "" || st.users[fold(du.Name)] != nil || uids[du.UID] {

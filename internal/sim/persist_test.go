@@ -155,6 +155,7 @@ func crashHelper(dir string) int {
 	do := func(kv ...string) answer {
 		req := httptest.NewRequest(http.MethodPost, "/webapi/entry.cgi", strings.NewReader(form(kv...).Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.RemoteAddr = lanAddr
 		return serveRequest(&testing.T{}, s, req)
 	}
 	var login loginData

@@ -1,8 +1,6 @@
 package sim
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
@@ -35,8 +33,12 @@ func encodePairs(pairs [][2]string) string {
 // TestReferenceClientRequests replays the reference client's requests
 // exactly as recorded (verb, path, query and form order, headers), with
 // only the placeholders filled in: a real envelope for __cIpHeRtExT (made
-// from the last getinfo answer, as the client does), a random ik_message,
-// and the session of the replayed login for SIDXYZ/TOKXYZ.
+// from the last getinfo answer, as the client does), a Noise IK message 1
+// to the _SSID of the UIConfig answer for ik_message, and the session of
+// the replayed login for SIDXYZ/TOKXYZ. The recording predates
+// X-SYNO-HASH: each call with _sid gets one, nonces from 0 in order, as
+// the reference client now signs them (PROTOCOL 3.1.4). The client is
+// remote, so every change shows that the handshake gives full access.
 func TestReferenceClientRequests(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("testdata/reference-client-requests.json")
@@ -134,8 +136,8 @@ func TestReferenceClientRequests(t *testing.T) {
 
 	var info encryptionInfo
 	var sess loginData
-	ikMessage := make([]byte, 96)
-	rand.Read(ikMessage)
+	var in *initiator
+	var nonce uint64
 	fill := func(i int, v string) string {
 		switch v {
 		case "SIDXYZ":
@@ -143,7 +145,10 @@ func TestReferenceClientRequests(t *testing.T) {
 		case "TOKXYZ":
 			return sess.SynoToken
 		case "<base64url Noise IK message 1>":
-			return base64.RawURLEncoding.EncodeToString(ikMessage)
+			if in == nil {
+				t.Fatalf("request %d: ik_message before UIConfig", i)
+			}
+			return in.message1(t, `{"time": 1764576000}`)
 		}
 		if strings.HasPrefix(v, `{"rsa": "<base64`) {
 			fields, ok := sealed[i]
@@ -183,6 +188,15 @@ func TestReferenceClientRequests(t *testing.T) {
 		for k, v := range rr.Headers {
 			req.Header.Set(k, fill(i, v))
 		}
+		req.RemoteAddr = remoteAddr
+		hasSID := false
+		for _, p := range append(append([][2]string{}, rr.Query...), rr.Form...) {
+			hasSID = hasSID || p[0] == "_sid"
+		}
+		if hasSID {
+			req.Header.Set("X-SYNO-HASH", in.header(nonce))
+			nonce++
+		}
 		a := serveRequest(t, s, req)
 		api, method := req.FormValue("api"), req.FormValue("method")
 		if a.code() != want[i] {
@@ -200,9 +214,7 @@ func TestReferenceClientRequests(t *testing.T) {
 			if sess.SID == "" || sess.SynoToken == "" {
 				t.Fatalf("login answer lacks sid or synotoken: %s", a.raw)
 			}
-			if strings.Contains(a.raw, "ik_message") {
-				t.Errorf("login answer has ik_message: %s", a.raw)
-			}
+			in.finish(t, sess.IKMessage)
 		case api == "SYNO.API.Info":
 			var apis map[string]apiInfo
 			a.data(t, &apis)
@@ -213,16 +225,20 @@ func TestReferenceClientRequests(t *testing.T) {
 			}
 		case api == "SYNO.API.Auth.UIConfig":
 			if len(a.resp.Cookies()) == 0 || a.resp.Cookies()[0].Name != "_SSID" {
-				t.Errorf("UIConfig set no _SSID cookie")
+				t.Fatalf("UIConfig set no _SSID cookie")
 			}
+			in = newInitiator(t, a.resp.Cookies()[0].Value, nil, nil)
 		}
-		if _, hasSID := req.Form["_sid"]; hasSID {
+		if hasSID {
 			// Whatever the method, the call carries a session and SynoToken
-			// that a mutating admin-only method would accept.
+			// that a mutating admin-only method would accept (signed with
+			// the next nonce: the call's own header is used up).
+			req.Header.Set("X-SYNO-HASH", in.header(nonce))
+			nonce++
 			q := &request{r: req, params: req.Form}
 			s.mu.Lock()
 			q.now = s.clock.Now()
-			err := s.authorize(q, &methodDef{session: true, mutates: true, admin: true})
+			err := s.authorize(q, &methodDef{session: true, mutates: true, admin: true, change: true})
 			s.mu.Unlock()
 			if err != nil {
 				t.Errorf("request %d (%s %s): session and SynoToken refused: %v", i, api, method, err)
@@ -232,7 +248,7 @@ func TestReferenceClientRequests(t *testing.T) {
 	if len(reqs) != 28 {
 		t.Errorf("%d recorded requests, want 28: update the expectations", len(reqs))
 	}
-	if s.Logins() != 1 {
-		t.Errorf("Logins() = %d, want 1", s.Logins())
+	if s.Logins() != 1 || s.SecureLogins() != 1 {
+		t.Errorf("Logins() = %d, SecureLogins() = %d, want 1 and 1", s.Logins(), s.SecureLogins())
 	}
 }

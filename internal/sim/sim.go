@@ -12,16 +12,19 @@
 package sim
 
 import (
-	"crypto/ecdh"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/flynn/noise"
 )
 
 // Defaults for the zero values of Config.
@@ -134,6 +137,28 @@ type Config struct {
 	// (versions.go has the evidence). Empty: DefaultDSMVersion. Any other
 	// value makes New fail.
 	DSMVersion string
+	// SecureSignInKey is the NAS's X25519 static private key (32 bytes)
+	// of the DSM 7 secure sign-in (PROTOCOL 3.1): SYNO.API.Auth.UIConfig
+	// get publishes its public half as cookie _SSID and login answers the
+	// Noise IK handshake with it. Nil: the key kept in DataDir's state,
+	// else a new one (kept there from then on, so _SSID survives a
+	// restart, as on a NAS). Given, it replaces the stored one.
+	SecureSignInKey []byte
+	// LocalNets are the client networks whose sessions have full access
+	// without the secure sign-in handshake; a session of any other
+	// (remote) client without it is limited: reads work, changes to
+	// users, groups and policies answer 105 (PROTOCOL 3.1). Nil:
+	// DefaultLocalNets; an empty, non-nil slice: no client is local, as
+	// for a NAS reached over the internet (see ParseLocalNets).
+	LocalNets []netip.Prefix
+	// HashErrorCode answers a call of a handshake session whose
+	// X-SYNO-HASH is missing, malformed, forged or a replay. Zero:
+	// DefaultHashErrorCode (119).
+	HashErrorCode int
+	// HashReplayAllowed accepts an X-SYNO-HASH again (its tag is still
+	// checked). DSM 7.3.2 refuses a replay (N4S4/synology-api issue
+	// #448); what earlier DSM 7 versions do is unknown. False: refused.
+	HashReplayAllowed bool
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -153,6 +178,15 @@ type Server struct {
 	logins        atomic.Int64
 	faults        *faultSet // injected faults, under their own lock
 	release       release   // the DSM release modelled (Config.DSMVersion)
+
+	// The secure sign-in (securesignin.go): set by New, then read-only
+	// but for the counter.
+	ik           noise.DHKey    // secure sign-in static key (responder)
+	ikRandom     io.Reader      // source of the responder's ephemeral keys; nil: crypto/rand (tests fix it)
+	localNets    []netip.Prefix // clients with full access without the handshake
+	hashCode     int            // the answer to a bad X-SYNO-HASH
+	hashReplay   bool           // Config.HashReplayAllowed
+	secureLogins atomic.Int64
 
 	mu            sync.Mutex // guards everything below
 	st            *store
@@ -174,6 +208,12 @@ type session struct {
 	// sessions cannot change users or groups on some releases
 	// (release.limitedV6).
 	authVersion int
+	// ssi is the secure sign-in handshake of the login: nil when the
+	// client sent no ik_message; then no X-SYNO-HASH is checked.
+	ssi *secureSignIn
+	// limited: a remote client's session without the handshake; methods
+	// marked change answer 105.
+	limited bool
 }
 
 // New returns a simulator seeded with admin, guest, the default groups,
@@ -230,29 +270,40 @@ func New(cfg Config) (*Server, error) {
 	if s.key.N.BitLen() < 4096 {
 		return nil, fmt.Errorf("sim: RSA key has %d bits, want at least 4096 (a 501-byte passphrase must fit)", s.key.N.BitLen())
 	}
-	ik, err := ecdh.X25519().GenerateKey(rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("sim: generate X25519 key: %w", err)
+	s.localNets = cfg.LocalNets
+	if s.localNets == nil {
+		s.localNets = DefaultLocalNets()
 	}
-	s.ssid = base64.RawURLEncoding.EncodeToString(ik.PublicKey().Bytes())
+	s.hashCode = cfg.HashErrorCode
+	if s.hashCode == 0 {
+		s.hashCode = DefaultHashErrorCode
+	}
+	s.hashReplay = cfg.HashReplayAllowed
+	loaded := false
 	if s.dataDir != "" {
 		st, saved, err := loadState(s.dataDir)
 		if err != nil {
 			return nil, err
 		}
 		if st != nil {
-			s.st, s.saved = st, saved
-			return s, nil
+			s.st, s.saved, loaded = st, saved, true
 		}
 	}
-	if s.adminPassword == "" {
-		s.adminPassword = "Adm-" + randomToken(12)
+	if !loaded {
+		if s.adminPassword == "" {
+			s.adminPassword = "Adm-" + randomToken(12)
+		}
+		if err := s.seed(cfg); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.seed(cfg); err != nil {
+	if err := s.setupSecureSignIn(cfg.SecureSignInKey); err != nil {
 		return nil, err
 	}
-	if err := s.commit(); err != nil {
-		return nil, err
+	if s.dirty {
+		if err := s.commit(); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -155,6 +155,11 @@ func (a answer) data(t testing.TB, out any) {
 	}
 }
 
+// lanAddr is the client address of a call that names none: a client on
+// the NAS's LAN, with full access without the secure sign-in (httptest's
+// own default, 192.0.2.1, is a remote client).
+const lanAddr = "192.168.1.20:1234"
+
 // call is one HTTP request to the handler.
 type call struct {
 	verb   string // default POST
@@ -162,7 +167,7 @@ type call struct {
 	query  url.Values
 	form   url.Values
 	header http.Header
-	addr   string // RemoteAddr, default 192.0.2.1:1234
+	addr   string // RemoteAddr, default lanAddr
 	cookie *http.Cookie
 }
 
@@ -191,6 +196,7 @@ func (s *Server) do(t testing.TB, c call) answer {
 	for k, vs := range c.header {
 		req.Header[k] = vs
 	}
+	req.RemoteAddr = lanAddr
 	if c.addr != "" {
 		req.RemoteAddr = c.addr
 	}

@@ -100,6 +100,7 @@ type store struct {
 	expiry  passwordExpiry
 	tasks   []*joinTask // SYNO.Core.User.Group join tasks, oldest first
 	nextPID int         // the fake pid of the next task
+	ikKey   []byte      // the secure sign-in static private key (X25519); nil until New sets it
 
 	// byName caches the users sorted by name for lists; nil when a user
 	// was added, renamed or deleted since (see usersChanged).

@@ -16,6 +16,7 @@ type methodDef struct {
 	session                bool // needs a live session (119 without)
 	mutates                bool // changes state: needs the SynoToken when the session has one (403)
 	admin                  bool // administrators only (105)
+	change                 bool // changes users, groups or policies: refused (105) to a limited session (a remote client without the secure sign-in, PROTOCOL 3.1)
 	handle                 func(*Server, *request) (any, error)
 }
 
@@ -35,7 +36,7 @@ func init() {
 		return &methodDef{session: true, admin: true, handle: h}
 	}
 	adminWrite := func(h func(*Server, *request) (any, error)) *methodDef {
-		return &methodDef{session: true, admin: true, mutates: true, handle: h}
+		return &methodDef{session: true, admin: true, mutates: true, change: true, handle: h}
 	}
 	userWrite := func(h func(*Server, *request) (any, error)) *methodDef {
 		return &methodDef{session: true, mutates: true, handle: h}
