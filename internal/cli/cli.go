@@ -276,7 +276,7 @@ var authErrors = []error{
 	dsm.ErrWrongCredentials, dsm.ErrAccountDisabled, dsm.ErrOTPRequired,
 	dsm.ErrOTPRejected, dsm.ErrOTPEnforced, dsm.ErrIPBlocked,
 	dsm.ErrPasswordExpired, dsm.ErrAccountLocked, dsm.ErrSessionExpired,
-	dsm.ErrNotLoggedIn,
+	dsm.ErrNotLoggedIn, dsm.ErrSecureSignInUnavailable,
 }
 
 // exitCode maps an error to dsmctl's exit code.

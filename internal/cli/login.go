@@ -13,6 +13,9 @@ import (
 // loginOptions are the options of dsmctl login.
 type loginOptions struct {
 	conn connOptions
+	// RequireSecureSignIn refuses a login without DSM 7's secure sign-in
+	// (--require-secure-signin).
+	RequireSecureSignIn bool
 }
 
 func newLoginCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
@@ -54,13 +57,23 @@ Without --url and DSM_URL, login goes to the DSM of the latest login, and
 without --user and DSM_USER as the same account: after "session expired",
 "dsmctl login" alone logs in again.
 
+Secure sign-in: on DSM 7, login does DSM's own secure sign-in (a Noise
+handshake) and every later request of the session is signed with a number
+used once. From an address DSM counts as remote (a NAS reached over the
+internet), a session without it may only read. When the NAS does not offer
+it (DSM 6, a proxy that drops its cookie), login goes on without it;
+--require-secure-signin refuses instead, and says why. "dsmctl whoami"
+tells which kind of session is saved. A signed session is used by one
+dsmctl command at a time: another waits for it (at most a minute).
+
 The session is saved in the config directory ($DSM_CONFIG_DIR, default the
 user config directory + /dsmctl), which only its owner may read.`,
 		Example: `  dsmctl login --url https://nas:5001 --user admin
   echo "$PASS" | dsmctl login --url http://127.0.0.1:5000 --user admin --password-stdin
   DSM_URL=https://nas:5001 DSM_USER=alice dsmctl login --otp 123456
   dsmctl login --url https://nas:5001 --user admin --fingerprint 3f9a...c2
-  DSM_PASSWORD=... dsmctl login --url nas --user backup --otp-secret-file ~/.config/dsmctl/backup.totp`,
+  DSM_PASSWORD=... dsmctl login --url nas --user backup --otp-secret-file ~/.config/dsmctl/backup.totp
+  dsmctl login --url https://nas.example.net:5001 --user admin --require-secure-signin`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.conn.complete(getenv, g); err != nil {
@@ -70,6 +83,7 @@ user config directory + /dsmctl), which only its owner may read.`,
 		},
 	}
 	addConnFlags(cmd, &o.conn)
+	cmd.Flags().BoolVar(&o.RequireSecureSignIn, "require-secure-signin", false, "refuse to log in without DSM 7's secure sign-in, whose absence limits a session from a remote address to reading")
 	return cmd
 }
 
@@ -115,7 +129,11 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 			return err
 		}
 	}
-	c, err := o.conn.client(url, s)
+	var extra []dsm.Option
+	if o.RequireSecureSignIn {
+		extra = append(extra, dsm.WithSecureSignIn(dsm.SecureSignInRequired))
+	}
+	c, err := o.conn.client(url, s, extra...)
 	if err != nil {
 		return err
 	}

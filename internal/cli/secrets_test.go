@@ -91,6 +91,12 @@ func TestNoSecretsLeak(t *testing.T) {
 	e.vars["TMPDIR"] = workDir
 	e.mustRun(t, "login", "--debug")
 	e = e.with("DSM_PASSWORD", "")
+	// The session's signing key (DSM 7's secure sign-in) is a session
+	// secret: only sessions.json may hold it.
+	_, signed := savedSession(t, e)
+	if !signed.SecureSignIn || signed.Signing.Key == "" {
+		t.Fatal("the login did no secure sign-in: the test would not cover its key")
+	}
 
 	type run struct {
 		args     []string
@@ -179,7 +185,8 @@ func TestNoSecretsLeak(t *testing.T) {
 
 	sr.mu.Lock()
 	var kinds = map[string]int{}
-	secrets := append([]string{gen[1]}, passwords...)
+	secrets := append([]string{gen[1], signed.Signing.Key}, passwords...)
+	sr.secrets[signed.Signing.Key] = "signing key"
 	for s, k := range sr.secrets {
 		secrets = append(secrets, s)
 		kinds[k]++
@@ -199,7 +206,7 @@ func TestNoSecretsLeak(t *testing.T) {
 	sessionSecrets := map[string]bool{}
 	sr.mu.Lock()
 	for s, k := range sr.secrets {
-		if k == "sid" || k == "synotoken" || k == "did" || k == "device_id" {
+		if k == "sid" || k == "synotoken" || k == "did" || k == "device_id" || k == "signing key" {
 			sessionSecrets[s] = true
 		}
 	}
