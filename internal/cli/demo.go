@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,7 +51,9 @@ func newDemoCmd(s *IOStreams, g *globalOptions) *cobra.Command {
 		Short: "Take a narrated tour of the DSM Web API against an in-process simulator",
 		Long: `Start a DSM simulator inside this process on a free loopback port and walk
 through what dsmctl does, showing each request and what DSM answered:
-discovery, an encrypted login over plain http, whoami, a wrong password,
+discovery, an encrypted login over plain http with DSM 7's secure sign-in,
+whoami, a NAS reached over the internet (a session without the secure
+sign-in may only read; with it, changes work), a wrong password,
 2-step verification with a trusted device, a session that expires and is
 renewed, users and groups, users as code (plan, apply, plan again), a
 flaky NAS the client rides out, and logout. Nothing outside the process is
@@ -77,6 +82,7 @@ var tourSteps = []tourStep{
 	{"Discovery: which APIs does this DSM offer?", (*tour).discovery},
 	{"Log in over plain http", (*tour).login},
 	{"Who am I?", (*tour).whoami},
+	{"A NAS reached over the internet: the secure sign-in, or a session that may only read", (*tour).remoteNAS},
 	{"A wrong password", (*tour).wrongPassword},
 	{"2-step verification and a trusted device", (*tour).twoStep},
 	{"A session expires and is renewed without the caller noticing", (*tour).expiry},
@@ -116,6 +122,8 @@ type tour struct {
 	debug io.Writer // nil unless --debug
 
 	admin *dsm.Client // logged in by the login step
+	// rsaKey is the simulators' RSA key (nil: each makes its own).
+	rsaKey *rsa.PrivateKey
 
 	tmp       string // the temporary directory of the steps that write files
 	removeTmp bool   // tmp was made by tempDir: remove it at the end
@@ -137,8 +145,16 @@ func (t *tour) tempDir() (string, error) {
 // runDemo starts the simulator and runs tourSteps.
 func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	fmt.Fprintln(s.Out, "dsmctl demo: a tour of the DSM Web API, against a DSM simulator inside this process")
+	// One RSA key for the tour's simulators: making one takes a second.
+	key := o.rsaKey
+	if key == nil {
+		var err error
+		if key, err = rsa.GenerateKey(rand.Reader, sim.RSAKeyBits); err != nil {
+			return fmt.Errorf("starting the simulator: %w", err)
+		}
+	}
 	srv, err := sim.New(sim.Config{
-		RSAKey:        o.rsaKey,
+		RSAKey:        key,
 		AdminPassword: o.adminPassword,
 		Users: []sim.User{{
 			Name: demoUser, Password: demoPassword, Description: "Alice Liddell",
@@ -156,7 +172,7 @@ func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	go hs.Serve(ln)
 	defer hs.Shutdown(context.WithoutCancel(ctx))
 
-	t := &tour{out: s.Out, srv: srv, url: "http://" + ln.Addr().String(), wire: &wireLog{}, tmp: o.tmpDir}
+	t := &tour{out: s.Out, srv: srv, url: "http://" + ln.Addr().String(), wire: &wireLog{}, tmp: o.tmpDir, rsaKey: key}
 	if o.Debug {
 		t.debug = s.ErrOut
 	}
@@ -184,11 +200,17 @@ func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 // client returns a client of the simulator that records its requests in
 // the tour's wire log.
 func (t *tour) client(opts ...dsm.Option) (*dsm.Client, error) {
+	return t.clientOf(t.url, opts...)
+}
+
+// clientOf returns a client of the DSM at url that records its requests
+// in the tour's wire log.
+func (t *tour) clientOf(url string, opts ...dsm.Option) (*dsm.Client, error) {
 	base := []dsm.Option{dsm.WithHTTPClient(&http.Client{Transport: t.wire}), dsm.WithUserAgent("dsmctl demo")}
 	if t.debug != nil {
 		base = append(base, dsm.WithLogger(debugLogger(t.debug)))
 	}
-	return dsm.NewClient(t.url, append(base, opts...)...)
+	return dsm.NewClient(url, append(base, opts...)...)
 }
 
 // say prints a line of narration.
@@ -202,12 +224,16 @@ func (t *tour) showWire() {
 	calls := t.wire.take()
 	for i := 0; i < len(calls); {
 		c := calls[i]
-		req := c.request()
+		key := c.withNonce("")
 		n := 1
-		for i+n < len(calls) && calls[i+n].request() == req && calls[i+n].answer == c.answer {
+		for i+n < len(calls) && calls[i+n].withNonce("") == key && calls[i+n].answer == c.answer {
 			n++
 		}
-		fmt.Fprintf(t.out, "   > %s\n", req)
+		nonce := c.nonce
+		if n > 1 && nonce != "" {
+			nonce += "-" + calls[i+n-1].nonce
+		}
+		fmt.Fprintf(t.out, "   > %s\n", c.withNonce(nonce))
 		if n > 1 {
 			fmt.Fprintf(t.out, "   < %s (%d times)\n", c.answer, n)
 		} else {
@@ -264,7 +290,64 @@ func (t *tour) login(ctx context.Context) error {
 	}
 	t.say("Checked: no account or passwd parameter in clear. DSM answered a session id (SID)")
 	t.say("and a SynoToken (sent as X-SYNO-TOKEN on later calls); both are secrets.")
+	if sess, _ := c.Auth.Session(); sess.SecureSignIn {
+		t.say("The login also did DSM 7's secure sign-in: UIConfig gave the NAS's public key (cookie")
+		t.say("_SSID), ik_message carried the first message of a Noise IK handshake, DSM answered the")
+		t.say("second. Every later request of the session carries X-SYNO-HASH, good for one nonce.")
+	}
 	t.admin = c
+	return nil
+}
+
+// remoteNAS shows what the secure sign-in is for: a second simulator that
+// counts every client as remote, as a NAS reached over the internet does.
+func (t *tour) remoteNAS(ctx context.Context) error {
+	srv, err := sim.New(sim.Config{RSAKey: t.rsaKey, AdminPassword: t.srv.AdminPassword(), LocalNets: []netip.Prefix{}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	defer hs.Shutdown(context.WithoutCancel(ctx))
+	url := "http://" + ln.Addr().String()
+	admin := dsm.Credentials{Account: dsm.AccountAdmin, Password: t.srv.AdminPassword()}
+	t.say("A second simulator, at %s, counts every client as remote (dsmctl sim --local-net none).", url)
+	t.say("A client that logs in without the secure sign-in (dsm.SecureSignInOff) may read:")
+	plain, err := t.clientOf(url, dsm.WithCredentials(admin), dsm.WithSecureSignIn(dsm.SecureSignInOff))
+	if err != nil {
+		return err
+	}
+	defer plain.Close()
+	if _, total, err := plain.Users.List(ctx, dsm.ListOptions{}); err != nil {
+		return err
+	} else {
+		t.showWire()
+		t.say("%d users listed. But a change:", total)
+	}
+	_, err = plain.Users.Create(ctx, dsm.UserCreateRequest{Name: demoNewUser, Password: demoGoodPassword})
+	t.showWire()
+	if !errors.Is(err, dsm.ErrLimitedSession) {
+		return fmt.Errorf("want the create refused in a limited session, got %v", err)
+	}
+	t.say("is refused, and the client says why: %v", err)
+	t.say("The default client does the handshake, and the same change works:")
+	signed, err := t.clientOf(url, dsm.WithCredentials(admin))
+	if err != nil {
+		return err
+	}
+	defer signed.Close()
+	if _, err := signed.Users.Create(ctx, dsm.UserCreateRequest{Name: demoNewUser, Password: demoGoodPassword}); err != nil {
+		return err
+	}
+	if err := signed.Users.Delete(ctx, demoNewUser); err != nil {
+		return err
+	}
+	t.showWire()
+	t.say("Created and deleted %s there. A replayed X-SYNO-HASH would be refused: each nonce is good once.", demoNewUser)
 	return nil
 }
 
@@ -791,12 +874,13 @@ type wireCall struct {
 	path   string
 	form   url.Values
 	token  bool   // an X-SYNO-TOKEN header was sent
+	nonce  string // the nonce of the X-SYNO-HASH header, "" without one
 	answer string // "success" or "error <code>"
 }
 
 // RoundTrip sends req with the default transport and records it.
 func (w *wireLog) RoundTrip(req *http.Request) (*http.Response, error) {
-	call := wireCall{path: req.URL.Path, token: req.Header.Get("X-SYNO-TOKEN") != ""}
+	call := wireCall{path: req.URL.Path, token: req.Header.Get("X-SYNO-TOKEN") != "", nonce: hashNonce(req.Header.Get("X-SYNO-HASH"))}
 	if req.Body != nil {
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
@@ -886,7 +970,12 @@ var publicParams = map[string]bool{
 }
 
 // request renders the call as one line without any secret.
-func (c wireCall) request() string {
+func (c wireCall) request() string { return c.withNonce(c.nonce) }
+
+// withNonce renders the call as request does, with nonce as the nonce of
+// its X-SYNO-HASH ("" leaves the nonce out; a call without the header
+// shows none).
+func (c wireCall) withNonce(nonce string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "POST %s  %s v%s %s", c.path, c.form.Get("api"), c.form.Get("version"), c.form.Get("method"))
 	keys := make([]string, 0, len(c.form))
@@ -911,5 +1000,26 @@ func (c wireCall) request() string {
 	if c.token {
 		b.WriteString(" +X-SYNO-TOKEN")
 	}
+	if c.nonce != "" {
+		b.WriteString(" +X-SYNO-HASH")
+		if nonce != "" {
+			b.WriteString("(nonce " + nonce + ")")
+		}
+	}
 	return b.String()
+}
+
+// hashNonce returns the nonce an X-SYNO-HASH header names (the decimal
+// digits, base64url after its "."), or "" for none. The rest of the
+// header, a tag good once, is not shown.
+func hashNonce(h string) string {
+	_, enc, ok := strings.Cut(h, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return "?"
+	}
+	return string(b)
 }

@@ -57,7 +57,15 @@ func TestDemo(t *testing.T) {
 		"< error 117: the network connection is unstable or the system is busy (2 times)\n",
 		"   log: dsm retry api=SYNO.Core.User method=get attempt=2 wait=",
 		"   log: dsm retry api=SYNO.Core.User method=get attempt=3 wait=",
-		`name="rabbit" notify_by_email=false passwd_never_expire=false send_password=false +X-SYNO-TOKEN` + "\n   < no answer: connection ",
+		`name="rabbit" notify_by_email=false passwd_never_expire=false send_password=false +X-SYNO-TOKEN +X-SYNO-HASH(nonce `,
+		"   < no answer: connection ",
+		// The secure sign-in: the handshake at login, signed calls, and a
+		// NAS that counts every client as remote.
+		"format=sid ik_message=(155 bytes) session=webui",
+		"SYNO.Core.NormalUser v1 get _sid=(43 bytes) +X-SYNO-TOKEN +X-SYNO-HASH(nonce 0)\n",
+		"< error 105: this session does not have permission",
+		"the session was opened without DSM 7's secure sign-in",
+		"Created and deleted carroll there.",
 		"   log: dsm retry: the change happened despite the failure api=SYNO.Core.User method=create attempt=1\n",
 		"rabbit is listed once.",
 		"End of the tour.",
