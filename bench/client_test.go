@@ -56,7 +56,13 @@ func bareGet(hc *http.Client, base string, sess dsm.Session) error {
 func overheadSetup(b *testing.B) (*dsm.Client, dsm.Session, *http.Client, string) {
 	b.Helper()
 	srv := dsmtest.Start(b, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Alice-pw-1", Email: "alice@example.com"}))
-	c := srv.Client()
+	// Without the secure sign-in: the bare POST it is compared with signs
+	// nothing (BenchmarkSigning measures what signing costs).
+	c, err := dsm.NewClient(srv.URL(), dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}),
+		dsm.WithSecureSignIn(dsm.SecureSignInOff))
+	if err != nil {
+		b.Fatal(err)
+	}
 	if _, err := c.Users.Get(context.Background(), "alice", dsm.FieldEmail); err != nil {
 		b.Fatal(err)
 	}
@@ -132,35 +138,83 @@ func BenchmarkSimulatorThroughput(b *testing.B) {
 
 // BenchmarkLogin measures a whole login: over plain http (encryption
 // key, RSA and AES envelope) and over https (TLS handshake included, a
-// new connection each time).
+// new connection each time), each with DSM 7's secure sign-in (the
+// UIConfig request and the Noise IK handshake) and without it.
 func BenchmarkLogin(b *testing.B) {
 	for _, tlsOn := range []bool{false, true} {
-		name := map[bool]string{false: "http-envelope", true: "https"}[tlsOn]
-		b.Run(name, func(b *testing.B) {
-			var opts []dsmtest.Option
-			if tlsOn {
-				opts = append(opts, dsmtest.WithTLS())
-			}
-			srv := dsmtest.Start(b, append(opts, dsmtest.WithAutoBlock(-1, 0, 0))...)
-			cred := dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}
-			ctx := context.Background()
-			for b.Loop() {
-				var copts []dsm.Option
+		for _, secure := range []bool{false, true} {
+			name := map[bool]string{false: "http-envelope", true: "https"}[tlsOn] + map[bool]string{false: "", true: "-secure-signin"}[secure]
+			b.Run(name, func(b *testing.B) {
+				var opts []dsmtest.Option
 				if tlsOn {
-					hc := srv.HTTPClient()
-					hc.Transport.(*http.Transport).DisableKeepAlives = true
-					copts = append(copts, dsm.WithHTTPClient(hc))
+					opts = append(opts, dsmtest.WithTLS())
 				}
-				c, err := dsm.NewClient(srv.URL(), copts...)
-				if err != nil {
-					b.Fatal(err)
+				srv := dsmtest.Start(b, append(opts, dsmtest.WithAutoBlock(-1, 0, 0))...)
+				cred := dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}
+				mode := dsm.SecureSignInOff
+				if secure {
+					mode = dsm.SecureSignInRequired
 				}
-				if _, err := c.Auth.Login(ctx, cred); err != nil {
-					b.Fatal(err)
+				ctx := context.Background()
+				for b.Loop() {
+					copts := []dsm.Option{dsm.WithSecureSignIn(mode)}
+					if tlsOn {
+						hc := srv.HTTPClient()
+						hc.Transport.(*http.Transport).DisableKeepAlives = true
+						copts = append(copts, dsm.WithHTTPClient(hc))
+					}
+					c, err := dsm.NewClient(srv.URL(), copts...)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if _, err := c.Auth.Login(ctx, cred); err != nil {
+						b.Fatal(err)
+					}
+					c.Close()
 				}
-			}
-		})
+			})
+		}
 	}
+}
+
+// BenchmarkSigning interleaves Users.Get in a session with the secure
+// sign-in (each request signed with X-SYNO-HASH, and checked by the
+// simulator) and in one without, call for call, and reports the ratio of
+// their total times.
+func BenchmarkSigning(b *testing.B) {
+	srv := dsmtest.Start(b, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Alice-pw-1", Email: "alice@example.com"}))
+	cred := dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: srv.AdminPassword()})
+	ctx := context.Background()
+	clients := map[dsm.SecureSignInMode]*dsm.Client{}
+	for _, m := range []dsm.SecureSignInMode{dsm.SecureSignInRequired, dsm.SecureSignInOff} {
+		c, err := dsm.NewClient(srv.URL(), cred, dsm.WithSecureSignIn(m))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Users.Get(ctx, "alice", dsm.FieldEmail); err != nil {
+			b.Fatal(err)
+		}
+		clients[m] = c
+	}
+	if s, _ := clients[dsm.SecureSignInRequired].Auth.Session(); !s.SecureSignIn {
+		b.Fatal("the signed client has no secure sign-in")
+	}
+	var tSigned, tPlain time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := clients[dsm.SecureSignInRequired].Users.Get(ctx, "alice", dsm.FieldEmail); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := clients[dsm.SecureSignInOff].Users.Get(ctx, "alice", dsm.FieldEmail); err != nil {
+			b.Fatal(err)
+		}
+		tSigned += t1.Sub(t0)
+		tPlain += time.Since(t1)
+	}
+	b.ReportMetric(float64(tSigned)/float64(tPlain), "ratio")
+	b.ReportMetric(float64(tSigned.Microseconds())/float64(b.N), "µs/signed-call")
+	b.ReportMetric(float64(tPlain.Microseconds())/float64(b.N), "µs/plain-call")
 }
 
 var (
