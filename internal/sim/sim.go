@@ -147,6 +147,9 @@ type Server struct {
 	logins        atomic.Int64
 	faults        *faultSet // injected faults, under their own lock
 
+	started time.Time  // the clock at New: SYNO.DSM.Info's uptime counts from it
+	release dsmRelease // the DSM release SYNO.DSM.Info reports
+
 	mu            sync.Mutex // guards everything below
 	st            *store
 	dirty         bool   // st changed since the last commit
@@ -188,6 +191,12 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.started = s.clock.Now()
+	release, err := releaseOf(defaultDSMVersion)
+	if err != nil {
+		return nil, err
+	}
+	s.release = release
 	if s.joinDelay == 0 {
 		s.joinDelay = DefaultJoinDelay
 	}

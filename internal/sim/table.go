@@ -55,6 +55,9 @@ func init() {
 		{name: "SYNO.API.Encryption", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"getinfo": public((*Server).encryptionGetinfo),
 		}},
+		{name: "SYNO.DSM.Info", path: entry, minVersion: 2, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"getinfo": anyUser((*Server).dsmInfoGetinfo),
+		}},
 		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"list":   adminRead((*Server).userList),
