@@ -41,6 +41,8 @@ type Client struct {
 	Groups *GroupsService
 	// Policy reads and sets the password and user name policies.
 	Policy *PolicyService
+	// System reads what DSM says about the NAS: model, version, uptime.
+	System *SystemService
 
 	base      *url.URL
 	hc        *http.Client
@@ -257,6 +259,7 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Users = &UsersService{c: c}
 	c.Groups = &GroupsService{c: c}
 	c.Policy = &PolicyService{c: c}
+	c.System = &SystemService{c: c}
 	return c, nil
 }
 

@@ -318,3 +318,35 @@ func randIndex(n int) int {
 		}
 	}
 }
+
+// TestPassword asks DSM whether it would accept password for the user
+// name with the given description (both may be ""), without changing
+// anything: nil when it would, else an error matching ErrWeakPassword.
+// Unlike Users.CheckPassword and PasswordPolicy.Check, which judge here
+// and never send the password, DSM judges with what only it knows, such
+// as its list of common passwords and, for an existing user, the password
+// history. DSM's table lets every user call it. The password travels
+// encrypted over plain http.
+//
+// DSM: SYNO.Core.User.PasswordPolicy check.
+func (s *PolicyService) TestPassword(ctx context.Context, name, description, password string) error {
+	if name != "" {
+		if err := ValidateUserName(name); err != nil {
+			return argError("test password", err)
+		}
+	}
+	if err := ValidateDescription(description); err != nil {
+		return argError("test password", err)
+	}
+	if err := ValidatePassword(password); err != nil {
+		return argError("test password", err)
+	}
+	p := Params{}
+	if name != "" {
+		p["name"] = name
+	}
+	if description != "" {
+		p["description"] = description
+	}
+	return s.c.do(ctx, newRead("SYNO.Core.User.PasswordPolicy", "check", p, nil).withSecret(Params{"password": password}))
+}

@@ -183,10 +183,10 @@ func TestRealAnswersDecode(t *testing.T) {
 			}
 		},
 		"dsm_info_getinfo.json": func(t *testing.T) {
-			// The client has no type for SYNO.DSM.Info yet: the envelope
-			// must decode, and there is no field of it to check.
+			// TestSystemInfoRealAnswer (system_test.go) checks every field
+			// System.Info reads from this answer; here, that it decodes.
 			var got map[string]any
-			if _, err := decodeEnvelope("SYNO.DSM.Info", "getinfo", 200, readReal(t, "dsm_info_getinfo.json"), &got); err != nil || got["model"] != "DS918+" {
+			if _, err := decodeEnvelope("SYNO.DSM.Info", "getinfo", 200, readReal(t, "dsm_info_getinfo.json"), &got); err != nil || got["model"] != "DS920+" {
 				t.Fatalf("getinfo: %v, %v", got, err)
 			}
 		},

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dsmkit/dsm"
 )
 
 // whoamiOptions are the options of dsmctl whoami.
@@ -19,8 +22,11 @@ func newWhoamiCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *c
 	cmd := &cobra.Command{
 		Use:   "whoami",
 		Short: "Show who is logged in, on which DSM",
-		Long: `Show the account, the DSM URL and what DSM says about the user
-(SYNO.Core.NormalUser get): full name, email, 2-step verification.`,
+		Long: `Show the account, the DSM URL, what DSM says about the user
+(SYNO.Core.NormalUser get): full name, email, 2-step verification, and
+what it says about the NAS (SYNO.DSM.Info getinfo): model and DSM version.
+When DSM does not tell this account the model and version, they show as
+"-" (null in json) and a note on standard error says why.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkOutput(o.Output); err != nil {
@@ -44,9 +50,35 @@ type whoami struct {
 	Fullname   string `json:"fullname"`
 	Email      string `json:"email"`
 	OTPEnabled bool   `json:"otp_enabled"`
+	// Model and DSMVersion are "" when DSM did not tell.
+	Model      string `json:"model"`
+	DSMVersion string `json:"dsm_version"`
 }
 
-// runWhoami asks DSM who the session belongs to.
+// whoamiLine is one line of dsmctl whoami: its label and value for
+// people, its key and value for programs.
+type whoamiLine struct {
+	label, text string
+	key         string
+	value       any
+}
+
+// lines are what whoami prints, in order, in every format. Each fact is
+// one line here: a new one (such as whether the session is a full or a
+// limited one, once the library tells) is one more entry.
+func (w whoami) lines() []whoamiLine {
+	return []whoamiLine{
+		{"account", w.Account, "account", w.Account},
+		{"url", w.URL, "url", w.URL},
+		{"full name", orDash(w.Fullname), "fullname", w.Fullname},
+		{"email", orDash(w.Email), "email", w.Email},
+		{"2-step", onOff(w.OTPEnabled), "otp_enabled", w.OTPEnabled},
+		{"model", orDash(w.Model), "model", orNil(w.Model)},
+		{"dsm", orDash(w.DSMVersion), "dsm_version", orNil(w.DSMVersion)},
+	}
+}
+
+// runWhoami asks DSM who the session belongs to, and what the NAS is.
 func runWhoami(ctx context.Context, o *whoamiOptions, s *IOStreams) (err error) {
 	c, done, err := o.conn.connect(ctx, s)
 	if err != nil {
@@ -66,19 +98,39 @@ func runWhoami(ctx context.Context, o *whoamiOptions, s *IOStreams) (err error) 
 	if w.Account == "" {
 		w.Account = me.Account
 	}
+	// DSM's own table lets every user read SYNO.DSM.Info, but a DSM that
+	// refuses it, or lacks it, should not hide who is logged in.
+	switch sys, err := c.System.Info(ctx); {
+	case err == nil:
+		w.Model, w.DSMVersion = sys.Model, sys.VersionString
+	case errors.Is(err, dsm.ErrPermissionDenied):
+		fmt.Fprintf(s.ErrOut, "note: DSM does not tell %s the model and DSM version (SYNO.DSM.Info getinfo: permission denied)\n", w.Account)
+	case errors.Is(err, dsm.ErrUnsupported):
+		fmt.Fprintf(s.ErrOut, "note: this DSM does not tell the model and DSM version (SYNO.DSM.Info getinfo is not supported)\n")
+	default:
+		return err
+	}
+	lines := w.lines()
 	if o.Output != formatText {
-		return printRecord(s.Out, o.Output, record{
-			{"account", w.Account}, {"url", w.URL}, {"fullname", w.Fullname},
-			{"email", w.Email}, {"otp_enabled", w.OTPEnabled},
-		})
+		r := make(record, len(lines))
+		for i, l := range lines {
+			r[i] = field{l.key, l.value}
+		}
+		return printRecord(s.Out, o.Output, r)
 	}
 	tw := tabwriter.NewWriter(s.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "account:\t%s\n", w.Account)
-	fmt.Fprintf(tw, "url:\t%s\n", w.URL)
-	fmt.Fprintf(tw, "full name:\t%s\n", orDash(w.Fullname))
-	fmt.Fprintf(tw, "email:\t%s\n", orDash(w.Email))
-	fmt.Fprintf(tw, "2-step:\t%s\n", onOff(w.OTPEnabled))
+	for _, l := range lines {
+		fmt.Fprintf(tw, "%s:\t%s\n", l.label, l.text)
+	}
 	return tw.Flush()
+}
+
+// orNil is nil for an empty string: none, for programs.
+func orNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // orDash shows an empty value as "-".

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dsmkit/dsm/dsmtest"
 	"github.com/dsmkit/dsm/internal/sim"
 )
 
@@ -26,7 +27,12 @@ func TestWhoamiSavedSession(t *testing.T) {
 		"url:        " + srv.URL() + "\n" +
 		"full name:  Alice Liddell\n" +
 		"email:      alice@example.com\n" +
-		"2-step:     off\n"
+		"2-step:     off\n" +
+		"model:      DS923+\n" +
+		"dsm:        DSM 7.4-90075\n"
+	if r.stderr != "" {
+		t.Errorf("whoami wrote to stderr:\n%s", r.stderr)
+	}
 	if diff := cmp.Diff(want, r.stdout); diff != "" {
 		t.Errorf("whoami (-want +got):\n%s", diff)
 	}
@@ -36,7 +42,7 @@ func TestWhoamiSavedSession(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("whoami -o json: %v\n%s", err, r.stdout)
 	}
-	wantJSON := whoami{Account: "alice", URL: srv.URL(), Fullname: "Alice Liddell", Email: "alice@example.com"}
+	wantJSON := whoami{Account: "alice", URL: srv.URL(), Fullname: "Alice Liddell", Email: "alice@example.com", Model: "DS923+", DSMVersion: "DSM 7.4-90075"}
 	if diff := cmp.Diff(wantJSON, got); diff != "" {
 		t.Errorf("whoami -o json (-want +got):\n%s", diff)
 	}
@@ -44,6 +50,55 @@ func TestWhoamiSavedSession(t *testing.T) {
 		t.Errorf("whoami with a saved session logged in %d times, want 0", srv.Logins()-logins)
 	}
 	r.noSecrets(t, alicePassword, sess.SID, sess.SynoToken, sess.DeviceID)
+}
+
+// TestWhoamiWithoutSystemInfo: when DSM refuses SYNO.DSM.Info (or has
+// none), whoami still shows the account, with the model and version as
+// "-" (null for programs) and a note on stderr; any other failure of the
+// call fails the command.
+func TestWhoamiWithoutSystemInfo(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		code     int
+		note     string // "" : the command fails
+		wantExit int
+	}{
+		{"permission denied", 105, "note: DSM does not tell alice the model and DSM version (SYNO.DSM.Info getinfo: permission denied)", 0},
+		{"no such API", 102, "note: this DSM does not tell the model and DSM version (SYNO.DSM.Info getinfo is not supported)", ExitOK},
+		{"no such method", 103, "note: this DSM does not tell the model and DSM version", ExitOK},
+		{"unknown error", 100, "", ExitFailure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startSim(t, dsmtest.WithFault(dsmtest.Fault{API: "SYNO.DSM.Info", Method: "getinfo", Kind: dsmtest.FaultCode, Code: tt.code}))
+			e := newEnv(t, srv, "DSM_USER", "alice", "DSM_PASSWORD", alicePassword)
+			r := e.run(t, "whoami")
+			r.wantCode(t, tt.wantExit)
+			if tt.note == "" {
+				if r.stdout != "" {
+					t.Errorf("a failed whoami printed:\n%s", r.stdout)
+				}
+				return
+			}
+			if !strings.Contains(r.stderr, tt.note) {
+				t.Errorf("stderr lacks %q:\n%s", tt.note, r.stderr)
+			}
+			for _, line := range []string{"account:    alice\n", "full name:  Alice Liddell\n", "model:      -\n", "dsm:        -\n"} {
+				if !strings.Contains(r.stdout, line) {
+					t.Errorf("stdout lacks %q:\n%s", line, r.stdout)
+				}
+			}
+			r = e.run(t, "whoami", "-o", "json")
+			r.wantCode(t, ExitOK)
+			for _, part := range []string{`"account": "alice"`, `"model": null`, `"dsm_version": null`} {
+				if !strings.Contains(r.stdout, part) {
+					t.Errorf("json lacks %s:\n%s", part, r.stdout)
+				}
+			}
+		})
+	}
 }
 
 func TestWhoamiOneShot(t *testing.T) {

@@ -61,6 +61,24 @@ type otpTypeEntry struct {
 	Type string `json:"type"`
 }
 
+// authTypeGet answers SYNO.API.Auth.Type get (account), which needs no
+// session: the ways the account signs in, as a bare list of {type}.
+// Public clients send it before login with the account name and read
+// that list (TypeScript and Dart DSM clients; N4S4/synology-api
+// core_security_auth.py auth_type_get); values seen in them are passwd,
+// otp, authenticator and fido. The simulator has password sign-in only:
+// it answers passwd, then otp for an account with 2-step verification set
+// up (as one client's test answer shows). An unknown or missing account
+// gets passwd alone, so the answer does not tell which accounts exist;
+// that, and the order, are guesses.
+func (s *Server) authTypeGet(q *request) (any, error) {
+	types := []otpTypeEntry{{Type: "passwd"}}
+	if u := s.st.userByName(q.str("account")); u != nil && u.otpKey != nil {
+		types = append(types, otpTypeEntry{Type: "otp"})
+	}
+	return types, nil
+}
+
 // login answers SYNO.API.Auth login. Checks, in order: auto-block (407),
 // the secure sign-in's message 1 when ik_message is sent (codeBadIKMessage),
 // account protection (411), account and password (400), disabled account

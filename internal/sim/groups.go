@@ -431,11 +431,16 @@ func (s *Server) userGroupJoinStatus(q *request) (any, error) {
 	if t == nil {
 		return nil, fail(codeInvalidParameter)
 	}
+	return t.status(q.now), nil
+}
+
+// status is what join_status says of t at now.
+func (t *joinTask) status(now time.Time) joinStatus {
 	total := len(t.Join) + len(t.Leave)
 	progress := total
 	if !t.Done {
 		if span := t.Due.Sub(t.Queued); span > 0 {
-			progress = min(total, int(int64(total)*int64(q.now.Sub(t.Queued))/int64(span)))
+			progress = min(total, int(int64(total)*int64(now.Sub(t.Queued))/int64(span)))
 		}
 	}
 	return joinStatus{
@@ -443,5 +448,110 @@ func (s *Server) userGroupJoinStatus(q *request) (any, error) {
 		Success: !t.Done || t.Success,
 		Data:    joinStatusData{Name: t.Name, UID: t.UID, PID: t.PID, Progress: progress, Total: total},
 		Info:    joinStatusInfo{API: "SYNO.Core.User.Group", Group: t.Owner, Method: "join", Prefix: "groupbatch", Version: 1},
-	}, nil
+	}
+}
+
+// joinListItem is one task of SYNO.Core.User.Group join_list: its id and
+// what join_status says of it.
+type joinListItem struct {
+	TaskID string `json:"task_id"`
+	joinStatus
+}
+
+// userGroupJoinList answers SYNO.Core.User.Group join_list (no
+// parameters) -> {running, interrupted, finished}, lists of tasks, oldest
+// first. DSM's user dialog (DSM 6.2.3 admin_center.js, checkGroupPolling)
+// reads those three lists, and of each task task_id and data.name, to
+// resume the progress bar of a join still running for the user it opens
+// and to clear the others with join_stop. The rest of each item is
+// join_status's answer: a guess. So is the split: a task that finished
+// without making its change (its user or group went away, or it would
+// have left no administrator) is interrupted.
+func (s *Server) userGroupJoinList(q *request) (any, error) {
+	out := map[string][]joinListItem{"running": {}, "interrupted": {}, "finished": {}}
+	for _, t := range s.st.tasks {
+		kind := "running"
+		switch {
+		case t.Done && t.Success:
+			kind = "finished"
+		case t.Done:
+			kind = "interrupted"
+		}
+		out[kind] = append(out[kind], joinListItem{TaskID: t.ID, joinStatus: t.status(q.now)})
+	}
+	return out, nil
+}
+
+// userGroupJoinStop answers SYNO.Core.User.Group join_stop (task_id: a
+// JSON list of ids, or one id) -> {task_id: the ids it stopped}. DSM's
+// user dialog sends the ids of finished and interrupted tasks and drops
+// from its cache those the answer lists (admin_center.js,
+// checkGroupPolling). The simulator forgets each known task; one still
+// running is cancelled, its change never made (a guess from the method's
+// name). Unknown ids are left out of the answer (a guess).
+func (s *Server) userGroupJoinStop(q *request) (any, error) {
+	if !q.has("task_id") {
+		return nil, fail(codeMissingParameters)
+	}
+	ids, err := q.names("task_id", true, codeInvalidParameter)
+	if err != nil {
+		return nil, err
+	}
+	stop := map[string]bool{}
+	for _, id := range ids {
+		stop[id] = true
+	}
+	stopped := []string{}
+	kept := s.st.tasks[:0]
+	for _, t := range s.st.tasks {
+		if stop[t.ID] {
+			stopped = append(stopped, t.ID)
+			continue
+		}
+		kept = append(kept, t)
+	}
+	clear(s.st.tasks[len(kept):])
+	s.st.tasks = kept
+	if len(stopped) > 0 {
+		s.dirty = true
+	}
+	return map[string][]string{"task_id": stopped}, nil
+}
+
+// groupAdminCheck answers SYNO.Core.Group admin_check (name: a group) ->
+// {groups:[{name, is_admin}]}. DSM's group dialog asks it on opening and
+// reads groups[0].name and .is_admin, to lock the quota tab of an
+// administrative group (DSM 6.2.3 admin_center.js). A local group is
+// administrative when it is administrators (DSM's domain admin groups,
+// Group.ExtraAdmin, are not modelled). An unknown group is 3204, a missing
+// name 114 (our choice).
+func (s *Server) groupAdminCheck(q *request) (any, error) {
+	g, err := s.groupNamed(q, "name")
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"groups": []adminCheck{{Name: g.name, IsAdmin: g.name == groupAdministrators}}}, nil
+}
+
+// adminCheck is one entry of the admin_check answers.
+type adminCheck struct {
+	Name    string `json:"name"`
+	IsAdmin bool   `json:"is_admin"`
+}
+
+// groupMemberAdminCheck answers SYNO.Core.Group.Member admin_check (name:
+// a user) -> {users:[{name, is_admin}]}: whether the user is an
+// administrator. DSM's user dialog asks it for directory users and reads
+// users[0].is_admin (DSM 6.2.3 admin_center.js); the simulator answers it
+// for its local users: a member of administrators. An unknown user is
+// 3106, a missing name 114 (our choices).
+func (s *Server) groupMemberAdminCheck(q *request) (any, error) {
+	if !q.has("name") {
+		return nil, fail(codeMissingParameters)
+	}
+	u := s.st.userByName(q.str("name"))
+	if u == nil {
+		return nil, fail(codeNoSuchUser)
+	}
+	return map[string]any{"users": []adminCheck{{Name: u.name, IsAdmin: s.st.isAdmin(u)}}}, nil
 }

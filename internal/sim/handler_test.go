@@ -140,6 +140,8 @@ var wantInfo = map[string]apiInfo{
 	"SYNO.Core.Group":                {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.Group.Member":         {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.NormalUser":           {"entry.cgi", 1, 2, "JSON"},
+	"SYNO.DSM.Info":                  {"entry.cgi", 2, 2, "JSON"},
+	"SYNO.API.Auth.Type":             {"entry.cgi", 1, 1, "JSON"},
 }
 
 func TestInfo(t *testing.T) {

@@ -88,14 +88,8 @@ func TestRealAnswersShape(t *testing.T) {
 		"auth_login_403.json": {run: func(t *testing.T) answer {
 			return login(t, newServer(t, Config{Users: []User{otto}}), "7")
 		}},
-		"dsm_info_getinfo.json": {run: func(t *testing.T) answer {
-			a := asAdmin(Config{}, "SYNO.DSM.Info", "getinfo", "2")(t)
-			if a.code() == codeNoSuchAPI {
-				t.Skip("the simulator answers 102 to SYNO.DSM.Info getinfo: it is being added separately; this case checks it once it is")
-			}
-			return a
-		}},
-		"user_list_names.json": {run: asAdmin(Config{}, "SYNO.Core.User", "list", "1", "type", "local", "offset", "0", "limit", "-1")},
+		"dsm_info_getinfo.json": {run: asAdmin(Config{}, "SYNO.DSM.Info", "getinfo", "2")},
+		"user_list_names.json":  {run: asAdmin(Config{}, "SYNO.Core.User", "list", "1", "type", "local", "offset", "0", "limit", "-1")},
 		"user_list_additional.json": {run: asAdmin(Config{Users: []User{testAPI}}, "SYNO.Core.User", "list", "1",
 			"type", "local", "offset", "0", "limit", "-1", "additional", `["description","email","expired","passwd_never_expire"]`)},
 		// DSM 7.3: groups as {name, inherited} objects.

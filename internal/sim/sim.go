@@ -188,6 +188,8 @@ type Server struct {
 	hashReplay   bool           // Config.HashReplayAllowed
 	secureLogins atomic.Int64
 
+	started time.Time // the clock at New: SYNO.DSM.Info's uptime counts from it
+
 	mu            sync.Mutex // guards everything below
 	st            *store
 	dirty         bool   // st changed since the last commit
@@ -244,6 +246,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.started = s.clock.Now()
 	if s.joinDelay == 0 {
 		s.joinDelay = DefaultJoinDelay
 	}

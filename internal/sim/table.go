@@ -50,11 +50,17 @@ func init() {
 			"login":  public((*Server).login),
 			"logout": public((*Server).logout),
 		}},
+		{name: "SYNO.API.Auth.Type", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": public((*Server).authTypeGet),
+		}},
 		{name: "SYNO.API.Auth.UIConfig", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"get": public((*Server).uiConfigGet),
 		}},
 		{name: "SYNO.API.Encryption", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"getinfo": public((*Server).encryptionGetinfo),
+		}},
+		{name: "SYNO.DSM.Info", path: entry, minVersion: 2, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"getinfo": anyUser((*Server).dsmInfoGetinfo),
 		}},
 		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
 		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
@@ -67,10 +73,14 @@ func init() {
 		{name: "SYNO.Core.User.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"join":        adminWrite((*Server).userGroupJoin),
 			"join_status": adminRead((*Server).userGroupJoinStatus),
+			"join_list":   adminRead((*Server).userGroupJoinList),
+			"join_stop":   adminWrite((*Server).userGroupJoinStop),
 		}},
 		{name: "SYNO.Core.User.PasswordPolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"get": adminRead((*Server).passwordPolicyGet),
 			"set": adminWrite((*Server).passwordPolicySet),
+			// DSM's table opens check to every user (kwent/syno definitions/7.x).
+			"check": anyUser((*Server).passwordPolicyCheck),
 		}},
 		{name: "SYNO.Core.User.PasswordExpiry", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"get": adminRead((*Server).passwordExpiryGet),
@@ -79,7 +89,9 @@ func init() {
 		{name: "SYNO.Core.User.PasswordConfirm", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"auth": userWrite((*Server).passwordConfirmAuth),
 		}},
-		{name: "SYNO.Core.User.PasswordMeter", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Core.User.PasswordMeter", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"evaluate": anyUser((*Server).passwordMeterEvaluate),
+		}},
 		{name: "SYNO.Core.User.UsernamePolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"get":  adminRead((*Server).usernamePolicy),
 			"list": adminRead((*Server).usernamePolicy),
@@ -90,12 +102,16 @@ func init() {
 			"create": adminWrite((*Server).groupCreate),
 			"set":    adminWrite((*Server).groupSet),
 			"delete": adminWrite((*Server).groupDelete),
+
+			"admin_check": adminRead((*Server).groupAdminCheck),
 		}},
 		{name: "SYNO.Core.Group.Member", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"list":   adminRead((*Server).groupMemberList),
 			"add":    adminWrite((*Server).groupMemberAdd),
 			"remove": adminWrite((*Server).groupMemberRemove),
 			"change": adminWrite((*Server).groupMemberChange),
+
+			"admin_check": adminRead((*Server).groupMemberAdminCheck),
 		}},
 		{name: "SYNO.Core.NormalUser", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"get": anyUser((*Server).normalUserGet),

@@ -47,13 +47,22 @@ type release struct {
 	// 3.1). 7.2: reported on 7.2.1 (PROTOCOL 3.1). 7.3: no report either
 	// way; limited as the releases before and after it are (a choice).
 	limitedV6 bool
+
+	// build and versionString are what SYNO.DSM.Info getinfo reports: the
+	// latest build of each line that public sources name, 7.4-90075
+	// (clients tested on hardware cite it), 7.3.2-86009 and 7.2.2-72806
+	// with the update numbers of Synology's security advisory that lists
+	// "7.3.2-86009-4" and "7.2.2-72806-9" as fixed releases. The choice of
+	// update is ours.
+	build         int
+	versionString string
 }
 
 // releases are the modelled DSM releases by name.
 var releases = map[string]release{
-	DSM72: {name: DSM72, groupObjects: true, limitedV6: true},
-	DSM73: {name: DSM73, groupObjects: true, limitedV6: true},
-	DSM74: {name: DSM74, groupObjects: false, limitedV6: true},
+	DSM72: {name: DSM72, groupObjects: true, limitedV6: true, build: 72806, versionString: "DSM 7.2.2-72806 Update 9"},
+	DSM73: {name: DSM73, groupObjects: true, limitedV6: true, build: 86009, versionString: "DSM 7.3.2-86009 Update 4"},
+	DSM74: {name: DSM74, groupObjects: false, limitedV6: true, build: 90075, versionString: "DSM 7.4-90075"},
 }
 
 // releaseOf returns the release named v ("" is DefaultDSMVersion).
