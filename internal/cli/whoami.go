@@ -53,6 +53,10 @@ type whoami struct {
 	// Model and DSMVersion are "" when DSM did not tell.
 	Model      string `json:"model"`
 	DSMVersion string `json:"dsm_version"`
+	// SecureSignIn: the session was opened with DSM 7's secure sign-in
+	// (a full session wherever the client is); without it, a session
+	// from an address DSM counts as remote may only read.
+	SecureSignIn bool `json:"secure_sign_in"`
 }
 
 // whoamiLine is one line of dsmctl whoami: its label and value for
@@ -64,9 +68,12 @@ type whoamiLine struct {
 }
 
 // lines are what whoami prints, in order, in every format. Each fact is
-// one line here: a new one (such as whether the session is a full or a
-// limited one, once the library tells) is one more entry.
+// one line here.
 func (w whoami) lines() []whoamiLine {
+	session := "full: DSM 7's secure sign-in (every request signed)"
+	if !w.SecureSignIn {
+		session = "without DSM 7's secure sign-in: limited to reading from an address DSM counts as remote"
+	}
 	return []whoamiLine{
 		{"account", w.Account, "account", w.Account},
 		{"url", w.URL, "url", w.URL},
@@ -75,6 +82,7 @@ func (w whoami) lines() []whoamiLine {
 		{"2-step", onOff(w.OTPEnabled), "otp_enabled", w.OTPEnabled},
 		{"model", orDash(w.Model), "model", orNil(w.Model)},
 		{"dsm", orDash(w.DSMVersion), "dsm_version", orNil(w.DSMVersion)},
+		{"session", session, "secure_sign_in", w.SecureSignIn},
 	}
 }
 
@@ -94,7 +102,8 @@ func runWhoami(ctx context.Context, o *whoamiOptions, s *IOStreams) (err error) 
 		return err
 	}
 	sess, _ := c.Auth.Session()
-	w := whoami{Account: sess.Account, URL: c.BaseURL(), Fullname: me.Fullname, Email: me.Email, OTPEnabled: me.OTPEnabled}
+	w := whoami{Account: sess.Account, URL: c.BaseURL(), Fullname: me.Fullname, Email: me.Email, OTPEnabled: me.OTPEnabled,
+		SecureSignIn: sess.SecureSignIn}
 	if w.Account == "" {
 		w.Account = me.Account
 	}

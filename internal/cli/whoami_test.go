@@ -29,7 +29,8 @@ func TestWhoamiSavedSession(t *testing.T) {
 		"email:      alice@example.com\n" +
 		"2-step:     off\n" +
 		"model:      DS923+\n" +
-		"dsm:        DSM 7.4-90075\n"
+		"dsm:        DSM 7.4-90075\n" +
+		"session:    full: DSM 7's secure sign-in (every request signed)\n"
 	if r.stderr != "" {
 		t.Errorf("whoami wrote to stderr:\n%s", r.stderr)
 	}
@@ -42,7 +43,7 @@ func TestWhoamiSavedSession(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("whoami -o json: %v\n%s", err, r.stdout)
 	}
-	wantJSON := whoami{Account: "alice", URL: srv.URL(), Fullname: "Alice Liddell", Email: "alice@example.com", Model: "DS923+", DSMVersion: "DSM 7.4-90075"}
+	wantJSON := whoami{Account: "alice", URL: srv.URL(), Fullname: "Alice Liddell", Email: "alice@example.com", Model: "DS923+", DSMVersion: "DSM 7.4-90075", SecureSignIn: true}
 	if diff := cmp.Diff(wantJSON, got); diff != "" {
 		t.Errorf("whoami -o json (-want +got):\n%s", diff)
 	}
@@ -50,6 +51,26 @@ func TestWhoamiSavedSession(t *testing.T) {
 		t.Errorf("whoami with a saved session logged in %d times, want 0", srv.Logins()-logins)
 	}
 	r.noSecrets(t, alicePassword, sess.SID, sess.SynoToken, sess.DeviceID)
+}
+
+// A session opened without the secure sign-in (here the NAS's UIConfig
+// fails, as behind a proxy that drops its cookie) says so.
+func TestWhoamiSessionWithoutSecureSignIn(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	f, err := dsmtest.ParseFault("SYNO.API.Auth.UIConfig:get:code=103")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InjectFault(f); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, srv, "DSM_USER", "alice", "DSM_PASSWORD", alicePassword)
+	e.mustRun(t, "login")
+	r := e.with("DSM_PASSWORD", "").mustRun(t, "whoami")
+	if want := "session:    without DSM 7's secure sign-in: limited to reading from an address DSM counts as remote\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("whoami:\n%s\nwant the line %q", r.stdout, want)
+	}
 }
 
 // TestWhoamiWithoutSystemInfo: when DSM refuses SYNO.DSM.Info (or has
