@@ -66,6 +66,23 @@ type scriptSim struct {
 // Every script has its own config directory, $WORK/config, and HOME.
 func TestScripts(t *testing.T) {
 	t.Parallel()
+	runScripts(t, false)
+}
+
+// TestScriptsRemote runs every script again against a simulator that
+// counts every client as remote, as a NAS reached over the internet does
+// (dsmctl sim --local-net none): each dsmctl command must work through
+// DSM 7's secure sign-in, whose absence would limit it to reading.
+func TestScriptsRemote(t *testing.T) {
+	t.Parallel()
+	runScripts(t, true)
+}
+
+// remoteKey marks a script run whose simulator counts every client as
+// remote.
+type remoteKey struct{}
+
+func runScripts(t *testing.T, remote bool) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
@@ -75,6 +92,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, "home", ".config"))
 			e.Values[simKey{}] = &scriptSim{}
+			e.Values[remoteKey{}] = remote
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -101,13 +119,17 @@ func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
 	if s.srv != nil {
 		ts.Fatalf("dsmsim: a simulator is already running")
 	}
-	srv, err := dsmtest.NewServer(
+	var opts []dsmtest.Option
+	if ts.Value(remoteKey{}).(bool) {
+		opts = append(opts, dsmtest.WithRemoteClients())
+	}
+	srv, err := dsmtest.NewServer(append(opts,
 		dsmtest.WithRSAKey(testKey()),
 		dsmtest.WithAdminPassword(scriptAdminPassword),
 		dsmtest.WithUser(dsmtest.User{Name: "alice", Password: alicePassword, Description: "Alice Liddell", Email: "alice@example.com"}),
 		dsmtest.WithUser(dsmtest.User{Name: "bob", Password: bobPassword, OTPSecret: bobOTPSecret}),
 		dsmtest.WithUser(dsmtest.User{Name: "otto", Password: ottoPassword, OTPSecret: ottoOTPSeed}),
-	)
+	)...)
 	ts.Check(err)
 	ts.Defer(srv.Close)
 	s.srv = srv
