@@ -969,12 +969,9 @@ var publicParams = map[string]bool{
 	"join_group": true, "leave_group": true, "task_id": true, "group": true, "ingroup": true, "name_only": true,
 }
 
-// request renders the call as one line without any secret.
-func (c wireCall) request() string { return c.withNonce(c.nonce) }
-
-// withNonce renders the call as request does, with nonce as the nonce of
-// its X-SYNO-HASH ("" leaves the nonce out; a call without the header
-// shows none).
+// withNonce renders the call as one line without any secret, with nonce
+// as the nonce of its X-SYNO-HASH ("" leaves the nonce out; a call
+// without the header shows none).
 func (c wireCall) withNonce(nonce string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "POST %s  %s v%s %s", c.path, c.form.Get("api"), c.form.Get("version"), c.form.Get("method"))
