@@ -28,8 +28,9 @@ type encryptionInfo struct {
 	ServerTime  int64  `json:"server_time"`
 }
 
-// passphraseAlphabet is the alphabet of the envelope's passphrase
-// (PROTOCOL 4, step 1).
+// passphraseAlphabet is the alphabet of the envelope's passphrase, as
+// DSM's own web UI and the reference client (N4S4/synology-api,
+// synology_api/auth.py) draw it.
 const passphraseAlphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ~!@#$%^&*()_+-/"
 
 const passphraseLen = 501
@@ -103,9 +104,12 @@ func encodePairs(pairs []pair) string {
 	return b.String()
 }
 
-// sealEnvelope makes the value of the cipherkey parameter (PROTOCOL 4):
-// the pairs plus the cipher token, AES-encrypted with a random passphrase
-// that is itself RSA-encrypted with the server's key.
+// sealEnvelope makes the value of the cipherkey parameter, as DSM's web
+// UI and the reference client build it: the form-encoded pairs plus the
+// cipher token (the server_time of SYNO.API.Encryption getinfo),
+// AES-encrypted with a random passphrase that is itself RSA-encrypted
+// (PKCS#1 v1.5) with the server's key. testdata/encryption-envelope.json
+// holds vectors.
 func sealEnvelope(random io.Reader, key *rsa.PublicKey, cipherToken string, serverTime int64, pairs []pair) (string, error) {
 	pass, err := randomPassphrase(random)
 	if err != nil {

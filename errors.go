@@ -127,7 +127,8 @@ func (e *APIError) OTPTypes() []string {
 	return out
 }
 
-// commonMessages are the codes every API shares (PROTOCOL 5).
+// commonMessages are the codes every API shares, as Synology's Web API
+// guides (DSM Login Web API Guide, File Station API guide) list them.
 var commonMessages = map[int]string{
 	100: "unknown error",
 	101: "missing api, method or version, or malformed request",
@@ -205,7 +206,8 @@ var userMessages = map[int]string{
 }
 
 // CodeMessage returns DSM's meaning of code for api (the code tables of
-// PROTOCOL 5), or "unknown error code" when the code is not known.
+// Synology's Web API guides and the codes clients tested on real NAS
+// boxes report), or "unknown error code" when the code is not known.
 func CodeMessage(api string, code int) string {
 	if m, ok := commonMessages[code]; ok {
 		return m

@@ -16,7 +16,7 @@ import (
 	"github.com/flynn/noise"
 )
 
-// DSM 7's secure sign-in (PROTOCOL 3.1): the login carries message 1 of a
+// DSM 7's secure sign-in, as DSM's own web UI does it: the login carries message 1 of a
 // Noise_IK_25519_ChaChaPoly_BLAKE2b handshake with the NAS's static key,
 // the answer carries message 2, and from then on every request of the
 // session is signed with an X-SYNO-HASH header. The facts come from
@@ -155,9 +155,9 @@ func (s *signer) sign() (string, error) {
 }
 
 // formatSynoHash writes an X-SYNO-HASH: the hash prefix, base64url of
-// the tag, ".", base64url of the nonce's decimal digits (PROTOCOL 3.1,
-// step 4; N4S4/synology-api tests/test_auth.py expects "abcdefghAQI.MA"
-// for the prefix "abcdefgh", the tag 01 02 and nonce 0).
+// the tag, ".", base64url of the nonce's decimal digits
+// (N4S4/synology-api tests/test_auth.py expects "abcdefghAQI.MA" for the
+// prefix "abcdefgh", the tag 01 02 and nonce 0).
 func formatSynoHash(prefix string, tag []byte, n uint64) string {
 	return prefix + base64.RawURLEncoding.EncodeToString(tag) + "." +
 		base64.RawURLEncoding.EncodeToString(strconv.AppendUint(nil, n, 10))

@@ -300,7 +300,8 @@ func (s *UsersService) Get(ctx context.Context, name string, fields ...string) (
 		return User{}, argError("get user", err)
 	}
 	if len(fields) == 0 {
-		// get answers the uid without being asked (PROTOCOL 6).
+		// get answers the uid without being asked (N4S4/synology-api's
+		// published user_get answer; go-synology asks for it in list).
 		fields = slices.DeleteFunc(slices.Clone(AllUserFields), func(f string) bool { return f == FieldUID })
 	}
 	var d struct {

@@ -376,7 +376,8 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 	}
 	// A session opened with DSM 7's secure sign-in signs each request
 	// with the next of its nonces, and DSM refuses a nonce used before
-	// (PROTOCOL 3.1): one command at a time uses it, reading the nonce
+	// (DSM 7.3.2, N4S4/synology-api issue #448): one command at a time
+	// uses it, reading the nonce
 	// the previous one saved, and saving its own when it ends.
 	release, err := o.store().lockSessions(ctx)
 	if err != nil {
