@@ -111,6 +111,12 @@ func Main() int {
 		}
 	}
 	s.ErrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
+	if fd := int(os.Stdout.Fd()); term.IsTerminal(fd) {
+		// Tables fit the terminal; a pipe or a file gets them whole.
+		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+			s.Out = terminalOut{Writer: os.Stdout, width: w}
+		}
+	}
 	return Run(ctx, os.Args[1:], s, os.Getenv)
 }
 

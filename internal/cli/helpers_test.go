@@ -65,6 +65,9 @@ type cliEnv struct {
 	prompts  []string
 	// errTerminal makes standard error a terminal (progress is drawn).
 	errTerminal bool
+	// outWidth, when not 0, makes standard output a terminal of that
+	// many columns.
+	outWidth int
 }
 
 // newEnv returns an environment with its own config directory, the DSM
@@ -109,6 +112,9 @@ func (e *cliEnv) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	s := &IOStreams{In: strings.NewReader(e.stdin), Out: &out, ErrOut: &errOut, ErrTerminal: e.errTerminal}
+	if e.outWidth > 0 {
+		s.Out = terminalOut{Writer: &out, width: e.outWidth}
+	}
 	if e.terminal != nil {
 		answers := e.terminal
 		s.ReadSecret = func(prompt string) (string, error) {

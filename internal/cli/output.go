@@ -127,20 +127,20 @@ func printList(w io.Writer, format string, cols []string, records []record) erro
 		cw.Flush()
 		return cw.Error()
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	rows := make([][]string, 0, len(records)+1)
 	head := make([]string, len(cols))
 	for i, c := range cols {
 		head[i] = strings.ToUpper(strings.ReplaceAll(c, "_", " "))
 	}
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	rows = append(rows, head)
 	for _, r := range records {
 		row := make([]string, len(r))
 		for i, f := range r {
 			row[i] = textCell(f.Value)
 		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+		rows = append(rows, row)
 	}
-	return tw.Flush()
+	return writeTable(w, rows, outputWidth(w))
 }
 
 // printRecord writes one object in format: "key: value" lines for text,
