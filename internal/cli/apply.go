@@ -75,7 +75,7 @@ reason) or the file has problems, 2 usage (e.g. no --yes off a terminal).`,
 			if err := o.check(); err != nil {
 				return err
 			}
-			f, err := manifest.Load(o.File)
+			f, err := o.load(s)
 			if err != nil {
 				return err
 			}

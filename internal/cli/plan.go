@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -37,17 +38,52 @@ type manifestOptions struct {
 
 func addManifestFlags(cmd *cobra.Command, o *manifestOptions) {
 	f := cmd.Flags()
-	f.StringVarP(&o.File, "file", "f", "", "the users file (YAML or JSON; see the README's \"Users as code\")")
+	f.StringVarP(&o.File, "file", "f", "", "the users file (YAML or JSON; see the README's \"Users as code\"); - reads standard input")
 	f.BoolVar(&o.Prune, "prune", false, "delete the users and groups the file does not name (never admin, guest, system accounts, yourself or built-in groups)")
 	f.BoolVar(&o.SetPasswords, "set-passwords", false, "set the passwords of existing users too (from_env, from_file); without it only new users get one")
 	f.StringVar(&o.Secrets, "secrets-file", "", "the secrets file of from_file passwords (default: the file's secrets_file)")
 	f.StringVarP(&o.Output, "output", "o", formatText, "output format: text or json")
 }
 
+// maxUsersFileBytes bounds a users file read from standard input: DSM's
+// 16,000 users with every field fit in a few MB.
+const maxUsersFileBytes = 64 << 20
+
+// load reads the users file: o.File, or standard input for "-".
+func (o *manifestOptions) load(s *IOStreams) (*manifest.File, error) {
+	if o.File != "-" {
+		return manifest.Load(o.File)
+	}
+	data, err := io.ReadAll(io.LimitReader(s.In, maxUsersFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the users file from standard input: %w", err)
+	}
+	if len(data) > maxUsersFileBytes {
+		return nil, usagef("-f -: standard input holds more than %d MB; a users file is far smaller", maxUsersFileBytes>>20)
+	}
+	return manifest.Parse("standard input", data)
+}
+
+// fileArg takes the users file from the one positional argument, as
+// "dsmctl plan users.yaml" says it, unless -f gave it too.
+func (o *manifestOptions) fileArg(args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if o.File != "" {
+		return usagef("give the users file once: -f %s or %s, not both", o.File, args[0])
+	}
+	o.File = args[0]
+	return nil
+}
+
 // complete checks the flags and fills the connection options.
 func (o *manifestOptions) complete(getenv func(string) string, g *globalOptions) error {
 	if o.File == "" {
 		return usagef("-f FILE is required: the users file to plan")
+	}
+	if o.File == "-" && o.conn.PasswordStdin {
+		return usagef("-f - and --password-stdin both read standard input: give the password in DSM_PASSWORD, or the file by name")
 	}
 	if o.Output != formatText && o.Output != formatJSON {
 		return usagef("-o %s: use text or json", o.Output)
@@ -64,7 +100,7 @@ func newPlanCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cob
 	o := &manifestOptions{}
 	var detailed bool
 	cmd := &cobra.Command{
-		Use:   "plan -f FILE",
+		Use:   "plan [-f] FILE",
 		Short: "Show what apply would change to make the NAS match a users file",
 		Long: `Read a users file (YAML or JSON), compare it with the NAS, and show the
 changes that apply would make: "+" creates, "~" changes (old -> new), "-"
@@ -78,10 +114,15 @@ Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 the
 file has problems or the NAS could not be read, 2 with --detailed-exitcode
 when there are changes.`,
 		Example: `  dsmctl plan -f users.yaml
+  dsmctl plan users.yaml
+  generate-users | dsmctl plan -f -
   dsmctl plan -f users.yaml --prune -o json
   dsmctl plan -f users.yaml --detailed-exitcode || echo "changes pending"`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.fileArg(args); err != nil {
+				return err
+			}
 			if err := o.complete(getenv, g); err != nil {
 				return err
 			}
@@ -95,7 +136,7 @@ when there are changes.`,
 }
 
 func runPlan(ctx context.Context, o *manifestOptions, detailed bool, s *IOStreams) error {
-	f, err := manifest.Load(o.File)
+	f, err := o.load(s)
 	if err != nil {
 		return err
 	}
