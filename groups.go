@@ -257,14 +257,18 @@ func (s *GroupsService) members(ctx context.Context, group string, in bool) ([]M
 
 // AddMembers puts users into group, then reads the members back: DSM
 // answers success to membership writes that did not apply, and that is
-// reported as a *MembershipError.
+// reported as a *MembershipError, or as ErrNoSuchUser for a user that
+// does not exist.
 //
-// DSM: SYNO.Core.Group.Member add, then list.
+// DSM: SYNO.Core.Group.Member add, then list (and SYNO.Core.User get of
+// a user that is not in).
 func (s *GroupsService) AddMembers(ctx context.Context, group string, users ...string) error {
 	return s.changeMembers(ctx, "add", group, users)
 }
 
 // RemoveMembers takes users out of group, and checks as AddMembers does.
+// Every user belongs to GroupUsers: removing from it is refused before
+// any call.
 //
 // DSM: SYNO.Core.Group.Member remove, then list.
 func (s *GroupsService) RemoveMembers(ctx context.Context, group string, users ...string) error {
@@ -282,6 +286,9 @@ func (s *GroupsService) changeMembers(ctx context.Context, method, group string,
 		if err := ValidateUserName(u); err != nil {
 			return argError(fmt.Sprintf("%s members of %s", method, group), err)
 		}
+	}
+	if method == "remove" && strings.EqualFold(group, GroupUsers) {
+		return argErrorf(fmt.Sprintf("remove members of %s", group), "every user belongs to %q and cannot leave it; delete the user instead", GroupUsers)
 	}
 	if err := s.c.do(ctx, newSafeChange("SYNO.Core.Group.Member", method, Params{"group": group, "name": users}, nil)); err != nil {
 		return err
@@ -302,6 +309,19 @@ func (s *GroupsService) changeMembers(ctx context.Context, method, group string,
 	}
 	if len(bad) == 0 {
 		return nil
+	}
+	if method == "add" {
+		// DSM answers success to adding a user that does not exist: say
+		// that, rather than that the change was not applied.
+		var missing []error
+		for _, u := range bad {
+			if _, err := s.c.Users.Get(ctx, u, FieldDescription); errors.Is(err, ErrNoSuchUser) {
+				missing = append(missing, fmt.Errorf("dsm: add members of %s: %s: %w", group, u, err))
+			}
+		}
+		if len(missing) > 0 {
+			return errors.Join(missing...)
+		}
 	}
 	me := &MembershipError{Group: group}
 	if method == "add" {

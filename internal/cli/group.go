@@ -281,14 +281,38 @@ groups, see "dsmctl user join" and "dsmctl user leave".`,
 				return err
 			}
 			return withClient(cmd.Context(), &o.conn, s, func(c *dsm.Client) error {
-				change, done := c.Groups.AddMembers, "added to"
+				change, done, already, before := c.Groups.AddMembers, "added to", "already in", "already in"
 				if !add {
-					change, done = c.Groups.RemoveMembers, "removed from"
+					change, done, already, before = c.Groups.RemoveMembers, "removed from", "not in", "were not in"
 				}
-				if err := change(cmd.Context(), o.Group, o.Users...); err != nil {
-					return fmt.Errorf("group %s: %s %s: %w", o.Group, verb, strings.Join(o.Users, ", "), err)
+				ctx := cmd.Context()
+				var todo, unchanged []string
+				if add || !strings.EqualFold(o.Group, dsm.GroupUsers) {
+					// What would change nothing is said, not done.
+					members, err := c.Groups.Members(ctx, o.Group)
+					if err != nil {
+						return fmt.Errorf("group %s: %s %s: %w", o.Group, verb, strings.Join(o.Users, ", "), err)
+					}
+					names := make([]string, len(members))
+					for i, m := range members {
+						names[i] = m.Name
+					}
+					todo, unchanged = splitByMembership(o.Users, names, add)
+				} else {
+					todo = o.Users // refused by the library, with the rule
 				}
-				fmt.Fprintf(s.Out, "%s %s %s\n", strings.Join(o.Users, ", "), done, o.Group)
+				if len(todo) == 0 {
+					fmt.Fprintf(s.Out, "%s %s %s: nothing changed\n", strings.Join(unchanged, ", "), already, o.Group)
+					return nil
+				}
+				if err := change(ctx, o.Group, todo...); err != nil {
+					return fmt.Errorf("group %s: %s %s: %w", o.Group, verb, strings.Join(todo, ", "), err)
+				}
+				line := fmt.Sprintf("%s %s %s", strings.Join(todo, ", "), done, o.Group)
+				if len(unchanged) > 0 {
+					line += fmt.Sprintf(" (%s %s)", strings.Join(unchanged, ", "), before)
+				}
+				fmt.Fprintln(s.Out, line)
 				return nil
 			})
 		},

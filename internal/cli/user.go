@@ -725,14 +725,34 @@ then reads the user's groups back and fails if they do not show the change
 
 func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join bool) error {
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
-		in, out := o.change(join)
 		verb, done := "join", "joined"
 		if !join {
 			verb, done = "leave", "left"
 		}
-		task, err := c.Users.JoinGroups(ctx, o.Name, in, out)
+		// What would change nothing is said, not done.
+		u, err := c.Users.Get(ctx, o.Name, dsm.FieldGroups)
 		if err != nil {
 			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(o.Groups, ", "), err)
+		}
+		todo, unchanged := splitByMembership(o.Groups, u.Groups, join)
+		if len(todo) == 0 {
+			if o.Output != formatText {
+				return printRecord(s.Out, o.Output, record{{"name", o.Name}, {done, []string{}}, {"unchanged", unchanged}})
+			}
+			state := "already in"
+			if !join {
+				state = "not in"
+			}
+			fmt.Fprintf(s.Out, "%s is %s %s: nothing changed\n", o.Name, state, strings.Join(unchanged, ", "))
+			return nil
+		}
+		in, out := todo, []string(nil)
+		if !join {
+			in, out = nil, todo
+		}
+		task, err := c.Users.JoinGroups(ctx, o.Name, in, out)
+		if err != nil {
+			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(todo, ", "), err)
 		}
 		if o.NoWait {
 			if o.Output != formatText {
@@ -742,14 +762,41 @@ func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join boo
 			return nil
 		}
 		if err := waitTask(ctx, task, s); err != nil {
-			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(o.Groups, ", "), err)
+			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(todo, ", "), err)
 		}
 		if o.Output != formatText {
-			return printRecord(s.Out, o.Output, record{{"name", o.Name}, {done, o.Groups}})
+			return printRecord(s.Out, o.Output, record{{"name", o.Name}, {done, todo}, {"unchanged", unchanged}})
 		}
-		fmt.Fprintf(s.Out, "%s %s %s\n", o.Name, done, strings.Join(o.Groups, ", "))
+		line := fmt.Sprintf("%s %s %s", o.Name, done, strings.Join(todo, ", "))
+		if len(unchanged) > 0 {
+			state := "already in"
+			if !join {
+				state = "was not in"
+			}
+			line += fmt.Sprintf(" (%s %s)", state, strings.Join(unchanged, ", "))
+		}
+		fmt.Fprintln(s.Out, line)
 		return nil
 	})
+}
+
+// splitByMembership sorts groups into those a join (or a leave) changes
+// and those it leaves as they are, given the user's current groups;
+// names compare without regard to case, as DSM's do.
+func splitByMembership(groups, current []string, join bool) (todo, unchanged []string) {
+	in := map[string]bool{}
+	for _, g := range current {
+		in[strings.ToLower(g)] = true
+	}
+	unchanged = []string{}
+	for _, g := range groups {
+		if in[strings.ToLower(g)] == join {
+			unchanged = append(unchanged, g)
+		} else {
+			todo = append(todo, g)
+		}
+	}
+	return todo, unchanged
 }
 
 // checkPasswordOptions are the options of dsmctl user check-password.

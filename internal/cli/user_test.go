@@ -367,11 +367,42 @@ func TestUserJoinLeave(t *testing.T) {
 		t.Errorf("after join: %v", u.Groups)
 	}
 	r = e.mustRun(t, "user", "leave", "alice", "dev", "-o", "json")
-	if diff := cmp.Diff("{\n  \"name\": \"alice\",\n  \"left\": [\n    \"dev\"\n  ]\n}\n", r.stdout); diff != "" {
+	if diff := cmp.Diff("{\n  \"name\": \"alice\",\n  \"left\": [\n    \"dev\"\n  ],\n  \"unchanged\": []\n}\n", r.stdout); diff != "" {
 		t.Errorf("leave -o json (-want +got):\n%s", diff)
 	}
 	if u := libUser(t, srv, "alice"); !slices.Equal(u.Groups, []string{"staff", "users"}) {
 		t.Errorf("after leave: %v", u.Groups)
+	}
+
+	// What would change nothing is said, and not sent: no task.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"user", "join", "alice", "staff"}, "alice is already in staff: nothing changed\n"},
+		{[]string{"user", "leave", "alice", "dev"}, "alice is not in dev: nothing changed\n"},
+		{[]string{"user", "join", "alice", "STAFF", "dev"}, "alice joined dev (already in STAFF)\n"},
+		{[]string{"user", "leave", "alice", "dev"}, "alice left dev\n"},
+		{[]string{"group", "add", "staff", "alice"}, "alice already in staff: nothing changed\n"},
+		{[]string{"group", "add", "staff", "alice", "bob"}, "bob added to staff (alice already in)\n"},
+		{[]string{"group", "remove", "dev", "bob"}, "bob not in dev: nothing changed\n"},
+		{[]string{"group", "remove", "staff", "bob"}, "bob removed from staff\n"},
+	} {
+		if r := e.mustRun(t, tt.args...); r.stdout != tt.want {
+			t.Errorf("%v: stdout %q, want %q", tt.args, r.stdout, tt.want)
+		}
+	}
+	// Adding a user who does not exist is "no such user" (exit 3), and
+	// no user leaves "users", with the rule said.
+	r = e.run(t, "group", "add", "staff", "nobody")
+	r.wantCode(t, ExitNotFound)
+	if !strings.Contains(r.stderr, "nobody") || !strings.Contains(r.stderr, "no such user") {
+		t.Errorf("group add of a missing user: %q", r.stderr)
+	}
+	r = e.run(t, "group", "remove", "users", "alice")
+	r.wantCode(t, ExitUsage)
+	if !strings.Contains(r.stderr, "every user belongs to") {
+		t.Errorf("group remove from users: %q", r.stderr)
 	}
 
 	// --no-wait prints the task id at once.
