@@ -596,12 +596,57 @@ func itemErrors(api, method string, raw json.RawMessage) error {
 	for _, it := range items {
 		e := &APIError{Code: int(it.Code), API: api, Method: method}
 		if it.Name != "" {
-			errs = append(errs, fmt.Errorf("%s: %w", it.Name, e))
+			errs = append(errs, &ItemError{Name: it.Name, Err: e})
 		} else {
 			errs = append(errs, e)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ItemError is the failure of one item of a call on several (a user or
+// group of a Delete): DSM did what it could of the others. The error of
+// such a call joins one ItemError per failed item; FailedItems lists
+// them.
+type ItemError struct {
+	// Name is the item DSM named.
+	Name string
+	// Err is DSM's reason for it.
+	Err *APIError
+}
+
+// Error names the item and DSM's reason.
+func (e *ItemError) Error() string { return e.Name + ": " + e.Err.Error() }
+
+// Unwrap returns DSM's reason, which matches its sentinel.
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// FailedItems returns the ItemErrors that err holds, in order: the items
+// that a call on several did not do. None means the call failed as a
+// whole, or did not fail.
+func FailedItems(err error) []*ItemError {
+	var out []*ItemError
+	var walk func(error)
+	walk = func(err error) {
+		if ie, ok := err.(*ItemError); ok {
+			out = append(out, ie)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			if e := u.Unwrap(); e != nil {
+				walk(e)
+			}
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
 }
 
 // CheckPassword tells in advance which rules of the NAS's password policy

@@ -3,6 +3,7 @@ package dsm
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -235,6 +236,13 @@ func TestUsersDeleteItemErrors(t *testing.T) {
 	}
 	if got := f.last("SYNO.Core.User").form.Get("name"); got != `["admin","bob"]` {
 		t.Errorf("name %s, want a JSON list", got)
+	}
+	failed := FailedItems(fmt.Errorf("wrapped: %w", err))
+	if len(failed) != 1 || failed[0].Name != "admin" || failed[0].Err.Code != 3115 {
+		t.Errorf("FailedItems = %+v, want admin with 3115", failed)
+	}
+	if FailedItems(&APIError{Code: 3106}) != nil || FailedItems(nil) != nil {
+		t.Error("FailedItems of a whole failure is not empty")
 	}
 }
 

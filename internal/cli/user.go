@@ -619,7 +619,7 @@ func newDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions, k 
 			if err := o.conn.complete(getenv, g); err != nil {
 				return err
 			}
-			return runDelete(cmd.Context(), o, s, k.name, k.delete)
+			return runDelete(cmd.Context(), o, s, k)
 		},
 	}
 	addConnFlags(cmd, &o.conn)
@@ -652,20 +652,44 @@ func confirmDelete(o *deleteOptions, s *IOStreams, kind string) error {
 	return errors.New("not confirmed: nothing deleted")
 }
 
-// runDelete asks, then deletes names with the delete function del gives.
-func runDelete(ctx context.Context, o *deleteOptions, s *IOStreams, kind string, del func(*dsm.Client) func(context.Context, ...string) error) error {
-	if err := confirmDelete(o, s, kind); err != nil {
+// runDelete asks, then deletes names with the delete function k gives.
+// When DSM refuses some of several, it says which were deleted and which
+// were not, and why.
+func runDelete(ctx context.Context, o *deleteOptions, s *IOStreams, k deleteKind) error {
+	if err := confirmDelete(o, s, k.name); err != nil {
 		return err
 	}
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
-		err := del(c)(ctx, o.Names...)
-		if err != nil {
-			return fmt.Errorf("delete %s %s: %w", kind, strings.Join(o.Names, " "), err)
+		err := k.delete(c)(ctx, o.Names...)
+		if err == nil {
+			for _, n := range o.Names {
+				fmt.Fprintf(s.Out, "deleted %s %s\n", k.name, n)
+			}
+			return nil
 		}
+		failed := dsm.FailedItems(err)
+		if len(o.Names) == 1 || len(failed) == 0 {
+			// The call failed as a whole: DSM deleted nothing.
+			return fmt.Errorf("delete %s %s: %w", k.name, strings.Join(o.Names, " "), err)
+		}
+		notDeleted := map[string]bool{}
+		var kept []string
+		for _, f := range failed {
+			notDeleted[strings.ToLower(f.Name)] = true
+			kept = append(kept, f.Name)
+		}
+		var deleted []string
 		for _, n := range o.Names {
-			fmt.Fprintf(s.Out, "deleted %s %s\n", kind, n)
+			if !notDeleted[strings.ToLower(n)] {
+				deleted = append(deleted, n)
+				fmt.Fprintf(s.Out, "deleted %s %s\n", k.name, n)
+			}
 		}
-		return nil
+		what := "none deleted"
+		if len(deleted) > 0 {
+			what = "deleted: " + strings.Join(deleted, ", ")
+		}
+		return fmt.Errorf("delete %s %s: not deleted: %s; %s: %w", k.name, strings.Join(o.Names, " "), strings.Join(kept, ", "), what, err)
 	})
 }
 

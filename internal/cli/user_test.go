@@ -468,6 +468,22 @@ func TestUserDelete(t *testing.T) {
 	if r.code != ExitFailure || !exists("admin") {
 		t.Errorf("deleting admin: exit %d\n%s", r.code, r.stderr)
 	}
+
+	// A partial delete says what was deleted and what was not.
+	e.mustRun(t, "user", "create", "carol", "--generate-password")
+	r = e.run(t, "user", "delete", "carol", "nobody", "--yes")
+	r.wantCode(t, ExitNotFound)
+	if r.stdout != "deleted user carol\n" || exists("carol") {
+		t.Errorf("stdout %q, carol there: %v", r.stdout, exists("carol"))
+	}
+	if !strings.Contains(r.stderr, "not deleted: nobody; deleted: carol") || !strings.Contains(r.stderr, "no such user") {
+		t.Errorf("stderr %q: want what was and was not deleted, and why", r.stderr)
+	}
+	e.mustRun(t, "group", "create", "crew")
+	r = e.run(t, "group", "delete", "crew", "nogroup", "--yes")
+	if r.stdout != "deleted group crew\n" || !strings.Contains(r.stderr, "not deleted: nogroup; deleted: crew") {
+		t.Errorf("group delete of two, one missing: exit %d\nstdout %q\nstderr %q", r.code, r.stdout, r.stderr)
+	}
 }
 
 func TestUserUpdatePassword(t *testing.T) {
