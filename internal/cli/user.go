@@ -381,6 +381,13 @@ NAS's password policy it breaks.`,
 
 func runUserCreate(ctx context.Context, o *userCreateOptions, s *IOStreams) error {
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
+		// Everything that can be checked comes before the first change:
+		// the groups to join must exist.
+		for _, g := range o.Groups {
+			if _, err := c.Groups.Get(ctx, g); err != nil {
+				return fmt.Errorf("create user %s: group %s: %w (nothing created)", o.Name, g, err)
+			}
+		}
 		pw, generated, err := o.password.newPassword(ctx, c, o.Name, s)
 		if err != nil {
 			return err
@@ -403,8 +410,17 @@ func runUserCreate(ctx context.Context, o *userCreateOptions, s *IOStreams) erro
 				err = waitTask(ctx, task, s)
 			}
 			if err != nil {
-				if generated && o.Output == formatText {
+				// The user exists: whoever runs this must still learn its
+				// password, whatever the output format.
+				switch {
+				case o.Output != formatText:
+					if perr := printRecord(s.Out, o.Output, append(r, field{"groups", []string{}})); perr != nil {
+						return perr
+					}
+				case generated:
 					fmt.Fprintf(s.Out, "created user %s (uid %d) with password: %s\n", created.Name, created.UID, pw)
+				default:
+					fmt.Fprintf(s.Out, "created user %s (uid %d)\n", created.Name, created.UID)
 				}
 				return fmt.Errorf("user %s is created, but joining %s failed: %w", created.Name, strings.Join(o.Groups, ", "), err)
 			}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"slices"
 	"strings"
@@ -543,4 +544,44 @@ func TestCheckPassword(t *testing.T) {
 		t.Errorf("prompts %q", te.prompts)
 	}
 	e.with().run(t, "user", "check-password", "bob").wantCode(t, ExitUsage)
+}
+
+// user create checks the groups before it creates anything, and when the
+// join fails anyway after the create, the password is still printed, in
+// every format, with what exists.
+func TestUserCreateGroupsCheckedFirst(t *testing.T) {
+	t.Parallel()
+	srv, e := adminEnv(t)
+	r := e.run(t, "user", "create", "ivy", "--generate-password", "--groups", "nosuch", "-o", "json")
+	r.wantCode(t, ExitNotFound)
+	if !strings.Contains(r.stderr, "group nosuch") || !strings.Contains(r.stderr, "nothing created") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if _, err := srv.Client().Users.Get(t.Context(), "ivy"); !errors.Is(err, dsm.ErrNoSuchUser) {
+		t.Errorf("ivy after a refused create: %v", err)
+	}
+
+	e.mustRun(t, "group", "create", "ops")
+	f, err := dsmtest.ParseFault("SYNO.Core.User.Group:join:code=3202")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InjectFault(f); err != nil {
+		t.Fatal(err)
+	}
+	r = e.run(t, "user", "create", "ivy", "--generate-password", "--groups", "ops", "-o", "json")
+	r.wantCode(t, ExitFailure)
+	var got struct {
+		Name, Password string
+		Groups         []string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Name != "ivy" || got.Password == "" || got.Groups == nil || len(got.Groups) != 0 {
+		t.Errorf("stdout %q (%v): want ivy with its password and no groups", r.stdout, err)
+	}
+	if !strings.Contains(r.stderr, "user ivy is created, but joining ops failed") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if err := newEnv(t, srv, "DSM_USER", "ivy", "DSM_PASSWORD", got.Password).run(t, "whoami").code; err != ExitOK {
+		t.Errorf("ivy cannot log in with the printed password: exit %d", err)
+	}
 }
