@@ -243,9 +243,9 @@ func TestUserCreateOptions(t *testing.T) {
 	} {
 		e.run(t, args...).wantCode(t, ExitUsage)
 	}
-	// A group that does not exist: the user is there, the join failed.
+	// A group that does not exist: refused before anything is created.
 	r = e.run(t, "user", "create", "dora", "--groups", "nogroup")
-	if r.code == 0 || !strings.Contains(r.stderr, "user dora is created, but joining nogroup failed") {
+	if r.code != ExitNotFound || !strings.Contains(r.stderr, "group nogroup") || !strings.Contains(r.stderr, "nothing created") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
