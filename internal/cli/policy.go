@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,7 +200,11 @@ mail notification. Ages and prompts are in days. Change them with
 			if err != nil {
 				return err
 			}
-			return printRecord(s.Out, o.Output, passwordExpiryRecord(e))
+			never, err := neverExpiring(ctx, c)
+			if err != nil {
+				return err
+			}
+			return printRecord(s.Out, o.Output, append(passwordExpiryRecord(e), field{"never_expire", never}))
 		})
 	})
 	cmd.AddCommand(newPolicyExpirySetCmd(s, getenv, g))
@@ -216,8 +222,10 @@ func newPolicyExpirySetCmd(s *IOStreams, getenv func(string) string, g *globalOp
 		Long: `Change the settings given as flags; every other setting keeps its value
 (SYNO.Core.User.PasswordExpiry get, then set). Then show the settings.
 --min-age, --login-prompt-days and --mail-notification-days 0 turn that
-setting off. --never-expire names the users whose password never expires
-(the whole list; "" empties it); without it DSM keeps its list.`,
+setting off. --never-expire names the users whose password never expires:
+the whole list, so that the named users are exempt and every other user is
+not ("" exempts nobody); dsmctl sets each user's flag that differs
+(SYNO.Core.User set). Without it nobody's exemption changes.`,
 		Example: `  dsmctl policy expiry set --enable --max-age 90 --login-prompt-days 7
   dsmctl policy expiry set --enable=false
   dsmctl policy expiry set --never-expire admin,backup`,
@@ -257,14 +265,30 @@ setting off. --never-expire names the users whose password never expires
 			days("min-age", minAge, &cur.MinAgeEnabled, &cur.MinAge)
 			days("login-prompt-days", promptDays, &cur.LoginPrompt, &cur.LoginPromptDays)
 			days("mail-notification-days", mailDays, &cur.MailNotification, &cur.MailNotificationDays)
-			if err := c.Policy.SetPasswordExpiry(ctx, cur, neverList); err != nil {
+			var changes map[string]bool
+			if neverList != nil {
+				// Every name must exist before anything changes.
+				if changes, err = neverExpireChanges(ctx, c, neverList); err != nil {
+					return err
+				}
+			}
+			if err := c.Policy.SetPasswordExpiry(ctx, cur, nil); err != nil {
 				return err
+			}
+			for _, name := range slices.Sorted(maps.Keys(changes)) {
+				if _, err := c.Users.Update(ctx, name, dsm.UserUpdateRequest{PasswordNeverExpires: dsm.Ptr(changes[name])}); err != nil {
+					return fmt.Errorf("the settings are set, but exempting %s failed: %w", name, err)
+				}
 			}
 			now, err := c.Policy.PasswordExpiry(ctx)
 			if err != nil {
 				return fmt.Errorf("the settings are set, but reading them back failed: %w", err)
 			}
-			return printRecord(s.Out, o.Output, passwordExpiryRecord(now))
+			never, err := neverExpiring(ctx, c)
+			if err != nil {
+				return fmt.Errorf("the settings are set, but reading them back failed: %w", err)
+			}
+			return printRecord(s.Out, o.Output, append(passwordExpiryRecord(now), field{"never_expire", never}))
 		})
 	})
 	f := cmd.Flags()
@@ -274,8 +298,48 @@ setting off. --never-expire names the users whose password never expires
 	f.IntVar(&promptDays, "login-prompt-days", 0, fmt.Sprintf("tell users at login this many days before expiry (1-%d; 0: off)", dsm.MaxLoginPromptDays))
 	f.BoolVar(&e.AllowResetAfterExpired, "allow-reset-after-expired", false, "let users change an expired password at login")
 	f.IntVar(&mailDays, "mail-notification-days", 0, fmt.Sprintf("mail users this many days before expiry (1-%d; 0: off)", dsm.MaxMailNotificationDays))
-	f.StringSliceVar(&never, "never-expire", nil, "users whose password never expires, comma separated (the whole list)")
+	f.StringSliceVar(&never, "never-expire", nil, "the users whose password never expires, comma separated: exactly these (\"\": nobody)")
 	return cmd
+}
+
+// neverExpiring returns the users whose password never expires, sorted.
+func neverExpiring(ctx context.Context, c *dsm.Client) ([]string, error) {
+	var out []string
+	for u, err := range c.Users.All(ctx, dsm.ListOptions{Fields: []string{dsm.FieldPasswordNeverExpires}}) {
+		if err != nil {
+			return nil, err
+		}
+		if u.PasswordNeverExpires {
+			out = append(out, u.Name)
+		}
+	}
+	return out, nil
+}
+
+// neverExpireChanges returns the users whose exemption from expiry must
+// change for exactly want to be exempt: name -> the new value. A name of
+// want that is no user is ErrNoSuchUser.
+func neverExpireChanges(ctx context.Context, c *dsm.Client, want []string) (map[string]bool, error) {
+	wanted := map[string]string{} // lower-case -> as given
+	for _, n := range want {
+		wanted[strings.ToLower(n)] = n
+	}
+	changes := map[string]bool{}
+	for u, err := range c.Users.All(ctx, dsm.ListOptions{Fields: []string{dsm.FieldPasswordNeverExpires}}) {
+		if err != nil {
+			return nil, err
+		}
+		k := strings.ToLower(u.Name)
+		_, exempt := wanted[k]
+		delete(wanted, k)
+		if u.PasswordNeverExpires != exempt {
+			changes[u.Name] = exempt
+		}
+	}
+	for _, n := range wanted {
+		return nil, fmt.Errorf("--never-expire: %s: %w (nothing changed)", n, dsm.ErrNoSuchUser)
+	}
+	return changes, nil
 }
 
 func newPolicyReservedCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {

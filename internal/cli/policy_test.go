@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +86,7 @@ func TestPolicyExpiry(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after set (-want +got):\n%s", diff)
 	}
-	if !strings.HasPrefix(r.stdout, "enabled,max_age,min_age_enabled,min_age,") || !strings.Contains(r.stdout, "\ntrue,90,true,2,true,7,false,true,5\n") {
+	if !strings.HasPrefix(r.stdout, "enabled,max_age,min_age_enabled,min_age,") || !strings.Contains(r.stdout, "\ntrue,90,true,2,true,7,false,true,5,\"admin,guest\"\n") {
 		t.Errorf("csv:\n%s", r.stdout)
 	}
 	r = e.mustRun(t, "policy", "expiry", "set", "--login-prompt-days", "0")
@@ -92,12 +94,44 @@ func TestPolicyExpiry(t *testing.T) {
 		t.Errorf("text:\n%s", r.stdout)
 	}
 
-	// --never-expire sets the users' exemption.
-	e.mustRun(t, "policy", "expiry", "set", "--never-expire", "alice,bob")
-	for _, n := range []string{"alice", "bob"} {
-		if u := libUser(t, srv, n); !u.PasswordNeverExpires {
-			t.Errorf("%s: password expires after --never-expire", n)
+	// --never-expire is the whole list: exactly these users are exempt,
+	// and policy expiry shows them.
+	exempt := func() []string {
+		var out []string
+		for _, n := range []string{"admin", "alice", "bob"} {
+			if libUser(t, srv, n).PasswordNeverExpires {
+				out = append(out, n)
+			}
 		}
+		return out
+	}
+	for _, tt := range []struct {
+		list string
+		want []string
+	}{
+		{"alice,bob", []string{"alice", "bob"}},
+		{"bob", []string{"bob"}},
+		{"", nil},
+	} {
+		r := e.mustRun(t, "policy", "expiry", "set", "--never-expire", tt.list, "-o", "json")
+		if d := cmp.Diff(tt.want, exempt()); d != "" {
+			t.Errorf("--never-expire %q: exempt (-want +got):\n%s", tt.list, d)
+		}
+		var shown struct {
+			NeverExpire []string `json:"never_expire"`
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &shown); err != nil || !slices.Equal(shown.NeverExpire, tt.want) {
+			t.Errorf("--never-expire %q: shows %v (%v), want %v", tt.list, shown.NeverExpire, err, tt.want)
+		}
+	}
+	e.mustRun(t, "policy", "expiry", "set", "--never-expire", "alice")
+	if r := e.mustRun(t, "policy", "expiry"); !strings.Contains(r.stdout, "never expire:               alice\n") {
+		t.Errorf("policy expiry does not show the list:\n%s", r.stdout)
+	}
+	r = e.run(t, "policy", "expiry", "set", "--never-expire", "alice,nobody")
+	r.wantCode(t, ExitNotFound)
+	if d := cmp.Diff([]string{"alice"}, exempt()); d != "" || !strings.Contains(r.stderr, "nobody") {
+		t.Errorf("an unknown user in the list changed something (-want +got):\n%s\n%s", d, r.stderr)
 	}
 	e.run(t, "policy", "expiry", "set").wantCode(t, ExitUsage)
 	e.run(t, "policy", "expiry", "set", "--never-expire", "a/b").wantCode(t, ExitUsage)
