@@ -92,18 +92,31 @@ user config directory + /dsmctl), which only its owner may read.`,
 func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 	st := o.conn.store()
 	if o.conn.URL == "" {
-		// Log in again where the latest login was, by default as the
-		// same account: what "session expired, run dsmctl login" needs.
-		url, latest, ok, err := st.session("")
+		// Log in again where the latest login was (a logout or an expiry
+		// included), by default as the same account: what "session
+		// expired, run dsmctl login" needs.
+		url, account, err := st.latest("")
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if url == "" {
 			return usagef("no DSM URL: pass --url or set DSM_URL")
 		}
 		o.conn.URL = url
 		if o.conn.User == "" {
-			o.conn.User = latest.Account
+			o.conn.User = account
+		}
+	}
+	if o.conn.User == "" {
+		// The account of the latest login at this URL.
+		url, err := baseURL(o.conn.URL)
+		if err != nil {
+			return err
+		}
+		if _, account, err := st.latest(url); err != nil {
+			return err
+		} else if account != "" {
+			o.conn.User = account
 		}
 	}
 	if o.conn.User == "" {

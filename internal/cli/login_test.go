@@ -302,7 +302,7 @@ func TestFileModes(t *testing.T) {
 	if m := fileMode(t, e.configDir()); m != 0o700 {
 		t.Errorf("config directory mode %04o, want 0700", m)
 	}
-	for _, name := range []string{sessionsFile, devicesFile} {
+	for _, name := range []string{sessionsFile, devicesFile, loginsFile} {
 		if m := fileMode(t, filepath.Join(e.configDir(), name)); m != 0o600 {
 			t.Errorf("%s mode %04o, want 0600", name, m)
 		}
@@ -311,8 +311,8 @@ func TestFileModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 2 {
-		t.Errorf("config directory holds %d entries, want 2 (a temporary file left behind?)", len(entries))
+	if len(entries) != 3 {
+		t.Errorf("config directory holds %d entries, want 3 (a temporary file left behind?)", len(entries))
 	}
 }
 
@@ -345,4 +345,23 @@ func TestRefuseReadableSessionFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.with("DSM_PASSWORD", "").mustRun(t, "whoami")
+}
+
+// After a logout, or with only DSM_URL set once the session has expired,
+// "dsmctl login" logs in where and as whom the latest login was.
+func TestLoginAgainAfterLogoutOrExpiry(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	e := newEnv(t, srv, "DSM_USER", "alice", "DSM_PASSWORD", alicePassword)
+	e.mustRun(t, "login")
+	e.mustRun(t, "logout")
+	bare := newEnv(t, nil, "DSM_CONFIG_DIR", e.configDir(), "DSM_PASSWORD", alicePassword)
+	if r := bare.mustRun(t, "login"); r.stdout != "logged in to "+srv.URL()+" as alice\n" {
+		t.Errorf("login after logout, with no URL or account: %q", r.stdout)
+	}
+	srv.ExpireSessions()
+	urlOnly := newEnv(t, nil, "DSM_CONFIG_DIR", e.configDir(), "DSM_URL", srv.URL(), "DSM_PASSWORD", alicePassword)
+	if r := urlOnly.mustRun(t, "login"); r.stdout != "logged in to "+srv.URL()+" as alice\n" {
+		t.Errorf("login with only DSM_URL after an expiry: %q", r.stdout)
+	}
 }

@@ -22,6 +22,7 @@ import (
 const (
 	sessionsFile = "sessions.json" // saved sessions, one per DSM URL
 	devicesFile  = "devices.json"  // device tokens, per DSM URL and account
+	loginsFile   = "logins.json"   // where and as whom the latest logins were
 	// certificatesFile holds the certificates trusted at login, per DSM
 	// URL (SHA-256 fingerprints): not secret, but whoever can change it
 	// can make dsmctl trust another server, so it is kept like the others.
@@ -56,6 +57,16 @@ type savedSessions struct {
 	// Sessions maps a DSM URL (as dsm.Client.BaseURL gives it) to its
 	// session.
 	Sessions map[string]dsm.Session `json:"sessions"`
+}
+
+// savedLogins is the content of logins.json: where and as whom the
+// latest logins were, kept after a logout or an expiry, so that
+// "dsmctl login" alone logs in there again. It holds no secret.
+type savedLogins struct {
+	// Latest is the URL of the latest login.
+	Latest string `json:"latest"`
+	// Accounts maps a URL to the account of its latest login.
+	Accounts map[string]string `json:"accounts"`
 }
 
 // savedDevices is the content of devices.json: URL -> lower-case
@@ -95,7 +106,32 @@ func (st store) saveSession(url string, sess dsm.Session) error {
 	}
 	s.Sessions[url] = sess
 	s.Current = url
-	return st.write(sessionsFile, s)
+	if err := st.write(sessionsFile, s); err != nil {
+		return err
+	}
+	var l savedLogins
+	if err := st.read(loginsFile, &l); err != nil {
+		return err
+	}
+	if l.Accounts == nil {
+		l.Accounts = map[string]string{}
+	}
+	l.Latest, l.Accounts[url] = url, sess.Account
+	return st.write(loginsFile, l)
+}
+
+// latest returns where and as whom the latest login was, whether its
+// session is still saved or not; with url not "", the account of url's
+// latest login.
+func (st store) latest(url string) (latestURL, account string, err error) {
+	var l savedLogins
+	if err := st.read(loginsFile, &l); err != nil {
+		return "", "", err
+	}
+	if url == "" {
+		url = l.Latest
+	}
+	return url, l.Accounts[url], nil
 }
 
 // removeSession forgets the session of url. The file goes when no session
