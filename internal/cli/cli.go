@@ -205,6 +205,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newApplyCmd(s, getenv, &g),
 		newExportCmd(s, getenv, &g),
 		newVersionCmd(s),
+		newTaskCmd(s, getenv, &g),
 	)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")

@@ -799,9 +799,14 @@ func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join boo
 				return printRecord(s.Out, o.Output, record{{"name", o.Name}, {"task_id", task.ID}})
 			}
 			fmt.Fprintln(s.Out, task.ID)
+			taskHint(s, task)
 			return nil
 		}
 		if err := waitTask(ctx, task, s); err != nil {
+			if ctx.Err() != nil {
+				// Interrupted: the task is DSM's and goes on.
+				taskHint(s, task)
+			}
 			return fmt.Errorf("%s: %s %s: %w", o.Name, verb, strings.Join(todo, ", "), err)
 		}
 		if o.Output != formatText {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -411,6 +412,17 @@ func TestUserJoinLeave(t *testing.T) {
 	if !regexp.MustCompile(`^@administrators/groupbatch[0-9]+[0-9A-F]+\n$`).MatchString(r.stdout) {
 		t.Errorf("--no-wait stdout:\n%s", r.stdout)
 	}
+	// ... and a command takes it.
+	id := strings.TrimSpace(r.stdout)
+	if !strings.Contains(r.stderr, "dsmctl task wait "+id+" bob") {
+		t.Errorf("--no-wait does not say how to follow the task:\n%s", r.stderr)
+	}
+	srv.Advance(time.Minute) // the simulator's task finishes on its clock
+	r = e.mustRun(t, "task", "wait", id, "bob")
+	if r.stdout != "task "+id+" finished: bob is in dev,users\n" {
+		t.Errorf("task wait: %q", r.stdout)
+	}
+	e.run(t, "task", "wait", "@administrators/groupbatch0000", "bob").wantCode(t, ExitFailure)
 
 	// On a terminal, progress goes to stderr.
 	te := e.with()
