@@ -17,6 +17,7 @@ func newTaskCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cob
 		Long: `Follow a task DSM runs in the background: a change of a user's groups
 ("dsmctl user join" and "user leave" start one; with --no-wait, or when
 interrupted, they print its id).`,
+		Example: `  dsmctl task wait @administrators/groupbatch1737238746C6723E33 bob`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(newTaskWaitCmd(s, getenv, g))
