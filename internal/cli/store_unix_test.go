@@ -118,3 +118,34 @@ func TestStoreRefusesOthersFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandsRefuseReplacedConfig: after another local user opened the
+// config directory to all or replaced sessions.json, a command that
+// would use the saved session stops with the fix instead.
+func TestCommandsRefuseReplacedConfig(t *testing.T) {
+	t.Parallel()
+	t.Run("directory 0777", func(t *testing.T) {
+		t.Parallel()
+		_, e := adminEnv(t)
+		if err := os.Chmod(e.configDir(), 0o777); err != nil {
+			t.Fatal(err)
+		}
+		r := e.run(t, "whoami")
+		if r.code == 0 || !strings.Contains(r.stderr, "chmod 700 "+e.configDir()) {
+			t.Errorf("whoami: exit %d, stderr:\n%s", r.code, r.stderr)
+		}
+	})
+	t.Run("sessions.json of another user", func(t *testing.T) {
+		t.Parallel()
+		_, e := adminEnv(t)
+		path := filepath.Join(e.configDir(), sessionsFile)
+		if err := os.WriteFile(path, []byte(`{"current":"https://attacker.example:5001","sessions":{"https://attacker.example:5001":{"account":"admin","sid":"x"}}}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		asOtherUser(t, path)
+		r := e.with("DSM_URL", "").run(t, "whoami")
+		if r.code == 0 || !strings.Contains(r.stderr, "chown "+userName(os.Geteuid())+" "+path) || strings.Contains(r.stdout, "attacker") {
+			t.Errorf("whoami: exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+		}
+	})
+}
