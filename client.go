@@ -275,10 +275,18 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if s == "" {
 		return nil, argErrorf("NAS address", "empty NAS address; give a host such as nas.local or a URL such as https://nas.local:5001")
 	}
+	// Credentials first, before any message quotes the address: an "@"
+	// anywhere is taken as a user part (admin:password@), even where
+	// url.Parse would fail or see a path, as a NAS address has no other
+	// use for it.
+	if strings.Contains(s, "@") {
+		return nil, argErrorf("NAS address", "the address must not contain credentials (it has a user part, NAME:PASSWORD@); remove it and use WithCredentials")
+	}
+	shown := redactUserinfo(raw) // what every message below quotes
 	if !strings.Contains(s, "://") {
 		host := s
 		if i := strings.IndexByte(host, '/'); i >= 0 {
-			return nil, argErrorf("NAS address", "%q has a path but no scheme; write https://%s", raw, s)
+			return nil, argErrorf("NAS address", "%q has a path but no scheme; write https://%s", shown, redactUserinfo(s))
 		}
 		if _, _, err := net.SplitHostPort(host); err != nil {
 			host = net.JoinHostPort(strings.Trim(host, "[]"), "5001")
@@ -287,28 +295,45 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, argErrorf("NAS address", "%q is not a URL: %v", raw, err)
+		// url.Parse's error repeats the whole address: give its reason only.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, argErrorf("NAS address", "%q is not a URL: %v", shown, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, argErrorf("NAS address", "%q: scheme %q is not supported; use http or https", raw, u.Scheme)
+		return nil, argErrorf("NAS address", "%q: scheme %q is not supported; use http or https", shown, u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return nil, argErrorf("NAS address", "%q has no host", raw)
-	}
-	if u.User != nil {
-		return nil, argErrorf("NAS address", "the address must not contain credentials; remove the user part and use WithCredentials")
+		return nil, argErrorf("NAS address", "%q has no host", shown)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, argErrorf("NAS address", "%q must not have a query or fragment", raw)
+		return nil, argErrorf("NAS address", "%q must not have a query or fragment", shown)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, argErrorf("NAS address", "%q: port %q is not a number from 1 to 65535", raw, p)
+			return nil, argErrorf("NAS address", "%q: port %q is not a number from 1 to 65535", shown, p)
 		}
 	}
 	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/webapi")
 	u.RawPath = ""
 	return u, nil
+}
+
+// redactUserinfo returns the address raw with everything up to its last
+// "@" (a user part and its password, whatever characters the password
+// holds) replaced by "REDACTED@", for an error message to quote.
+func redactUserinfo(raw string) string {
+	at := strings.LastIndexByte(raw, '@')
+	if at < 0 {
+		return raw
+	}
+	prefix := ""
+	if i := strings.Index(raw[:at], "://"); i >= 0 {
+		prefix = raw[:i+3]
+	}
+	return prefix + "REDACTED" + raw[at:]
 }
 
 // BaseURL returns the NAS address the client talks to, without /webapi.

@@ -616,3 +616,47 @@ func TestCallRefusesReservedParameters(t *testing.T) {
 		t.Errorf("%d requests sent for refused calls", len(f.requests))
 	}
 }
+
+// TestParseBaseURLHidesCredentials gives each of parseBaseURL's error
+// paths an address with a password in it: the error names the
+// credentials and never repeats the password.
+func TestParseBaseURLHidesCredentials(t *testing.T) {
+	const pw = "Sekrit-PW"
+	for _, in := range []string{
+		"ftp://admin:" + pw + "@nas",         // scheme
+		"http://[admin:" + pw + "@nas",       // url.Parse fails
+		"admin:" + pw + "@nas/webapi",        // path without scheme
+		"https://admin:" + pw + "@",          // no host
+		"https://admin:" + pw + "@nas?x=1",   // query
+		"https://admin:" + pw + "@nas#f",     // fragment
+		"https://admin:" + pw + "@nas:99999", // port
+		"https://admin:" + pw + "@nas",       // otherwise valid
+		"https://admin:p/w@" + pw + "@nas",   // a password with "/" and "@"
+		"nas/x:" + pw + "@",                  // no scheme, "@" in the path
+	} {
+		t.Run(in, func(t *testing.T) {
+			_, err := NewClient(in)
+			if err == nil || !strings.Contains(err.Error(), "must not contain credentials") {
+				t.Fatalf("NewClient(%q) error %v, want the credentials refused", in, err)
+			}
+			if strings.Contains(err.Error(), pw) || strings.Contains(err.Error(), "p/w") {
+				t.Errorf("error repeats the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestRedactUserinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://nas:5001":           "https://nas:5001",
+		"https://admin:pw@nas":       "https://REDACTED@nas",
+		"http://[admin:pw@h":         "http://REDACTED@h",
+		"admin:pw@nas":               "REDACTED@nas",
+		"https://a:p/w@x?y#z@nas/wa": "https://REDACTED@nas/wa",
+		"http://a:b://c@h":           "http://REDACTED@h",
+	} {
+		if got := redactUserinfo(in); got != want {
+			t.Errorf("redactUserinfo(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -30,7 +31,7 @@ func addApplyFlags(cmd *cobra.Command, o *applyOptions) {
 	f := cmd.Flags()
 	f.IntVar(&o.Parallel, "parallel", manifest.DefaultParallel, "how many changes to make at once")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply without asking (required when standard input is not a terminal)")
-	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file (created 0600; a rerun appends to it)")
+	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file (created 0600; a rerun appends to it when it is your own private file)")
 }
 
 func (o *applyOptions) check() error {
@@ -236,22 +237,60 @@ type passwordsFile struct {
 }
 
 // openPasswordsOut creates path with mode 0600, or appends to it when it
-// exists with no permission for group or others (a rerun after an
-// interruption keeps the passwords of the first run).
+// is a private file of the user running dsmctl (a rerun after an
+// interruption keeps the passwords of the first run). An existing file
+// is opened without following a symbolic link and checked once open: a
+// regular file, owned by this user, with no permission for group or
+// others and no other hard link; anything else (e.g. a file another user
+// left in a shared /tmp, to read what is appended) is refused.
 func openPasswordsOut(path string) (*passwordsFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		fi, serr := os.Lstat(path)
-		if serr != nil {
-			return nil, fmt.Errorf("--passwords-file: %w", serr)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|openPrivateFlags, 0o600)
+	if err == nil {
+		return &passwordsFile{f: f}, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("--passwords-file: %w", err)
+	}
+	refuse := func(problem string) error {
+		return usagef("--passwords-file %s exists and %s: the passwords appended to it could be read by others; "+
+			"give a new file (dsmctl creates it, mode 0600) or the file of an earlier run, of your own", path, problem)
+	}
+	// A first look by name, for a clear reason (a FIFO with no reader
+	// fails the open with ENXIO); the opened file is what is checked.
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return nil, refuse("is a symbolic link")
 		}
-		if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 != 0 {
-			return nil, usagef("--passwords-file %s exists and is not a private file (mode %04o): choose a new file", path, fi.Mode().Perm())
+		if !fi.Mode().IsRegular() {
+			return nil, refuse("is not a regular file")
 		}
-		f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	}
+	f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|openPrivateFlags, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, refuse("is a symbolic link")
+		}
+		return nil, fmt.Errorf("--passwords-file: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--passwords-file: %w", err)
+	}
+	uid, nlink, known := fileOwner(fi)
+	switch {
+	case !fi.Mode().IsRegular():
+		err = refuse("is not a regular file")
+	case known && uid != os.Geteuid():
+		err = refuse(fmt.Sprintf("is owned by %s, not by %s", userName(uid), userName(os.Geteuid())))
+	case fi.Mode().Perm()&0o077 != 0:
+		err = refuse(fmt.Sprintf("has mode %04o (group or others have access)", fi.Mode().Perm()))
+	case known && nlink > 1:
+		err = refuse(fmt.Sprintf("has %d hard links (another name may be readable by others)", nlink))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("--passwords-file: %w", err)
+		f.Close()
+		return nil, err
 	}
 	return &passwordsFile{f: f}, nil
 }

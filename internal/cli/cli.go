@@ -73,8 +73,13 @@ type IOStreams struct {
 }
 
 // Main runs dsmctl with the process's arguments, streams and environment,
-// and returns the exit code. SIGINT and SIGTERM cancel the command.
+// and returns the exit code. SIGINT and SIGTERM cancel the command. The
+// process writes no core file (see disableCoreDumps).
 func Main() int {
+	// First, before any secret is in memory (see disableCoreDumps).
+	if err := disableCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "warning: %v: a crash may write a core file holding secrets\n", err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}

@@ -20,6 +20,9 @@ import (
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"dsmctl": func() { os.Exit(Main()) },
+		// coredump-state runs Main's first step and prints what the
+		// process then allows (TestCoreDumpsOff).
+		"coredump-state": func() { os.Exit(printCoreDumpState()) },
 	})
 }
 

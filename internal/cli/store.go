@@ -16,9 +16,14 @@ import (
 	"github.com/dsmkit/dsm/internal/atomicfile"
 )
 
-// Files in the config directory. Both hold secrets: the directory is
-// 0700, the files 0600, and a file that group or others can read is
-// refused.
+// Files in the config directory. They hold secrets, or decide which
+// server dsmctl trusts: the directory is made 0700, the files 0600. On
+// Unix a directory that is not the user's own or that group or others
+// can write, and a file (sessions.lock too) that is not the user's own
+// or that group or others can read, are refused with the command that
+// fixes them, as ssh does for ~/.ssh: another local user could have put
+// their server's URL and certificate there. Windows has no Unix owner
+// and mode: there the files are used as they are.
 const (
 	sessionsFile = "sessions.json" // saved sessions, one per DSM URL
 	devicesFile  = "devices.json"  // device tokens, per DSM URL and account
@@ -223,6 +228,9 @@ func (st store) removeFingerprint(url string) error {
 // read decodes the JSON file name into v; a missing file leaves v alone.
 // A file that group or others may read is refused: it holds secrets.
 func (st store) read(name string, v any) error {
+	if err := st.checkDir(); err != nil {
+		return err
+	}
 	path := filepath.Join(st.dir, name)
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -234,6 +242,13 @@ func (st store) read(name string, v any) error {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
+		return err
+	}
+	why := "another user may have put their own sessions there"
+	if name == certificatesFile {
+		why = "another user may have made dsmctl trust their server"
+	}
+	if err := notOwnedError(path, fi, why); err != nil {
 		return err
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
@@ -253,8 +268,8 @@ func (st store) read(name string, v any) error {
 // write replaces the file name with v as JSON, atomically and with mode
 // 0600 (atomicfile.WriteFile).
 func (st store) write(name string, v any) error {
-	if err := os.MkdirAll(st.dir, 0o700); err != nil {
-		return fmt.Errorf("creating the config directory: %w", err)
+	if err := st.makeDir(); err != nil {
+		return err
 	}
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
@@ -279,12 +294,17 @@ var errSessionBusy = errors.New("another dsmctl command is using the saved sessi
 // lockSessions takes the lock of the signed sessions, waiting at most
 // sessionLockWait for a command that holds it, and returns its release.
 func (st store) lockSessions(ctx context.Context) (release func(), err error) {
-	if err := os.MkdirAll(st.dir, 0o700); err != nil {
+	if err := st.makeDir(); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(filepath.Join(st.dir, sessionLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	path := filepath.Join(st.dir, sessionLockFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|openPrivateFlags, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("opening the session lock: %w", err)
+	}
+	if err := checkLockFile(path, f); err != nil {
+		f.Close()
+		return nil, err
 	}
 	deadline := time.Now().Add(sessionLockWait)
 	for {
@@ -322,4 +342,57 @@ func (st store) updateSession(url string, sess dsm.Session) error {
 	}
 	s.Sessions[url] = sess
 	return st.write(sessionsFile, s)
+}
+
+// makeDir creates the config directory (0700) when it is missing and
+// checks it (checkDir).
+func (st store) makeDir() error {
+	if err := os.MkdirAll(st.dir, 0o700); err != nil {
+		return fmt.Errorf("creating the config directory: %w", err)
+	}
+	return st.checkDir()
+}
+
+// checkDir refuses a config directory that is not the user's own or that
+// group or others can write: whoever can write it can replace its files.
+// A missing directory is fine (nothing is read from it).
+func (st store) checkDir() error {
+	fi, err := os.Stat(st.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("the config directory %s is not a directory; remove it or set DSM_CONFIG_DIR", st.dir)
+	}
+	if err := notOwnedError(st.dir, fi, "another user may have put their own sessions and certificates in it"); err != nil {
+		return fmt.Errorf("the config directory %w, or set DSM_CONFIG_DIR to a directory of your own", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("the config directory %s has mode %04o: group or others can write it and replace the files dsmctl trusts; "+
+			"run \"chmod 700 %s\" and check its files (or remove them and log in again)", st.dir, perm, st.dir)
+	}
+	return nil
+}
+
+// checkLockFile refuses a session lock (opened as f) that is not a
+// regular file, not the user's own, or open to group or others: another
+// user holding it could stop every signed command.
+func checkLockFile(path string, f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("opening the session lock: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("the session lock %s is not a regular file; remove it", path)
+	}
+	if err := notOwnedError(path, fi, "another user could hold it and stop every command that uses the saved session"); err != nil {
+		return err
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return fmt.Errorf("the session lock %s has mode %04o: only its owner may have access; run \"chmod 600 %s\"", path, perm, path)
+	}
+	return nil
 }
