@@ -330,7 +330,10 @@ func (s *Server) HTTPClient() *http.Client {
 // Close stops the server and closes its connections. It may be called
 // more than once.
 func (s *Server) Close() {
-	s.close.Do(func() { s.srv.Close() })
+	s.close.Do(func() {
+		s.srv.Close()
+		s.sim.Close() // lets another server open the data directory
+	})
 }
 
 // AdminPassword returns the password of the admin account.

@@ -192,8 +192,8 @@ type Server struct {
 
 	mu            sync.Mutex // guards everything below
 	st            *store
-	dirty         bool   // st changed since the last commit
-	saved         []byte // the state file as last written (DataDir only)
+	dirty         bool          // st changed since the last commit
+	disk          *durableStore // the state on disk (DataDir only; boltstore.go)
 	sessions      map[string]*session
 	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
 	confirmTokens map[string]confirmToken
@@ -284,12 +284,13 @@ func New(cfg Config) (*Server, error) {
 	s.hashReplay = cfg.HashReplayAllowed
 	loaded := false
 	if s.dataDir != "" {
-		st, saved, err := loadState(s.dataDir)
+		disk, st, err := openDurable(s.dataDir)
 		if err != nil {
 			return nil, err
 		}
+		s.disk = disk
 		if st != nil {
-			s.st, s.saved, loaded = st, saved, true
+			s.st, loaded = st, true
 		}
 	}
 	if !loaded {
@@ -304,11 +305,22 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.dirty {
-		if err := s.commit(); err != nil {
+		if err := s.awaitDurable(s.commit()); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// Close closes the state's database (Config.DataDir), so that another
+// simulator may open the directory; a memory-only server has nothing to
+// close. Call it once no request is being served.
+func (s *Server) Close() error {
+	if s.disk == nil {
+		return nil
+	}
+	return s.disk.close()
 }
 
 // seed fills a fresh state: admin, guest, cfg.Groups, cfg.Users, then the
