@@ -110,7 +110,7 @@ type durableStore struct {
 
 // openTimeout is how long New waits for another process to let go of the
 // database before saying the data directory is in use.
-const openTimeout = 2 * time.Second
+var openTimeout = 2 * time.Second
 
 // errStoreInUse says another simulator has the data directory open.
 var errStoreInUse = errors.New("the data directory is in use by another simulator (one simulator per directory)")
