@@ -14,6 +14,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // The state on disk is a bbolt database: one file, ACID transactions, an
@@ -124,7 +125,7 @@ func openDurable(dir string) (*durableStore, *store, error) {
 	}
 	path := filepath.Join(dir, StateFile)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, nil, fmt.Errorf("sim: %s: %w", path, errStoreInUse)
 	}
 	if err != nil {

@@ -725,7 +725,7 @@ func TestSecureSignInKeyPersists(t *testing.T) {
 	delete(m, "secure_signin_key")
 	old, _ := json.Marshal(m)
 	writeLegacy(old)
-	s = start(Config{})
+	start(Config{})
 	if _, ok := stored()["secure_signin_key"]; !ok {
 		t.Error("New did not write the new key to the state file")
 	}
