@@ -113,12 +113,15 @@ type Config struct {
 	// change is done when join answers.
 	JoinDelay time.Duration
 	// DataDir keeps the state (users, groups, policies) on disk: it is
-	// loaded from DataDir/state.json at start (the directory is created
-	// 0700 when missing) and written atomically after every change, before
-	// the change is answered. When the file exists, AdminPassword, Users
-	// and Groups are not applied: the accounts are those of the file, and
-	// AdminPassword is then only what Server.AdminPassword reports. A
-	// damaged file makes New fail. Empty: memory only.
+	// loaded from the database DataDir/StateFile at start (the directory
+	// is created 0700 when missing; a LegacyStateFile of an earlier
+	// version is migrated) and every change writes the records it changed
+	// in one transaction, durable before the change is answered. When a
+	// state exists, AdminPassword, Users and Groups are not applied: the
+	// accounts are those stored, and AdminPassword is then only what
+	// Server.AdminPassword reports. A damaged state makes New fail; one
+	// simulator at a time may have the directory open (Server.Close lets
+	// it go). Empty: memory only.
 	DataDir string
 	// Latency delays every answer by this long (real time, outside the
 	// state's lock, so calls still overlap), as a real NAS over a network
