@@ -506,6 +506,7 @@ func (d *durableStore) enqueue(ws []write) *pendingWrite {
 func (s *Server) commit() *pendingWrite {
 	s.dirty = false
 	if s.disk == nil {
+		s.st.untouch()
 		return nil
 	}
 	ws := s.disk.diff(s.st)

@@ -196,7 +196,8 @@ func loadState(dir string) (*store, []byte, error) {
 // a state file of an earlier one) in the state file's JSON form, for
 // inspection. It holds the password hashes, TOTP secrets and the secure
 // sign-in private key: treat it as the data directory itself. It fails
-// while a simulator has dir open.
+// while a simulator has dir open, and migrates a LegacyStateFile as New
+// does.
 func DumpState(dir string) ([]byte, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("sim: data directory: %w", err)
