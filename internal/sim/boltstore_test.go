@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -233,5 +234,42 @@ func TestStoreInUse(t *testing.T) {
 	k, _ := testKey()
 	if _, err := New(Config{RSAKey: k, DataDir: dir}); !errors.Is(err, errStoreInUse) {
 		t.Errorf("New on a directory in use: %v, want errStoreInUse", err)
+	}
+}
+
+// TestStoreReadsDoNotWaitForTheDisk: while a change's transaction is
+// held up, reads are answered, and already see the change (the choice
+// documented on durableStore); the change itself is answered only once
+// its transaction is done.
+func TestStoreReadsDoNotWaitForTheDisk(t *testing.T) {
+	t.Parallel()
+	s := startIn(t, t.TempDir(), User{Name: "alice", Password: "pw"})
+	admin := s.mustLogin(t, "admin", adminPW)
+	inTx, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	s.disk.failWrite = func() error {
+		once.Do(func() {
+			close(inTx)
+			<-release
+		})
+		return nil
+	}
+	answered := make(chan answer)
+	go func() {
+		answered <- s.callKV(t, admin, "SYNO.Core.User", "set", "name", "alice", "description", "changed")
+	}()
+	<-inTx
+	a := s.callKV(t, admin, "SYNO.Core.User", "get", "name", "alice", "additional", `["description"]`)
+	if !a.Success || !strings.Contains(a.raw, `"changed"`) {
+		t.Errorf("a read while the change is being written: %s, want it answered, with the change", a.raw)
+	}
+	select {
+	case a := <-answered:
+		t.Errorf("the change was answered before its transaction was done: %s", a.raw)
+	default:
+	}
+	close(release)
+	if a := <-answered; !a.Success {
+		t.Errorf("the change: %s", a.raw)
 	}
 }
