@@ -111,6 +111,26 @@ say ""
 say "    $cmd"
 say ""
 
+cmd="go test ./bench -run '^\$' -bench 'StateChange' -benchtime 2s"
+out=$(eval "$cmd")
+say "## Durable changes at DSM's full size"
+say ""
+say "A user's description changed through the library against a simulator keeping its state in a data directory (each change answered only once it is on disk), with 100, 1,000 and 16,000 users (DSM 7's maximum): one writer at a time, and 16 concurrent writers (each its own user)."
+say ""
+say "| users | one writer: time per change | 16 writers: changes/s |"
+say "|---|---|---|"
+for n in 100 1000 16000; do
+	one=$(grep "^BenchmarkStateChange/users=$n-" <<<"$out")
+	par=$(grep "^BenchmarkStateChangeParallel/users=$n-" <<<"$out")
+	say "| $n | $(awk '{printf "%.2f ms", $3/1e6}' <<<"$one") | $(metric "$par" changes/s) |"
+done
+r=$(awk -v a="$(grep '^BenchmarkStateChange/users=16000-' <<<"$out" | awk '{print $3}')" -v b="$(grep '^BenchmarkStateChange/users=100-' <<<"$out" | awk '{print $3}')" 'BEGIN{printf "%.2f", a/b}')
+say ""
+say "A change at 16,000 users against one at 100: **${r}x** (target: at most 2); 16 writers at 16,000 users: **$(metric "$(grep '^BenchmarkStateChangeParallel/users=16000-' <<<"$out")" changes/s) changes/s** (target: at least 200)."
+say ""
+say "    $cmd"
+say ""
+
 cmd="BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^\$' -bench ApplyParallel -benchtime 1x -timeout 60m"
 out=$(eval "$cmd")
 line=$(grep '^BenchmarkApplyParallel' <<<"$out")

@@ -129,11 +129,11 @@ func WithLatency(d time.Duration) Option {
 }
 
 // WithDataDir keeps the simulator's state (users, groups, policies) in
-// dir, written atomically after every change. A server started on a dir
+// dir, each change durable before it is answered. A server started on a dir
 // that holds a state loads it instead of applying WithAdminPassword,
 // WithUser and WithGroup (pass the same WithAdminPassword so
-// AdminPassword and Client stay right). A damaged state file makes
-// NewServer fail.
+// AdminPassword and Client stay right). A damaged state makes NewServer
+// fail, and so does a dir another server has open until it is closed.
 func WithDataDir(dir string) Option {
 	return func(c *config) { c.sim.DataDir = dir }
 }
@@ -330,7 +330,10 @@ func (s *Server) HTTPClient() *http.Client {
 // Close stops the server and closes its connections. It may be called
 // more than once.
 func (s *Server) Close() {
-	s.close.Do(func() { s.srv.Close() })
+	s.close.Do(func() {
+		s.srv.Close()
+		s.sim.Close() // lets another server open the data directory
+	})
 }
 
 // AdminPassword returns the password of the admin account.

@@ -80,9 +80,11 @@ made when it expires); a key file that group or others can read is
 refused.
 
 The state (users, groups, policies; not sessions) lives in memory, or with
---data DIR in DIR/` + sim.StateFile + `, written after every change and read back at
-the next start: users created in one run are there in the next. DIR is
-created 0700; the file is 0600 (it holds password hashes and 2-step seeds).
+--data DIR in DIR/` + sim.StateFile + ` (a database: each change writes only what it
+changed, and is answered once it is on disk), read back at the next start:
+users created in one run are there in the next. A DIR/` + sim.LegacyStateFile + ` of an earlier
+version is migrated and kept as ` + sim.LegacyStateFile + `.migrated. DIR is created 0700;
+the file is 0600 (it holds password hashes and 2-step seeds).
 
 The admin password comes from DSM_SIM_ADMIN_PASSWORD; without it the
 simulator makes one up and dsmctl prints it once, at start. With --data and
@@ -172,13 +174,15 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	stored := false
 	if o.DataDir != "" {
 		_, err := os.Stat(filepath.Join(o.DataDir, sim.StateFile))
-		stored = err == nil
+		_, lerr := os.Stat(filepath.Join(o.DataDir, sim.LegacyStateFile))
+		stored = err == nil || lerr == nil
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
 		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
+	defer srv.Close()
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)

@@ -24,6 +24,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dsmkit/dsm/internal/sim"
+
 	"github.com/dsmkit/dsm"
 )
 
@@ -127,7 +129,7 @@ func TestSimDataDir(t *testing.T) {
 	url, stop := startRunSimWith(t, &simOptions{AdminPassword: pw, DataDir: dir})
 	e := newEnv(t, nil, "DSM_URL", url, "DSM_USER", "admin", "DSM_PASSWORD", pw, newPasswordEnv, "Kept-Across-1")
 	e.mustRun(t, "user", "create", "keeper", "--email", "keeper@example.com")
-	if out, err := stop(); err != nil || !strings.Contains(out, "state kept in "+filepath.Join(dir, "state.json")) {
+	if out, err := stop(); err != nil || !strings.Contains(out, "state kept in "+filepath.Join(dir, sim.StateFile)) {
 		t.Fatalf("runSim: %v\n%s", err, out)
 	}
 

@@ -225,17 +225,24 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 		defer func() { data, err = nil, &faultAction{fault: act, data: data, err: err} }()
 	}
 
+	// Every change is on disk before it is answered; a change that
+	// cannot be written is undone and answered 100. The write is waited
+	// for after s.mu is released, so reads never wait for the disk.
+	var written *pendingWrite
+	defer func() {
+		if werr := s.awaitDurable(written); werr != nil {
+			data, err = nil, fail(codeUnknown)
+		}
+	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	q.now = s.clock.Now()
 	s.settle(q.now)
 	defer func() {
-		// Every change is on disk before it is answered; a change that
-		// cannot be written is undone and answered 100.
 		if s.dirty {
-			if cerr := s.commit(); cerr != nil {
-				data, err = nil, fail(codeUnknown)
-			}
+			written = s.commit()
+		} else {
+			s.st.untouch()
 		}
 	}()
 	if sealed {

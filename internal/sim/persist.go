@@ -12,13 +12,22 @@ import (
 	"github.com/dsmkit/dsm/internal/atomicfile"
 )
 
-// StateFile is the name of the state file in Config.DataDir.
-const StateFile = "state.json"
+// StateFile is the name of the state's database in Config.DataDir (see
+// boltstore.go).
+const StateFile = "state.db"
 
-// stateVersion is the format version of the state file.
+// LegacyStateFile is the state file of earlier versions, rewritten whole
+// after every change. New migrates it into StateFile and renames it
+// LegacyStateFile + ".migrated".
+const LegacyStateFile = "state.json"
+
+// stateVersion is the format version of the state file and of the
+// database's meta record.
 const stateVersion = 1
 
-// diskState is the state file: everything a DSM keeps across reboots
+// diskState is the state file of earlier versions, and the form the
+// database's records are checked in (decodeDisk), and what DumpState
+// writes: everything a DSM keeps across reboots
 // (users, groups, policies, queued join tasks, the secure sign-in static
 // key), not sessions. Passwords are stored only as salted PBKDF2 hashes
 // and device tokens only as SHA-256 hashes; TOTP secrets and the static
@@ -69,13 +78,7 @@ func encodeState(st *store) ([]byte, error) {
 		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey}
 	users := st.sortedUsers()
 	for _, u := range users {
-		d.Users = append(d.Users, diskUser{
-			Name: u.name, UID: u.uid, Description: u.description, Email: u.email, Expired: u.expired,
-			CannotChangePassword: u.cannotChangePassword, PasswordNeverExpire: u.passwordNeverExpire,
-			PasswordLastChange: u.passwordLastChange, PasswordPending: u.passwordPending,
-			Password: u.password, History: u.history, OTPKey: u.otpKey, OTPEnforced: u.otpEnforced,
-			LastOTPStep: u.lastOTPStep, Devices: u.devices,
-		})
+		d.Users = append(d.Users, diskUserOf(u))
 	}
 	for _, g := range st.sortedGroups() {
 		dg := diskGroup{Name: g.name, GID: g.gid, Description: g.description, Members: []int{}}
@@ -101,6 +104,11 @@ func decodeState(b []byte) (*store, error) {
 	if dec.More() {
 		return nil, errors.New("data after the state")
 	}
+	return decodeDisk(d)
+}
+
+// decodeDisk checks that a state hangs together and makes it a store.
+func decodeDisk(d diskState) (*store, error) {
 	if d.Version != stateVersion {
 		return nil, fmt.Errorf("format version %d, want %d", d.Version, stateVersion)
 	}
@@ -159,14 +167,10 @@ func decodeState(b []byte) (*store, error) {
 	return st, nil
 }
 
-// loadState reads dir's state file: (nil, nil) when there is none yet.
-// It creates dir (0700) when missing and removes temporary files a crash
-// left behind.
+// loadState reads dir's state file of an earlier version: (nil, nil)
+// when there is none. It removes temporary files a crash left behind.
 func loadState(dir string) (*store, []byte, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("sim: data directory: %w", err)
-	}
-	path := filepath.Join(dir, StateFile)
+	path := filepath.Join(dir, LegacyStateFile)
 	atomicfile.RemoveTemps(path)
 	// Earlier versions named their temporary files .state-*.tmp.
 	if stale, _ := filepath.Glob(filepath.Join(dir, ".state-*.tmp")); len(stale) > 0 {
@@ -188,25 +192,23 @@ func loadState(dir string) (*store, []byte, error) {
 	return st, b, nil
 }
 
-// commit writes the state after a change, before the change is answered.
-// When the write fails the change is undone (the last written state is
-// reloaded) and the error returned. Memory-only servers only clear the
-// dirty mark. Call with s.mu held.
-func (s *Server) commit() error {
-	s.dirty = false
-	if s.dataDir == "" {
-		return nil
+// DumpState returns the state kept in dir (a database of this version or
+// a state file of an earlier one) in the state file's JSON form, for
+// inspection. It holds the password hashes, TOTP secrets and the secure
+// sign-in private key: treat it as the data directory itself. It fails
+// while a simulator has dir open, and migrates a LegacyStateFile as New
+// does.
+func DumpState(dir string) ([]byte, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("sim: data directory: %w", err)
 	}
-	b, err := encodeState(s.st)
-	if err == nil {
-		err = atomicfile.WriteFile(filepath.Join(s.dataDir, StateFile), b, 0o600)
-	}
+	d, st, err := openDurable(dir)
 	if err != nil {
-		if st, derr := decodeState(s.saved); derr == nil {
-			s.st = st
-		}
-		return fmt.Errorf("sim: save state: %w", err)
+		return nil, err
 	}
-	s.saved = b
-	return nil
+	defer d.close()
+	if st == nil {
+		return nil, fmt.Errorf("sim: no state in %s", dir)
+	}
+	return encodeState(st)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -58,6 +59,9 @@ func TestPersistence(t *testing.T) {
 	}
 
 	// A restart: the state is the file's; the config's seeds are not applied.
+	if err := s1.Close(); err != nil {
+		t.Fatal(err)
+	}
 	cfg.Users, cfg.AdminPassword = nil, "something else"
 	s2, err := New(cfg)
 	if err != nil {
@@ -83,6 +87,8 @@ func TestPersistence(t *testing.T) {
 	}
 }
 
+// TestDamagedStateFile: a state file of an earlier version that is
+// damaged is not migrated, and left as it is.
 func TestDamagedStateFile(t *testing.T) {
 	t.Parallel()
 	k, _ := testKey()
@@ -99,7 +105,7 @@ func TestDamagedStateFile(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			path := filepath.Join(dir, StateFile)
+			path := filepath.Join(dir, LegacyStateFile)
 			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 				t.Fatal(err)
 			}
@@ -124,14 +130,27 @@ func TestFailedWriteUndoesTheChange(t *testing.T) {
 	}
 	admin := s.mustLogin(t, "admin", adminPW)
 	before := s.snapshot(t)
-	if err := os.RemoveAll(dir); err != nil { // even root cannot write there now
-		t.Fatal(err)
-	}
+	s.disk.failWrite = func() error { return errors.New("disk full") }
 	if a := s.callKV(t, admin, "SYNO.Core.Group", "create", "name", "staff"); a.code() != 100 {
-		t.Errorf("create with the directory gone: code %d, want 100", a.code())
+		t.Errorf("create with the write failing: code %d, want 100", a.code())
 	}
 	if !bytes.Equal(before, s.snapshot(t)) {
 		t.Error("the unwritten change stayed in memory")
+	}
+	// The store works again once the disk does, and the change was not
+	// half kept: it is made whole.
+	s.disk.failWrite = nil
+	if a := s.callKV(t, admin, "SYNO.Core.Group", "create", "name", "staff"); !a.Success {
+		t.Errorf("create after the disk recovered: %s", a.raw)
+	}
+	s.Close()
+	s2, err := New(Config{RSAKey: k, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if s2.st.groupByName("staff") == nil {
+		t.Error("the change made after the failure is not kept")
 	}
 }
 
@@ -228,6 +247,7 @@ func TestCrashSafety(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: the state does not load after SIGKILL: %v", round, err)
 		}
+		s.Close()
 		mu.Lock()
 		for _, name := range acked {
 			if s.st.groupByName(name) == nil && s.st.userByName(name) == nil {

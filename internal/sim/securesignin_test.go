@@ -657,18 +657,44 @@ func TestSecureSignInKeyPersists(t *testing.T) {
 	k, _ := testKey()
 	dir := filepath.Join(t.TempDir(), "data")
 	path := filepath.Join(dir, StateFile)
+	// One server at a time has the directory open: start and stored
+	// close the one before.
+	var running *Server
+	stop := func() {
+		if running != nil {
+			running.Close()
+			running = nil
+		}
+	}
+	t.Cleanup(stop)
 	start := func(cfg Config) *Server {
 		t.Helper()
+		stop()
 		cfg.RSAKey, cfg.AdminPassword, cfg.DataDir = k, adminPW, dir
 		s, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
+		running = s
 		return s
+	}
+	// A state file of an earlier version: the database is gone, the
+	// file is migrated at the next start.
+	legacy := filepath.Join(dir, LegacyStateFile)
+	writeLegacy := func(b []byte) {
+		t.Helper()
+		stop()
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(legacy, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stored := func() map[string]json.RawMessage {
 		t.Helper()
-		b, err := os.ReadFile(path)
+		stop()
+		b, err := DumpState(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -698,14 +724,12 @@ func TestSecureSignInKeyPersists(t *testing.T) {
 	m := stored()
 	delete(m, "secure_signin_key")
 	old, _ := json.Marshal(m)
-	if err := os.WriteFile(path, old, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s = start(Config{})
+	writeLegacy(old)
+	start(Config{})
 	if _, ok := stored()["secure_signin_key"]; !ok {
 		t.Error("New did not write the new key to the state file")
 	}
-	fresh := s.uiConfig(t)
+	fresh := start(Config{}).uiConfig(t)
 	if fresh == first {
 		t.Error("a state file without a key kept the old _SSID")
 	}
@@ -716,11 +740,11 @@ func TestSecureSignInKeyPersists(t *testing.T) {
 	// A configured key replaces the stored one, and is kept.
 	v := signinVectorFor(t)
 	s = start(Config{SecureSignInKey: unhex(t, v.ResponderStaticPrivateHex)})
-	if got := string(stored()["secure_signin_key"]); got != `"`+base64.StdEncoding.EncodeToString(unhex(t, v.ResponderStaticPrivateHex))+`"` {
-		t.Errorf("stored key %s after New with SecureSignInKey, want the configured one", got)
-	}
 	if got := s.uiConfig(t); got != v.SSIDCookie {
 		t.Errorf("_SSID with SecureSignInKey %q, want %q", got, v.SSIDCookie)
+	}
+	if got := string(stored()["secure_signin_key"]); got != `"`+base64.StdEncoding.EncodeToString(unhex(t, v.ResponderStaticPrivateHex))+`"` {
+		t.Errorf("stored key %s after New with SecureSignInKey, want the configured one", got)
 	}
 	if got := start(Config{}).uiConfig(t); got != v.SSIDCookie {
 		t.Errorf("_SSID after a restart without SecureSignInKey %q, want the configured %q", got, v.SSIDCookie)
@@ -730,9 +754,7 @@ func TestSecureSignInKeyPersists(t *testing.T) {
 	m = stored()
 	m["secure_signin_key"] = json.RawMessage(`"AAAA"`)
 	bad, _ := json.Marshal(m)
-	if err := os.WriteFile(path, bad, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeLegacy(bad)
 	if _, err := New(Config{RSAKey: k, DataDir: dir}); err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "secure_signin_key") {
 		t.Errorf("New with a 3-byte stored key: %v", err)
 	}

@@ -113,12 +113,15 @@ type Config struct {
 	// change is done when join answers.
 	JoinDelay time.Duration
 	// DataDir keeps the state (users, groups, policies) on disk: it is
-	// loaded from DataDir/state.json at start (the directory is created
-	// 0700 when missing) and written atomically after every change, before
-	// the change is answered. When the file exists, AdminPassword, Users
-	// and Groups are not applied: the accounts are those of the file, and
-	// AdminPassword is then only what Server.AdminPassword reports. A
-	// damaged file makes New fail. Empty: memory only.
+	// loaded from the database DataDir/StateFile at start (the directory
+	// is created 0700 when missing; a LegacyStateFile of an earlier
+	// version is migrated) and every change writes the records it changed
+	// in one transaction, durable before the change is answered. When a
+	// state exists, AdminPassword, Users and Groups are not applied: the
+	// accounts are those stored, and AdminPassword is then only what
+	// Server.AdminPassword reports. A damaged state makes New fail; one
+	// simulator at a time may have the directory open (Server.Close lets
+	// it go). Empty: memory only.
 	DataDir string
 	// Latency delays every answer by this long (real time, outside the
 	// state's lock, so calls still overlap), as a real NAS over a network
@@ -192,8 +195,8 @@ type Server struct {
 
 	mu            sync.Mutex // guards everything below
 	st            *store
-	dirty         bool   // st changed since the last commit
-	saved         []byte // the state file as last written (DataDir only)
+	dirty         bool          // st changed since the last commit
+	disk          *durableStore // the state on disk (DataDir only; boltstore.go)
 	sessions      map[string]*session
 	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
 	confirmTokens map[string]confirmToken
@@ -284,12 +287,13 @@ func New(cfg Config) (*Server, error) {
 	s.hashReplay = cfg.HashReplayAllowed
 	loaded := false
 	if s.dataDir != "" {
-		st, saved, err := loadState(s.dataDir)
+		disk, st, err := openDurable(s.dataDir)
 		if err != nil {
 			return nil, err
 		}
+		s.disk = disk
 		if st != nil {
-			s.st, s.saved, loaded = st, saved, true
+			s.st, loaded = st, true
 		}
 	}
 	if !loaded {
@@ -304,11 +308,22 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.dirty {
-		if err := s.commit(); err != nil {
+		if err := s.awaitDurable(s.commit()); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// Close closes the state's database (Config.DataDir), so that another
+// simulator may open the directory; a memory-only server has nothing to
+// close. Call it once no request is being served.
+func (s *Server) Close() error {
+	if s.disk == nil {
+		return nil
+	}
+	return s.disk.close()
 }
 
 // seed fills a fresh state: admin, guest, cfg.Groups, cfg.Users, then the

@@ -27,6 +27,7 @@ import (
 // exercise what no real method of this issue has: a mutating call, an
 // admin-only call and a panicking handler.
 func TestMain(m *testing.M) {
+	checkDiffs = true
 	if dir := os.Getenv(crashHelperEnv); dir != "" {
 		os.Exit(crashHelper(dir))
 	}

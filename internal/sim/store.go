@@ -107,10 +107,32 @@ type store struct {
 	byName []*user
 	// byUID indexes the users by uid; nil after a change, like byName.
 	byUID map[int]*user
+
+	// touched holds every user handed out (userByName, userByUID,
+	// addUser) since the last commit: only they can have changed, so
+	// only they are compared with what the database holds (boltstore.go).
+	// touchedAll: sortedUsers handed out every user.
+	touched    map[*user]bool
+	touchedAll bool
 }
 
 // usersChanged drops the caches; call it whenever st.users changes.
 func (st *store) usersChanged() { st.byName, st.byUID = nil, nil }
+
+// touch notes that u was handed out and may change; it returns u.
+func (st *store) touch(u *user) *user {
+	if u != nil && !st.touchedAll {
+		if st.touched == nil {
+			st.touched = map[*user]bool{}
+		}
+		st.touched[u] = true
+	}
+	return u
+}
+
+// untouch forgets the users handed out: call it once their changes are
+// taken into a commit, or when a call changed nothing.
+func (st *store) untouch() { st.touched, st.touchedAll = nil, false }
 
 func fold(name string) string { return strings.ToLower(name) }
 
@@ -145,6 +167,7 @@ func (st *store) addUser(u *user, uid int) {
 		u.devices = map[string]string{}
 	}
 	st.users[fold(u.name)] = u
+	st.touch(u)
 	st.usersChanged()
 	st.groups[groupUsers].members[uid] = true
 }
@@ -157,7 +180,7 @@ func (st *store) addGroup(name, description string) *group {
 	return g
 }
 
-func (st *store) userByName(name string) *user { return st.users[fold(name)] }
+func (st *store) userByName(name string) *user { return st.touch(st.users[fold(name)]) }
 
 func (st *store) groupByName(name string) *group { return st.groups[fold(name)] }
 
@@ -168,7 +191,7 @@ func (st *store) userByUID(uid int) *user {
 			st.byUID[u.uid] = u
 		}
 	}
-	return st.byUID[uid]
+	return st.touch(st.byUID[uid])
 }
 
 // isAdmin reports whether u is a member of administrators.
@@ -221,6 +244,7 @@ func (st *store) groupsOf(u *user) []string {
 // slice is shared and cached until the users change: callers must not
 // modify it.
 func (st *store) sortedUsers() []*user {
+	st.touchedAll, st.touched = true, nil
 	if st.byName == nil {
 		type keyed struct {
 			key string
