@@ -94,6 +94,9 @@ func (s *Server) login(q *request) (any, error) {
 	if !q.has("account") {
 		return nil, fail(codeMissingParameters)
 	}
+	if tooLong(q.str("session"), maxSessionNameLen) || tooLong(q.str("device_name"), maxDeviceNameLen) {
+		return nil, fail(codeInvalidParameter) // bounds.go: a choice, DSM's limits are unknown
+	}
 	var hs *noise.HandshakeState
 	if m := q.str("ik_message"); m != "" { // an empty one is no message: as if none was sent
 		var err error
@@ -145,11 +148,12 @@ func (s *Server) login(q *request) (any, error) {
 		}
 		s.dirty = true
 	}
-	s.byAddr.succeeded(q.addr)
-	s.byAccount.succeeded(account)
+	// A success does not forget earlier failures: DSM's auto-block
+	// counts failed attempts within its window (limits.go).
 
 	if q.yes("enable_device_token") {
 		deviceID = randomToken(32)
+		makeRoomForDevice(u)
 		u.devices[deviceKey(deviceID)] = q.str("device_name")
 		s.dirty = true
 	}
@@ -165,6 +169,7 @@ func (s *Server) login(q *request) (any, error) {
 	if q.yes("enable_syno_token") {
 		sess.synoToken = randomToken(16)
 	}
+	s.makeRoomForSession(u.uid)
 	s.sessions[sess.sid] = sess
 	s.logins.Add(1)
 	if sess.ssi != nil {

@@ -229,6 +229,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 	defer s.mu.Unlock()
 	q.now = s.clock.Now()
 	s.settle(q.now)
+	s.sweepSessions(q.now)
 	defer func() {
 		// Every change is on disk before it is answered; a change that
 		// cannot be written is undone and answered 100.
