@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -99,4 +100,86 @@ func makeRoomForDevice(u *user) {
 	for _, k := range keys[:extra] {
 		delete(u.devices, k)
 	}
+}
+
+// What a state file may hold, checked when it is loaded (checkState): a
+// file edited by hand or damaged must not make a login hash for minutes
+// under the state's lock, nor fill memory.
+const (
+	// maxPBKDF2Iterations bounds a stored hash's iter: 100 times the cost
+	// the simulator writes (pbkdf2Iterations). A choice.
+	maxPBKDF2Iterations = 100 * pbkdf2Iterations
+	maxSaltLen          = 64 // bytes; the simulator writes 16
+	hashLen             = 32 // bytes of a PBKDF2-SHA256 hash
+	maxOTPKeyLen        = 64 // bytes; a TOTP seed is 10 to 20
+)
+
+// checkState holds a loaded state to the bounds above and to DSM's limits
+// (counts of users and groups, name lengths), naming the field that is
+// out of them.
+func checkState(st *store) error {
+	if len(st.users) > maxUsers+2 { // admin and guest besides
+		return fmt.Errorf("%d users, want at most %d", len(st.users), maxUsers)
+	}
+	if len(st.groups) > maxGroups {
+		return fmt.Errorf("%d groups, want at most %d", len(st.groups), maxGroups)
+	}
+	if len(st.tasks) > 2*keptTasks {
+		return fmt.Errorf("%d join tasks, want at most %d", len(st.tasks), 2*keptTasks)
+	}
+	for _, u := range st.users {
+		if tooLong(u.name, maxUserNameLen) {
+			return fmt.Errorf("user %.64q...: name longer than %d characters", u.name, maxUserNameLen)
+		}
+		if err := u.checkBounds(); err != nil {
+			return fmt.Errorf("user %q: %w", u.name, err)
+		}
+	}
+	for _, g := range st.groups {
+		if tooLong(g.name, maxGroupNameLen) || tooLong(g.description, maxDescriptionLen) {
+			return fmt.Errorf("group %.64q: name or description too long (at most %d and %d characters)", g.name, maxGroupNameLen, maxDescriptionLen)
+		}
+	}
+	return nil
+}
+
+func (u *user) checkBounds() error {
+	switch {
+	case tooLong(u.description, maxDescriptionLen):
+		return fmt.Errorf("description longer than %d characters", maxDescriptionLen)
+	case tooLong(u.email, maxEmailLen):
+		return fmt.Errorf("email longer than %d characters", maxEmailLen)
+	case len(u.history) > keptHistory:
+		return fmt.Errorf("history has %d hashes, want at most %d", len(u.history), keptHistory)
+	case len(u.otpKey) > maxOTPKeyLen:
+		return fmt.Errorf("otp_key has %d bytes, want at most %d", len(u.otpKey), maxOTPKeyLen)
+	case len(u.devices) > maxDevicesPerUser:
+		return fmt.Errorf("devices has %d entries, want at most %d", len(u.devices), maxDevicesPerUser)
+	}
+	for key, name := range u.devices {
+		if len(key) != 2*hashLen || tooLong(name, maxDeviceNameLen) {
+			return fmt.Errorf("devices: an entry with a key of %d characters (want %d) or a name longer than %d", len(key), 2*hashLen, maxDeviceNameLen)
+		}
+	}
+	if err := u.password.checkBounds(); err != nil {
+		return fmt.Errorf("password: %w", err)
+	}
+	for i, h := range u.history {
+		if err := h.checkBounds(); err != nil {
+			return fmt.Errorf("history[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (h passwordHash) checkBounds() error {
+	switch {
+	case h.Iter < 1 || h.Iter > maxPBKDF2Iterations:
+		return fmt.Errorf("iter %d, want 1 to %d", h.Iter, maxPBKDF2Iterations)
+	case len(h.Salt) > maxSaltLen:
+		return fmt.Errorf("salt has %d bytes, want at most %d", len(h.Salt), maxSaltLen)
+	case len(h.Hash) != hashLen:
+		return fmt.Errorf("hash has %d bytes, want %d", len(h.Hash), hashLen)
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -92,5 +94,57 @@ func TestTrustedDevicesAreCapped(t *testing.T) {
 	}
 	if len(u.devices) != maxDevicesPerUser {
 		t.Errorf("%d trusted devices, want the cap %d", len(u.devices), maxDevicesPerUser)
+	}
+}
+
+// TestStateFileOutOfBounds edits a state file the way an attacker or a
+// damaged disk could, and checks New refuses it naming the field.
+func TestStateFileOutOfBounds(t *testing.T) {
+	for name, tc := range map[string]struct{ from, to, want string }{
+		"iterations":  {`"iter": 1000`, `"iter": 2000000000`, "password: iter 2000000000, want 1 to 100000"},
+		"hash length": {`"hash": "`, `"hash": "AAAA`, "password: hash has 35 bytes, want 32"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			newServer(t, Config{DataDir: dir})
+			path := filepath.Join(dir, StateFile)
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(b), tc.from) {
+				t.Fatalf("state file has no %s", tc.from)
+			}
+			edited := strings.Replace(string(b), tc.from, tc.to, 1)
+			if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			k, _ := testKey()
+			_, err = New(Config{DataDir: dir, RSAKey: k})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "out of bounds") {
+				t.Errorf("New: %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestLoginHashesWithoutTheLock checks that a login computes its password
+// hash with the state's lock released.
+func TestLoginHashesWithoutTheLock(t *testing.T) {
+	s := newServer(t, Config{})
+	calls, free := 0, 0
+	s.unlockedHook = func() {
+		calls++
+		if s.mu.TryLock() {
+			free++
+			s.mu.Unlock()
+		}
+	}
+	s.mustLogin(t, "admin", adminPW)
+	if a := s.do(t, loginCall("admin", "wrong")); a.code() != 400 {
+		t.Errorf("wrong password: code %d, want 400", a.code())
+	}
+	if calls != 2 || free != 2 {
+		t.Errorf("%d of %d password checks ran with the lock free, want 2 of 2", free, calls)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -188,6 +189,10 @@ type Server struct {
 	hashReplay   bool           // Config.HashReplayAllowed
 	secureLogins atomic.Int64
 
+	// unlockedHook, when set (tests), runs where slow work runs with
+	// s.mu released.
+	unlockedHook func()
+
 	started time.Time // the clock at New: SYNO.DSM.Info's uptime counts from it
 
 	mu            sync.Mutex // guards everything below
@@ -291,6 +296,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		if st != nil {
+			if err := checkState(st); err != nil {
+				return nil, fmt.Errorf("sim: state file %s is out of bounds (not loaded, not overwritten): %w", filepath.Join(s.dataDir, StateFile), err)
+			}
 			s.st, s.saved, loaded = st, saved, true
 		}
 	}
