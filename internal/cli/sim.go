@@ -184,13 +184,15 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)
 	}
 	url := "http://" + ln.Addr().String()
+	ln = sim.DefaultConnLimits.Listener(ln)
 	fingerprint := ""
 	if o.TLS {
 		fingerprint = dsm.Fingerprint(cert.Leaf)
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		url = "https://" + ln.Addr().String()
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv}
+	sim.DefaultConnLimits.Apply(hs, o.Latency) // timeouts and a cap on connections
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
