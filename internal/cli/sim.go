@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -175,7 +176,8 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		stored = err == nil
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
-		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets})
+		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets,
+		Logger: slog.New(slog.NewTextHandler(s.ErrOut, nil))})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}

@@ -235,6 +235,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 		// cannot be written is undone and answered 100.
 		if s.dirty {
 			if cerr := s.commit(); cerr != nil {
+				// What DSM answers when its volume is full or read-only
+				// is not known from any capture: 100 (unknown error) is a
+				// choice. The cause goes to the log, not to the client.
+				s.log.Error("sim: a change was not saved and is undone", "api", apiName, "method", q.method, "err", cerr)
 				data, err = nil, fail(codeUnknown)
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -160,6 +161,9 @@ type Config struct {
 	// checked). DSM 7.3.2 refuses a replay (N4S4/synology-api issue
 	// #448); what earlier DSM 7 versions do is unknown. False: refused.
 	HashReplayAllowed bool
+	// Logger receives what the simulator cannot tell its clients, such
+	// as a change it could not write to DataDir. Nil: nothing is logged.
+	Logger *slog.Logger
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -176,6 +180,7 @@ type Server struct {
 	joinDelay     time.Duration
 	dataDir       string
 	latency       time.Duration
+	log           *slog.Logger // never nil
 	logins        atomic.Int64
 	faults        *faultSet // injected faults, under their own lock
 	release       release   // the DSM release modelled (Config.DSMVersion)
@@ -242,6 +247,7 @@ func New(cfg Config) (*Server, error) {
 		joinDelay:     cfg.JoinDelay,
 		dataDir:       cfg.DataDir,
 		latency:       max(cfg.Latency, 0),
+		log:           cfg.Logger,
 		faults:        newFaultSet(cfg.FaultSeed),
 		st:            newStore(),
 		sessions:      map[string]*session{},
@@ -252,6 +258,9 @@ func New(cfg Config) (*Server, error) {
 		if err := s.InjectFault(f); err != nil {
 			return nil, err
 		}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.started = s.clock.Now()
 	if s.joinDelay == 0 {
