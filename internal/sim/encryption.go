@@ -29,16 +29,31 @@ type encryptionInfo struct {
 	ServerTime  int64  `json:"server_time"`
 }
 
+// issuedToken is a server_time that getinfo answered: when, and how many
+// envelopes may still carry it.
+type issuedToken struct {
+	at   time.Time
+	left int
+}
+
+// maxUsesPerToken bounds how many envelopes one server_time can carry:
+// getinfo calls within the same second share it. A choice.
+const maxUsesPerToken = 1024
+
 // getinfo answers the key and names of the envelope and issues the
-// current server time as a ciphertoken.
+// current server time as a ciphertoken, good for one envelope.
 func (s *Server) encryptionGetinfo(q *request) (any, error) {
 	now := q.now.Unix()
-	for t, issued := range s.tokens {
-		if q.now.Sub(issued) > CipherTokenTTL {
+	for t, tok := range s.tokens {
+		if q.now.Sub(tok.at) > CipherTokenTTL {
 			delete(s.tokens, t)
 		}
 	}
-	s.tokens[now] = q.now
+	if tok := s.tokens[now]; tok != nil {
+		tok.left = min(tok.left+1, maxUsesPerToken)
+	} else {
+		s.tokens[now] = &issuedToken{at: q.now, left: 1}
+	}
 	return encryptionInfo{
 		PublicKey:   hex.EncodeToString(s.key.N.Bytes()),
 		CipherKey:   cipherKey,
@@ -48,11 +63,18 @@ func (s *Server) encryptionGetinfo(q *request) (any, error) {
 }
 
 // checkCipherToken accepts a ciphertoken that getinfo issued within
-// CipherTokenTTL. Call with s.mu held.
+// CipherTokenTTL, once per getinfo answer that issued it, so that a
+// captured envelope cannot be replayed. Whether DSM refuses a second use
+// is not known (a choice); clients fetch getinfo before every encrypted
+// call (N4S4/synology-api synology_api/auth.py encrypt_params; this
+// module's client), so they never reuse one. Call with s.mu held.
 func (s *Server) checkCipherToken(token int64, now time.Time) error {
-	issued, ok := s.tokens[token]
-	if !ok || now.Sub(issued) > CipherTokenTTL {
+	tok := s.tokens[token]
+	if tok == nil || now.Sub(tok.at) > CipherTokenTTL {
 		return fail(codeInvalidParameter)
+	}
+	if tok.left--; tok.left <= 0 {
+		delete(s.tokens, token)
 	}
 	return nil
 }

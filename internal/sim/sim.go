@@ -205,9 +205,9 @@ type Server struct {
 	dirty         bool   // st changed since the last commit
 	saved         []byte // the state file as last written (DataDir only)
 	sessions      map[string]*session
-	swept         time.Time           // when expired sessions were last swept
-	sweptSize     int                 // len(sessions) after that sweep
-	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
+	swept         time.Time              // when expired sessions were last swept
+	sweptSize     int                    // len(sessions) after that sweep
+	tokens        map[int64]*issuedToken // ciphertoken (server_time) -> when issued, uses left
 	confirmTokens map[string]confirmToken
 }
 
@@ -251,7 +251,7 @@ func New(cfg Config) (*Server, error) {
 		faults:        newFaultSet(cfg.FaultSeed),
 		st:            newStore(),
 		sessions:      map[string]*session{},
-		tokens:        map[int64]time.Time{},
+		tokens:        map[int64]*issuedToken{},
 		confirmTokens: map[string]confirmToken{},
 	}
 	for _, f := range cfg.Faults {
