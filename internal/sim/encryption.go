@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -78,6 +80,44 @@ func (s *Server) checkCipherToken(token int64, now time.Time) error {
 	}
 	return nil
 }
+
+// openEnvelope opens the envelope of a call, if any (openEnvelope below),
+// bounding what a flood of envelopes can cost: each costs an RSA-4096
+// decryption before anything else is known of the call. What DSM does
+// against such a flood is not known; the simulator's choice is that an
+// envelope that does not open counts as a failed login of the client's
+// address, so auto-block (407) stops an address that keeps sending them
+// before its envelopes are decrypted, and that at most maxDecryptions
+// envelopes are decrypted at once, so a flood from many addresses cannot
+// take every core. The decryption runs without s.mu.
+func (s *Server) openEnvelope(r *http.Request, params url.Values) (token int64, sealed bool, err error) {
+	if _, ok := params[cipherKey]; !ok {
+		return 0, false, nil
+	}
+	addr := clientAddr(r.RemoteAddr)
+	s.mu.Lock()
+	blocked := s.byAddr.blocked(addr, s.clock.Now())
+	s.mu.Unlock()
+	if blocked {
+		return 0, true, fail(codeAddressBlocked)
+	}
+	s.decryptions <- struct{}{}
+	if s.unlockedHook != nil {
+		s.unlockedHook()
+	}
+	token, sealed, err = openEnvelope(s.key, params)
+	<-s.decryptions
+	if err != nil {
+		s.mu.Lock()
+		s.byAddr.failed(addr, s.clock.Now())
+		s.mu.Unlock()
+	}
+	return token, sealed, err
+}
+
+// maxDecryptions is how many envelopes are decrypted at once: half the
+// processors, at least one. A choice.
+var maxDecryptions = max(1, runtime.NumCPU()/2)
 
 // openEnvelope decrypts parameter __cIpHeRtExT when present, merges its
 // fields into params (they replace clear ones of the same name) and

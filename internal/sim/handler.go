@@ -178,7 +178,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 	}
 	params := r.Form // body values first, then the query string
 
-	token, sealed, err := openEnvelope(s.key, params)
+	token, sealed, err := s.openEnvelope(r, params)
 	if err != nil {
 		return nil, err
 	}

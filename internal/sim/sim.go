@@ -197,6 +197,7 @@ type Server struct {
 	// unlockedHook, when set (tests), runs where slow work runs with
 	// s.mu released.
 	unlockedHook func()
+	decryptions  chan struct{} // a slot per envelope being decrypted (maxDecryptions)
 
 	started time.Time // the clock at New: SYNO.DSM.Info's uptime counts from it
 
@@ -252,6 +253,7 @@ func New(cfg Config) (*Server, error) {
 		st:            newStore(),
 		sessions:      map[string]*session{},
 		tokens:        map[int64]*issuedToken{},
+		decryptions:   make(chan struct{}, maxDecryptions),
 		confirmTokens: map[string]confirmToken{},
 	}
 	for _, f := range cfg.Faults {
