@@ -440,7 +440,8 @@ func (s *Server) AdminPassword() string { return s.adminPassword }
 func (s *Server) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
 
 // Sessions returns how many sessions are open (expired ones included until
-// they are next looked at).
+// they are next looked at or swept, at most a minute of sim clock later;
+// bounds.go caps them per account and in all).
 func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
