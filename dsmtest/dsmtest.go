@@ -260,12 +260,14 @@ func NewServer(opts ...Option) (*Server, error) {
 	s := &Server{
 		sim: sm,
 		srv: &http.Server{
-			Handler:           sm,
-			ReadHeaderTimeout: 10 * time.Second,
-			ErrorLog:          log.New(io.Discard, "", 0), // TLS handshake noise from clients that distrust the cert
+			Handler:  sm,
+			ErrorLog: log.New(io.Discard, "", 0), // TLS handshake noise from clients that distrust the cert
 		},
 		url: "http://" + ln.Addr().String(),
 	}
+	// The timeouts and connection cap of dsmctl sim.
+	sim.DefaultConnLimits.Apply(s.srv, cfg.sim.Latency)
+	ln = sim.DefaultConnLimits.Listener(ln)
 	if cfg.tls {
 		cert, err := selfSignedCert()
 		if err != nil {

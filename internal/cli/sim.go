@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -178,7 +179,8 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		stored = err == nil || lerr == nil
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
-		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets})
+		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets,
+		Logger: slog.New(slog.NewTextHandler(s.ErrOut, nil))})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -188,13 +190,15 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)
 	}
 	url := "http://" + ln.Addr().String()
+	ln = sim.DefaultConnLimits.Listener(ln)
 	fingerprint := ""
 	if o.TLS {
 		fingerprint = dsm.Fingerprint(cert.Leaf)
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		url = "https://" + ln.Addr().String()
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: srv}
+	sim.DefaultConnLimits.Apply(hs, o.Latency) // timeouts and a cap on connections
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -94,6 +95,9 @@ func (s *Server) login(q *request) (any, error) {
 	if !q.has("account") {
 		return nil, fail(codeMissingParameters)
 	}
+	if tooLong(q.str("session"), maxSessionNameLen) || tooLong(q.str("device_name"), maxDeviceNameLen) {
+		return nil, fail(codeInvalidParameter) // bounds.go: a choice, DSM's limits are unknown
+	}
 	var hs *noise.HandshakeState
 	if m := q.str("ik_message"); m != "" { // an empty one is no message: as if none was sent
 		var err error
@@ -106,7 +110,18 @@ func (s *Server) login(q *request) (any, error) {
 		return nil, fail(codeAccountLocked)
 	}
 	u := s.st.userByName(q.str("account"))
-	if u == nil || !u.password.matches(q.str("passwd")) {
+	if u == nil {
+		s.loginFailed(q.addr, account, q.now)
+		return nil, fail(codeWrongCredentials)
+	}
+	u, ok, changed := s.passwordMatches(u, q.str("passwd"))
+	if changed {
+		// The account or its password changed while the hash was
+		// computed: this login checked a password that is no longer
+		// the account's. Not counted as a failure.
+		return nil, fail(codeWrongCredentials)
+	}
+	if !ok {
 		s.loginFailed(q.addr, account, q.now)
 		return nil, fail(codeWrongCredentials)
 	}
@@ -145,11 +160,12 @@ func (s *Server) login(q *request) (any, error) {
 		}
 		s.dirty = true
 	}
-	s.byAddr.succeeded(q.addr)
-	s.byAccount.succeeded(account)
+	// A success does not forget earlier failures: DSM's auto-block
+	// counts failed attempts within its window (limits.go).
 
 	if q.yes("enable_device_token") {
 		deviceID = randomToken(32)
+		makeRoomForDevice(u)
 		u.devices[deviceKey(deviceID)] = q.str("device_name")
 		s.dirty = true
 	}
@@ -165,6 +181,7 @@ func (s *Server) login(q *request) (any, error) {
 	if q.yes("enable_syno_token") {
 		sess.synoToken = randomToken(16)
 	}
+	s.makeRoomForSession(u.uid)
 	s.sessions[sess.sid] = sess
 	s.logins.Add(1)
 	if sess.ssi != nil {
@@ -177,6 +194,28 @@ func (s *Server) login(q *request) (any, error) {
 		return loginDataV6{DID: deviceID, SID: sess.sid, SynoToken: sess.synoToken}, nil
 	}
 	return loginData{SID: sess.sid, SynoToken: sess.synoToken, DeviceID: deviceID, Account: u.name, IKMessage: ikAnswer}, nil
+}
+
+// passwordMatches checks pw against u's password with s.mu released, so
+// that a slow hash (PBKDF2) never holds the state's lock, then takes the
+// lock again and returns u as the state now has it. changed reports that
+// the account is gone or its password is another since: then u is nil.
+// Call with s.mu held; it is held again on return, even on a panic.
+func (s *Server) passwordMatches(u *user, pw string) (now *user, ok, changed bool) {
+	uid, h := u.uid, u.password
+	s.mu.Unlock()
+	func() {
+		defer s.mu.Lock()
+		if s.unlockedHook != nil {
+			s.unlockedHook()
+		}
+		ok = h.matches(pw)
+	}()
+	now = s.st.userByUID(uid)
+	if now == nil || !bytes.Equal(now.password.Hash, h.Hash) || !bytes.Equal(now.password.Salt, h.Salt) {
+		return nil, false, true
+	}
+	return now, ok, false
 }
 
 // deviceKey is how a trusted-device token is kept: its SHA-256, so the

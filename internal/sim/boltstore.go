@@ -134,9 +134,12 @@ func openDurable(dir string) (*durableStore, *store, error) {
 	d := &durableStore{db: db}
 	d.cond = sync.NewCond(&d.mu)
 	st, err := d.load()
+	if err == nil && st != nil {
+		err = checkState(st)
+	}
 	if err != nil {
 		db.Close()
-		return nil, nil, fmt.Errorf("sim: state %s is damaged (not loaded, not overwritten): %w", path, err)
+		return nil, nil, fmt.Errorf("sim: state %s is damaged or out of bounds (not loaded, not overwritten): %w", path, err)
 	}
 	legacy := filepath.Join(dir, LegacyStateFile)
 	if st == nil {
@@ -149,6 +152,10 @@ func openDurable(dir string) (*durableStore, *store, error) {
 		}
 		if old == nil {
 			return d, nil, nil
+		}
+		if err := checkState(old); err != nil {
+			db.Close()
+			return nil, nil, fmt.Errorf("sim: state file %s is out of bounds (not loaded, not migrated): %w", legacy, err)
 		}
 		st = old
 		if err := d.writeNow(d.diff(st)); err != nil {

@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
+	"runtime"
 	"strconv"
 	"time"
 )
@@ -29,16 +31,31 @@ type encryptionInfo struct {
 	ServerTime  int64  `json:"server_time"`
 }
 
+// issuedToken is a server_time that getinfo answered: when, and how many
+// envelopes may still carry it.
+type issuedToken struct {
+	at   time.Time
+	left int
+}
+
+// maxUsesPerToken bounds how many envelopes one server_time can carry:
+// getinfo calls within the same second share it. A choice.
+const maxUsesPerToken = 1024
+
 // getinfo answers the key and names of the envelope and issues the
-// current server time as a ciphertoken.
+// current server time as a ciphertoken, good for one envelope.
 func (s *Server) encryptionGetinfo(q *request) (any, error) {
 	now := q.now.Unix()
-	for t, issued := range s.tokens {
-		if q.now.Sub(issued) > CipherTokenTTL {
+	for t, tok := range s.tokens {
+		if q.now.Sub(tok.at) > CipherTokenTTL {
 			delete(s.tokens, t)
 		}
 	}
-	s.tokens[now] = q.now
+	if tok := s.tokens[now]; tok != nil {
+		tok.left = min(tok.left+1, maxUsesPerToken)
+	} else {
+		s.tokens[now] = &issuedToken{at: q.now, left: 1}
+	}
 	return encryptionInfo{
 		PublicKey:   hex.EncodeToString(s.key.N.Bytes()),
 		CipherKey:   cipherKey,
@@ -48,14 +65,59 @@ func (s *Server) encryptionGetinfo(q *request) (any, error) {
 }
 
 // checkCipherToken accepts a ciphertoken that getinfo issued within
-// CipherTokenTTL. Call with s.mu held.
+// CipherTokenTTL, once per getinfo answer that issued it, so that a
+// captured envelope cannot be replayed. Whether DSM refuses a second use
+// is not known (a choice); clients fetch getinfo before every encrypted
+// call (N4S4/synology-api synology_api/auth.py encrypt_params; this
+// module's client), so they never reuse one. Call with s.mu held.
 func (s *Server) checkCipherToken(token int64, now time.Time) error {
-	issued, ok := s.tokens[token]
-	if !ok || now.Sub(issued) > CipherTokenTTL {
+	tok := s.tokens[token]
+	if tok == nil || now.Sub(tok.at) > CipherTokenTTL {
 		return fail(codeInvalidParameter)
+	}
+	if tok.left--; tok.left <= 0 {
+		delete(s.tokens, token)
 	}
 	return nil
 }
+
+// openEnvelope opens the envelope of a call, if any (openEnvelope below),
+// bounding what a flood of envelopes can cost: each costs an RSA-4096
+// decryption before anything else is known of the call. What DSM does
+// against such a flood is not known; the simulator's choice is that an
+// envelope that does not open counts as a failed login of the client's
+// address, so auto-block (407) stops an address that keeps sending them
+// before its envelopes are decrypted, and that at most maxDecryptions
+// envelopes are decrypted at once, so a flood from many addresses cannot
+// take every core. The decryption runs without s.mu.
+func (s *Server) openEnvelope(r *http.Request, params url.Values) (token int64, sealed bool, err error) {
+	if _, ok := params[cipherKey]; !ok {
+		return 0, false, nil
+	}
+	addr := clientAddr(r.RemoteAddr)
+	s.mu.Lock()
+	blocked := s.byAddr.blocked(addr, s.clock.Now())
+	s.mu.Unlock()
+	if blocked {
+		return 0, true, fail(codeAddressBlocked)
+	}
+	s.decryptions <- struct{}{}
+	if s.unlockedHook != nil {
+		s.unlockedHook()
+	}
+	token, sealed, err = openEnvelope(s.key, params)
+	<-s.decryptions
+	if err != nil {
+		s.mu.Lock()
+		s.byAddr.failed(addr, s.clock.Now())
+		s.mu.Unlock()
+	}
+	return token, sealed, err
+}
+
+// maxDecryptions is how many envelopes are decrypted at once: half the
+// processors, at least one. A choice.
+var maxDecryptions = max(1, runtime.NumCPU()/2)
 
 // openEnvelope decrypts parameter __cIpHeRtExT when present, merges its
 // fields into params (they replace clear ones of the same name) and

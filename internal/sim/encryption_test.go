@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -57,7 +59,7 @@ func TestVectorEnvelopeInRequest(t *testing.T) {
 	v := vectors(t)
 	s := newServer(t, Config{})
 	s.mu.Lock()
-	s.tokens[v.GetinfoData.ServerTime] = s.clock.Now()
+	s.tokens[v.GetinfoData.ServerTime] = &issuedToken{at: s.clock.Now(), left: 1}
 	s.mu.Unlock()
 	c := v.Cases[1]
 	a := s.do(t, call{query: form("api", "SYNO.Test.Sim"), form: form("method", "echo", "version", "1", "passwd", "clear", c.Field, c.Value)})
@@ -101,7 +103,7 @@ func TestEnvelopeRejected(t *testing.T) {
 		{"other key", seal(t, "c"+info.PublicKey[1:], info.ServerTime, form("name", "x")), 0, 120},
 		{"token expired", good(info.ServerTime), CipherTokenTTL + time.Minute, 120},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := s
 			if tt.advance != 0 {
@@ -110,7 +112,10 @@ func TestEnvelopeRejected(t *testing.T) {
 				tt.value = seal(t, inf.PublicKey, inf.ServerTime, form("name", "x"))
 				s.Advance(tt.advance)
 			}
-			a := s.do(t, call{form: form("api", "SYNO.Test.Sim", "method", "echo", "version", "1", "__cIpHeRtExT", tt.value)})
+			// One address per case: envelopes that do not open count
+			// towards auto-block.
+			a := s.do(t, call{form: form("api", "SYNO.Test.Sim", "method", "echo", "version", "1", "__cIpHeRtExT", tt.value),
+				addr: fmt.Sprintf("192.168.1.%d:1234", 100+i)})
 			if a.code() != tt.want {
 				t.Errorf("code = %d, want %d (%s)", a.code(), tt.want, a.raw)
 			}
@@ -171,4 +176,73 @@ func FuzzOpenEnvelope(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value string) {
 		openEnvelope(key, url.Values{cipherKey: {value}})
 	})
+}
+
+// TestCipherTokenOnce replays a captured encrypted login: each getinfo
+// answer lets one envelope through, so the replay is refused, while two
+// clients whose getinfo calls fell in the same second both get in.
+func TestCipherTokenOnce(t *testing.T) {
+	s := newServer(t, Config{})
+	login := func(sealed string) answer {
+		return s.do(t, call{path: "/webapi/auth.cgi", form: form("api", "SYNO.API.Auth", "version", "7", "method", "login",
+			"session", "webui", "format", "sid", cipherKey, sealed)})
+	}
+	creds := form("account", "admin", "passwd", adminPW)
+	info := s.mustGetinfo(t)
+	captured := seal(t, info.PublicKey, info.ServerTime, creds)
+	if a := login(captured); !a.Success {
+		t.Fatalf("encrypted login: %s", a.raw)
+	}
+	if a := login(captured); a.code() != codeInvalidParameter {
+		t.Errorf("replayed envelope: code %d, want %d", a.code(), codeInvalidParameter)
+	}
+
+	a, b := s.mustGetinfo(t), s.mustGetinfo(t)
+	if a.ServerTime != b.ServerTime {
+		s.mu.Lock() // the second ticked over: make both answers share one second
+		s.tokens[a.ServerTime].left++
+		s.mu.Unlock()
+	}
+	for i, tok := range []int64{a.ServerTime, a.ServerTime} {
+		if ans := login(seal(t, info.PublicKey, tok, creds)); !ans.Success {
+			t.Errorf("client %d of one second: %s", i, ans.raw)
+		}
+	}
+	if ans := login(seal(t, info.PublicKey, a.ServerTime, creds)); ans.code() != codeInvalidParameter {
+		t.Errorf("a third envelope after two getinfo answers: code %d, want %d", ans.code(), codeInvalidParameter)
+	}
+}
+
+// TestEnvelopeFloodIsBlocked sends envelopes that do not open from one
+// address: each counts as a failed login, so once auto-block stops the
+// address its envelopes are no longer decrypted, and the decryptions ran
+// with the state's lock free.
+func TestEnvelopeFloodIsBlocked(t *testing.T) {
+	s := newServer(t, Config{})
+	decrypted, free := 0, 0
+	s.unlockedHook = func() {
+		decrypted++
+		if s.mu.TryLock() {
+			free++
+			s.mu.Unlock()
+		}
+	}
+	garbage := `{"rsa":"` + base64.StdEncoding.EncodeToString(make([]byte, 512)) + `","aes":"U2FsdGVkX1/by6zDYsKur3evg1962Hn2B17Eic03IrQ="}`
+	const flooder = "203.0.113.7:4000"
+	for i := range 2 * DefaultAutoBlockAttempts {
+		a := s.do(t, call{path: "/webapi/auth.cgi", form: form("api", "SYNO.API.Auth", "version", "7", "method", "login", cipherKey, garbage), addr: flooder})
+		want := codeInvalidParameter
+		if i >= DefaultAutoBlockAttempts {
+			want = codeAddressBlocked
+		}
+		if a.code() != want {
+			t.Fatalf("envelope %d: code %d, want %d", i+1, a.code(), want)
+		}
+	}
+	if decrypted != DefaultAutoBlockAttempts || free != decrypted {
+		t.Errorf("%d envelopes decrypted (%d with the lock free), want %d, all with it free", decrypted, free, DefaultAutoBlockAttempts)
+	}
+	if a := s.do(t, loginCall("admin", adminPW)); !a.Success {
+		t.Errorf("another address is not blocked: %s", a.raw)
+	}
 }

@@ -212,9 +212,11 @@ func (s *Server) passwordConfirmAuth(q *request) (any, error) {
 	if !q.has("password") {
 		return nil, fail(codeMissingParameters)
 	}
-	if !q.user.password.matches(q.str("password")) {
+	u, ok, changed := s.passwordMatches(q.user, q.str("password")) // the hash runs without s.mu
+	if changed || !ok {
 		return nil, fail(codePasswordInvalid)
 	}
+	q.user = u
 	for tok, ct := range s.confirmTokens {
 		if !q.now.Before(ct.expires) {
 			delete(s.confirmTokens, tok)

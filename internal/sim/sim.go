@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -162,6 +163,9 @@ type Config struct {
 	// checked). DSM 7.3.2 refuses a replay (N4S4/synology-api issue
 	// #448); what earlier DSM 7 versions do is unknown. False: refused.
 	HashReplayAllowed bool
+	// Logger receives what the simulator cannot tell its clients, such
+	// as a change it could not write to DataDir. Nil: nothing is logged.
+	Logger *slog.Logger
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -178,6 +182,7 @@ type Server struct {
 	joinDelay     time.Duration
 	dataDir       string
 	latency       time.Duration
+	log           *slog.Logger // never nil
 	logins        atomic.Int64
 	faults        *faultSet // injected faults, under their own lock
 	release       release   // the DSM release modelled (Config.DSMVersion)
@@ -191,6 +196,11 @@ type Server struct {
 	hashReplay   bool           // Config.HashReplayAllowed
 	secureLogins atomic.Int64
 
+	// unlockedHook, when set (tests), runs where slow work runs with
+	// s.mu released.
+	unlockedHook func()
+	decryptions  chan struct{} // a slot per envelope being decrypted (maxDecryptions)
+
 	started time.Time // the clock at New: SYNO.DSM.Info's uptime counts from it
 
 	mu            sync.Mutex // guards everything below
@@ -198,7 +208,9 @@ type Server struct {
 	dirty         bool          // st changed since the last commit
 	disk          *durableStore // the state on disk (DataDir only; boltstore.go)
 	sessions      map[string]*session
-	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
+	swept         time.Time              // when expired sessions were last swept
+	sweptSize     int                    // len(sessions) after that sweep
+	tokens        map[int64]*issuedToken // ciphertoken (server_time) -> when issued, uses left
 	confirmTokens map[string]confirmToken
 }
 
@@ -238,16 +250,21 @@ func New(cfg Config) (*Server, error) {
 		joinDelay:     cfg.JoinDelay,
 		dataDir:       cfg.DataDir,
 		latency:       max(cfg.Latency, 0),
+		log:           cfg.Logger,
 		faults:        newFaultSet(cfg.FaultSeed),
 		st:            newStore(),
 		sessions:      map[string]*session{},
-		tokens:        map[int64]time.Time{},
+		tokens:        map[int64]*issuedToken{},
+		decryptions:   make(chan struct{}, maxDecryptions),
 		confirmTokens: map[string]confirmToken{},
 	}
 	for _, f := range cfg.Faults {
 		if err := s.InjectFault(f); err != nil {
 			return nil, err
 		}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.started = s.clock.Now()
 	if s.joinDelay == 0 {
@@ -434,7 +451,8 @@ func (s *Server) AdminPassword() string { return s.adminPassword }
 func (s *Server) PublicKey() *rsa.PublicKey { return &s.key.PublicKey }
 
 // Sessions returns how many sessions are open (expired ones included until
-// they are next looked at).
+// they are next looked at or swept, at most a minute of sim clock later;
+// bounds.go caps them per account and in all).
 func (s *Server) Sessions() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

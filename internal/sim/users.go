@@ -508,8 +508,12 @@ func (s *Server) normalUserSet(q *request) (any, error) {
 		if u.cannotChangePassword {
 			return nil, fail(codePermission)
 		}
-		if !u.password.matches(q.str("old_password")) {
+		now, ok, changed := s.passwordMatches(u, q.str("old_password")) // the hash runs without s.mu
+		if changed || !ok {
 			return nil, fail(codePasswordInvalid)
+		}
+		if u = now; u.cannotChangePassword {
+			return nil, fail(codePermission)
 		}
 		if err := s.st.policy.checkPassword(u.name, pw, u); err != nil {
 			return nil, err
