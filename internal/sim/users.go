@@ -76,7 +76,7 @@ func validEmail(e string) bool {
 // reference client's default, means the same), "now", or a date
 // YYYY/M/D, with or without leading zeros: DSM accepts 2027/03/05 on set
 // and answers it as 2027/3/5 (batonogov/terraform-provider-synology-dsm,
-// CLAUDE.md and TestClient_UpdateUser_ExpiryRoundTrip). The date comes
+// its notes and TestClient_UpdateUser_ExpiryRoundTrip). The date comes
 // back in DSM's form, without zeros. Anything else (an ISO date) is not
 // valid (3103).
 func normalizeExpired(s string) (string, bool) {
