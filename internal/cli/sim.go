@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,16 +137,23 @@ session with POST /_sim/sessions/expire.`,
 			if o.CertFile != "" {
 				o.TLS = true
 			}
-			if o.TLS && !cmd.Flags().Changed("listen") {
+			switch {
+			case o.Listen != "":
+			case o.TLS:
 				o.Listen = "127.0.0.1:5001"
+			default:
+				o.Listen = "127.0.0.1:5000"
 			}
 			if !slices.Contains(sim.DSMVersions, o.DSMVersion) {
 				return usagef("--dsm %s: use one of %s", o.DSMVersion, strings.Join(sim.DSMVersions, ", "))
 			}
+			if o.Latency < 0 {
+				return usagef("--latency %s: a delay cannot be negative; give 0 for none, or e.g. 50ms", o.Latency)
+			}
 			return runSim(cmd.Context(), o, s)
 		},
 	}
-	cmd.Flags().StringVar(&o.Listen, "listen", "127.0.0.1:5000", "address to listen on (port 0: any free port; default 127.0.0.1:5001 with --tls)")
+	cmd.Flags().StringVar(&o.Listen, "listen", "", "address to listen on (port 0: any free port) (default 127.0.0.1:5000, or 127.0.0.1:5001 with --tls)")
 	cmd.Flags().BoolVar(&o.TLS, "tls", false, "serve https with a self-signed certificate made at start, or kept in --data (its fingerprint is printed)")
 	cmd.Flags().StringVar(&o.CertFile, "cert", "", "serve https with this certificate (PEM; with --key)")
 	cmd.Flags().StringVar(&o.KeyFile, "key", "", "the private key (PEM) of --cert")
@@ -189,13 +197,13 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	if err != nil {
 		return fmt.Errorf("--listen %s: %w", o.Listen, err)
 	}
-	url := "http://" + ln.Addr().String()
+	url := "http://" + reachable(ln.Addr())
 	ln = sim.DefaultConnLimits.Listener(ln)
 	fingerprint := ""
 	if o.TLS {
 		fingerprint = dsm.Fingerprint(cert.Leaf)
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-		url = "https://" + ln.Addr().String()
+		url = "https://" + reachable(ln.Addr())
 	}
 	hs := &http.Server{Handler: srv}
 	sim.DefaultConnLimits.Apply(hs, o.Latency) // timeouts and a cap on connections
@@ -498,3 +506,14 @@ func (f *localNetFlag) Set(v string) error {
 }
 
 func (f *localNetFlag) Type() string { return "CIDR" }
+
+// reachable is the address a client on this machine uses to reach a
+// listener at addr: one on every address (0.0.0.0, or [::], which Go
+// listens on for both IPv4 and IPv6) is reached on 127.0.0.1.
+func reachable(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -143,5 +144,31 @@ func TestSimPrintsNoStaticKey(t *testing.T) {
 		if strings.Contains(out, form) {
 			t.Errorf("dsmctl sim printed the static private key (%s):\n%s", form, out)
 		}
+	}
+}
+
+func TestReachableAddress(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		addr net.Addr
+		want string
+	}{
+		{&net.TCPAddr{IP: net.IPv4zero, Port: 5000}, "127.0.0.1:5000"},
+		{&net.TCPAddr{IP: net.IPv6unspecified, Port: 41234}, "127.0.0.1:41234"},
+		{&net.TCPAddr{IP: net.ParseIP("192.168.1.5"), Port: 5001}, "192.168.1.5:5001"},
+		{&net.TCPAddr{IP: net.ParseIP("::1"), Port: 5001}, "[::1]:5001"},
+	} {
+		if got := reachable(tt.addr); got != tt.want {
+			t.Errorf("reachable(%v) = %q, want %q", tt.addr, got, tt.want)
+		}
+	}
+}
+
+func TestSimRefusesNegativeLatency(t *testing.T) {
+	t.Parallel()
+	r := newEnv(t, nil).run(t, "sim", "--latency", "-5ms")
+	r.wantCode(t, ExitUsage)
+	if !strings.Contains(r.stderr, "cannot be negative") {
+		t.Errorf("stderr %q", r.stderr)
 	}
 }
