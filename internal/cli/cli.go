@@ -200,7 +200,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newLoginCmd(s, getenv, &g),
 		newLogoutCmd(s, getenv, &g),
 		newWhoamiCmd(s, getenv, &g),
-		newSimCmd(s, getenv),
+		newSimCmd(s, getenv, &g),
 		newUserCmd(s, getenv, &g),
 		newGroupCmd(s, getenv, &g),
 		newPolicyCmd(s, getenv, &g),

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -59,10 +60,11 @@ type simOptions struct {
 
 	rsaKey *rsa.PrivateKey  // tests: skip generating a 4096-bit key
 	ready  func(url string) // tests: called once the server listens
+	debug  *bool            // --debug: each call is logged
 }
 
-func newSimCmd(s *IOStreams, getenv func(string) string) *cobra.Command {
-	o := &simOptions{}
+func newSimCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
+	o := &simOptions{debug: &g.Debug}
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Run the DSM simulator in the foreground",
@@ -188,7 +190,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
 		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets,
-		Logger: slog.New(slog.NewTextHandler(s.ErrOut, nil))})
+		Logger: o.logger(s.ErrOut)})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -516,4 +518,15 @@ func reachable(addr net.Addr) string {
 		return addr.String()
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
+}
+
+// logger is the simulator's log: what it cannot tell its clients (a
+// change it could not save), and with --debug each call (API, method,
+// DSM code, duration; never a parameter), to w.
+func (o *simOptions) logger(w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if o.debug != nil && *o.debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }

@@ -29,7 +29,7 @@ func TestSimFaultFlag(t *testing.T) {
 		t.Errorf("sim --help does not document the fault specs:\n%s", r.stdout)
 	}
 
-	flags := newSimCmd(&IOStreams{}, func(string) string { return "" }).Flags()
+	flags := newSimCmd(&IOStreams{}, func(string) string { return "" }, &globalOptions{}).Flags()
 	for _, spec := range []string{"SYNO.API.Info:query:code=117:times=1", "*:*:latency=1ms"} {
 		if err := flags.Set("fault", spec); err != nil {
 			t.Fatal(err)

@@ -49,7 +49,7 @@ func TestSimLocalNetFlag(t *testing.T) {
 		{[]string{"192.168.1.0/24,fd00::/8", "10.1.2.3/8"}, "192.168.1.0/24,fd00::/8,10.0.0.0/8"},
 		{[]string{"203.0.113.9"}, "203.0.113.9/32"},
 	} {
-		flags := newSimCmd(&IOStreams{}, func(string) string { return "" }).Flags()
+		flags := newSimCmd(&IOStreams{}, func(string) string { return "" }, &globalOptions{}).Flags()
 		for _, a := range tt.args {
 			if err := flags.Set("local-net", a); err != nil {
 				t.Fatalf("--local-net %s: %v", a, err)

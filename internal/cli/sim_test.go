@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -566,5 +567,31 @@ func TestSimDSMVersion(t *testing.T) {
 	r.wantCode(t, ExitUsage)
 	if !strings.Contains(r.stderr, "--dsm 6.2: use one of 7.2, 7.3, 7.4") {
 		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// With --debug, dsmctl sim logs each call (API, method, code, duration)
+// and never a parameter.
+func TestSimDebugLogsCalls(t *testing.T) {
+	t.Parallel()
+	const adminPassword = "Sim-Debug-Admin-1"
+	debug := true
+	url, stop := startRunSimWith(t, &simOptions{AdminPassword: adminPassword, debug: &debug})
+	c, err := dsm.NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: "admin", Password: "wrong-" + adminPassword}); !errors.Is(err, dsm.ErrWrongCredentials) {
+		t.Fatalf("login: %v", err)
+	}
+	out, err := stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`msg="sim call" api=SYNO.API.Auth method=login code=400 duration=`).MatchString(out) {
+		t.Errorf("no debug line for the login:\n%s", out)
+	}
+	if strings.Contains(out, adminPassword) {
+		t.Error("the log holds the password")
 	}
 }

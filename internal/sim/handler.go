@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -126,12 +127,34 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	start := time.Now()
 	data, err := s.serve(w, r, cgi, suffix)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		// The call's names and outcome only: never a parameter.
+		code := 0
+		if ae, ok := err.(*apiError); ok {
+			code = ae.code
+		}
+		s.log.Debug("sim call", "api", logName(r.Form.Get("api")), "method", logName(r.Form.Get("method")),
+			"code", code, "duration", time.Since(start))
+	}
 	if fa, ok := err.(*faultAction); ok {
 		serveFault(w, fa)
 		return
 	}
 	writeEnvelope(w, data, err)
+}
+
+// logName bounds a name a client sent, and escapes what is not
+// printable in it, before it goes into a log line.
+func logName(s string) string {
+	const max = 64
+	cut := ""
+	if len(s) > max {
+		s, cut = s[:max], "..."
+	}
+	q := strconv.Quote(s)
+	return q[1:len(q)-1] + cut
 }
 
 // envelope is DSM's answer wrapper.
