@@ -142,24 +142,61 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 		res, err := plan.Apply(ctx, c, opts)
 		prog.finish()
 		elapsed := time.Since(start)
+		interrupted := err != nil && ctx.Err() != nil
 		if jsonOut {
 			if werr := writeJSON(s.Out, planJSON{Plan: plan, Result: res}); werr != nil && err == nil {
 				err = werr
 			}
 		} else {
-			summarize(s.Out, res, elapsed, create, update, del)
+			if interrupted {
+				summarizeInterrupted(s.Out, res, elapsed)
+			} else {
+				summarize(s.Out, res, elapsed, create, update, del)
+			}
 			if o.PasswordsOut != "" && plan.Generated() > 0 {
 				fmt.Fprintf(s.Out, "generated passwords are in %s (mode 0600)\n", o.PasswordsOut)
 			}
 		}
+		if interrupted {
+			// The summary said it all, once; the exit code says how it
+			// ended.
+			msg := ""
+			if jsonOut {
+				msg = fmt.Sprintf("interrupted after %d of %d changes (apply again to finish)", res.Succeeded, res.Total)
+			}
+			return &exitStatus{code: ExitInterrupted, msg: msg}
+		}
 		if err != nil {
-			return fmt.Errorf("interrupted after %d of %d changes (apply again to finish): %w", res.Succeeded+len(res.Failures), res.Total, err)
+			return fmt.Errorf("apply stopped after %d of %d changes (apply again to finish): %w", res.Succeeded+len(res.Failures), res.Total, err)
 		}
 		if !res.OK() {
 			return &exitStatus{code: ExitFailure, msg: fmt.Sprintf("%d of %d changes failed", len(res.Failures), res.Total)}
 		}
 		return nil
 	})
+}
+
+// summarizeInterrupted writes the end of an apply that Ctrl-C stopped,
+// once: what was done, what was cut short, what was not started, and
+// what failed for another reason.
+func summarizeInterrupted(w io.Writer, res *manifest.Result, elapsed time.Duration) {
+	var cut, failed []manifest.Failure
+	for _, f := range res.Failures {
+		if errors.Is(f.Err, context.Canceled) {
+			cut = append(cut, f)
+		} else {
+			failed = append(failed, f)
+		}
+	}
+	notStarted := res.Total - res.Succeeded - len(res.Failures)
+	fmt.Fprintf(w, "Interrupted after %s: %d of %d changes done, %d cut short, %d not started, %d failed; apply again to finish.\n",
+		elapsed.Round(time.Millisecond), res.Succeeded, res.Total, len(cut), notStarted, len(failed))
+	for _, f := range cut {
+		fmt.Fprintf(w, "  cut short: %s: %s\n", f.Item, f.Step)
+	}
+	for _, f := range failed {
+		fmt.Fprintf(w, "  failed: %s: %s: %s\n", f.Item, f.Step, f.Reason)
+	}
 }
 
 // summarize writes the end of an apply: counts, time, rate, failures.

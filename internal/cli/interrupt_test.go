@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dsmkit/dsm"
@@ -82,3 +86,62 @@ func TestInterruptedWorkExitCode(t *testing.T) {
 }
 
 func fmtWrap(err error) error { return errors.Join(errors.New("apply"), err) }
+
+// cancelOnWrite cancels when its text shows up: Ctrl-C once apply has
+// made progress.
+type cancelOnWrite struct {
+	mu     sync.Mutex
+	b      strings.Builder
+	text   string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b.Write(p)
+	if strings.Contains(w.b.String(), w.text) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// Ctrl-C during apply ends with one summary (done, cut short, not
+// started) and exit code 130; the next apply finishes the work.
+func TestInterruptedApplySummary(t *testing.T) {
+	t.Parallel()
+	srv := startSim(t)
+	env := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
+	var file strings.Builder
+	file.WriteString("users:\n")
+	for i := range 30 {
+		fmt.Fprintf(&file, "  - name: crowd%02d\n    password: {generate: true}\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "users.yaml")
+	if err := os.WriteFile(path, []byte(file.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out bytes.Buffer
+	errOut := &cancelOnWrite{text: " done,", cancel: cancel}
+	args := []string{"apply", "-f", path, "--yes", "--parallel", "1", "--passwords-file", filepath.Join(t.TempDir(), "pw.tsv")}
+	code := Run(ctx, args, &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: errOut}, func(k string) string { return env.vars[k] })
+	if code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, ExitInterrupted, out.String(), errOut.b.String())
+	}
+	got := out.String()
+	if strings.Count(got, "Interrupted after ") != 1 || strings.Contains(got, "Applied ") || !strings.Contains(got, "apply again to finish") {
+		t.Errorf("want one summary of an interrupted apply:\n%s", got)
+	}
+	if strings.Contains(errOut.b.String(), "interrupted after") {
+		t.Errorf("the interruption is told twice:\n%s", errOut.b.String())
+	}
+	r := env.mustRun(t, "apply", "-f", path, "--yes", "--passwords-file", filepath.Join(t.TempDir(), "pw2.tsv"))
+	if !strings.Contains(r.stdout, "; 0 failed.") {
+		t.Errorf("the second apply:\n%s", r.stdout)
+	}
+	if r := env.mustRun(t, "plan", "-f", path); !strings.Contains(r.stdout, "No changes") {
+		t.Errorf("plan after the second apply:\n%s", r.stdout)
+	}
+}
