@@ -2,11 +2,15 @@
 
 package cli
 
-import "fmt"
+import (
+	"fmt"
+	"os"
+)
 
-// printCoreDumpState has nothing to report outside Linux, where
-// TestCoreDumpsOff does not run (no PR_GET_DUMPABLE).
+// printCoreDumpState has nothing to report outside Linux (no
+// PR_GET_DUMPABLE), where TestCoreDumpsOff does not exist and nothing
+// runs this command.
 func printCoreDumpState() int {
-	fmt.Println("skip: core dump state is checked on Linux only")
-	return 0
+	fmt.Fprintln(os.Stderr, "coredump-state: core dump state is read on Linux only")
+	return 1
 }

@@ -22,14 +22,12 @@ func printCoreDumpState() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if lim.Max == 0 {
-		fmt.Println("skip: the hard core limit is already 0 here")
-		return 0
-	}
-	lim.Cur = lim.Max
-	if err := unix.Setrlimit(unix.RLIMIT_CORE, &lim); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	if lim.Max > 0 { // a hard limit of 0 allows no dumps to start with
+		lim.Cur = lim.Max
+		if err := unix.Setrlimit(unix.RLIMIT_CORE, &lim); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
 	}
 	if err := disableCoreDumps(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -67,9 +65,6 @@ func TestCoreDumpsOff(t *testing.T) {
 	out, err := exec.CommandContext(t.Context(), "coredump-state").Output()
 	if err != nil {
 		t.Fatalf("coredump-state: %v\n%s", err, out)
-	}
-	if strings.HasPrefix(string(out), "skip: ") {
-		t.Skip(strings.TrimPrefix(string(out), "skip: "))
 	}
 	want := "rlimit 0 0\ndumpable 0\nMax core file size 0 0 bytes\n"
 	if string(out) != want {

@@ -164,15 +164,13 @@ func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := serveSim(srv)
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	defer hs.Shutdown(context.WithoutCancel(ctx))
+	defer stop()
 
-	t := &tour{out: s.Out, srv: srv, url: "http://" + ln.Addr().String(), wire: &wireLog{}, tmp: o.tmpDir, rsaKey: key}
+	t := &tour{out: s.Out, srv: srv, url: url, wire: &wireLog{}, tmp: o.tmpDir, rsaKey: key}
 	if o.Debug {
 		t.debug = s.ErrOut
 	}
@@ -196,6 +194,38 @@ func runDemo(ctx context.Context, o *demoOptions, s *IOStreams) error {
 	fmt.Fprintln(s.Out, "\nEnd of the tour. Next: run \"dsmctl sim\" in one terminal and \"dsmctl login\" against it in another.")
 	return nil
 }
+
+// serveSim serves srv on a free loopback port with the timeouts and the
+// connection cap of dsmctl sim, and returns its URL and what stops it
+// (waiting at most demoShutdown for the calls under way).
+func serveSim(srv *sim.Server) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	hs := &http.Server{Handler: srv}
+	sim.DefaultConnLimits.Apply(hs, 0)
+	go hs.Serve(sim.DefaultConnLimits.Listener(ln))
+	return "http://" + ln.Addr().String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), demoShutdown)
+		defer cancel()
+		hs.Shutdown(ctx)
+	}, nil
+}
+
+// demoShutdown bounds the wait for the tour's simulators to stop.
+const demoShutdown = 5 * time.Second
+
+// demoTransport is the wire log's transport, bounded as the library's own
+// is (dsm.DefaultTimeouts).
+var demoTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = (&net.Dialer{Timeout: dsm.DefaultTimeouts.Connect}).DialContext
+	t.TLSHandshakeTimeout = dsm.DefaultTimeouts.TLSHandshake
+	t.ResponseHeaderTimeout = dsm.DefaultTimeouts.ResponseHeader
+	t.IdleConnTimeout = dsm.DefaultTimeouts.IdleConn
+	return t
+}()
 
 // client returns a client of the simulator that records its requests in
 // the tour's wire log.
@@ -306,14 +336,11 @@ func (t *tour) remoteNAS(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stop, err := serveSim(srv)
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	defer hs.Shutdown(context.WithoutCancel(ctx))
-	url := "http://" + ln.Addr().String()
+	defer stop()
 	admin := dsm.Credentials{Account: dsm.AccountAdmin, Password: t.srv.AdminPassword()}
 	t.say("A second simulator, at %s, counts every client as remote (dsmctl sim --local-net none).", url)
 	t.say("A client that logs in without the secure sign-in (dsm.SecureSignInOff) may read:")
@@ -890,7 +917,7 @@ func (w *wireLog) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = io.NopCloser(bytes.NewReader(b))
 		call.form, _ = url.ParseQuery(string(b))
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := demoTransport.RoundTrip(req)
 	if err != nil {
 		w.record(call, noAnswer(err))
 		return nil, err
