@@ -43,14 +43,22 @@ var (
 // diskMeta is the meta record: everything of the state that is not a
 // user, a group or a membership.
 type diskMeta struct {
-	Version         int            `json:"version"`
-	NextUID         int            `json:"next_uid"`
-	NextGID         int            `json:"next_gid"`
-	NextPID         int            `json:"next_pid"`
-	Policy          passwordPolicy `json:"password_policy"`
-	Expiry          passwordExpiry `json:"password_expiry"`
-	Tasks           []*joinTask    `json:"tasks"`
-	SecureSignInKey []byte         `json:"secure_signin_key,omitempty"`
+	Version int            `json:"version"`
+	NextUID int            `json:"next_uid"`
+	NextGID int            `json:"next_gid"`
+	NextPID int            `json:"next_pid"`
+	Policy  passwordPolicy `json:"password_policy"`
+	Expiry  passwordExpiry `json:"password_expiry"`
+	Tasks   []*joinTask    `json:"tasks"`
+	// SecureSignInKey is the X25519 private key behind _SSID. States
+	// written before it was kept have none: New makes one.
+	SecureSignInKey []byte `json:"secure_signin_key,omitempty"`
+}
+
+// metaOf returns the meta record of st.
+func metaOf(st *store) diskMeta {
+	return diskMeta{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
+		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey}
 }
 
 // diskGroupRecord is a group's record; its members are their own keys.
@@ -197,8 +205,7 @@ func (d *durableStore) load() (*store, error) {
 		if err := strictJSON(mb.Get(keyState), &m); err != nil {
 			return fmt.Errorf("meta: %w", err)
 		}
-		ds := diskState{Version: m.Version, NextUID: m.NextUID, NextGID: m.NextGID, NextPID: m.NextPID,
-			Policy: m.Policy, Expiry: m.Expiry, Tasks: m.Tasks, SecureSignInKey: m.SecureSignInKey}
+		ds := diskState{diskMeta: m}
 		for _, name := range [][]byte{bucketUsers, bucketGroups, bucketMembers} {
 			if tx.Bucket(name) == nil {
 				return fmt.Errorf("no %s bucket", name)
@@ -266,8 +273,7 @@ func (d *durableStore) diff(st *store) []write {
 		d.users, d.groups, d.members = map[int]*user{}, map[int]diskGroupRecord{}, map[int]map[int]bool{}
 	}
 	var ws []write
-	m, _ := json.Marshal(diskMeta{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
-		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey})
+	m, _ := json.Marshal(metaOf(st))
 	if !bytes.Equal(m, d.meta) {
 		ws = append(ws, write{bucketMeta, keyState, m})
 		d.meta = m

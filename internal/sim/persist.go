@@ -34,18 +34,11 @@ const stateVersion = 1
 // private key must be stored as they are, so the file is 0600 in a 0700
 // directory.
 type diskState struct {
-	Version int            `json:"version"`
-	NextUID int            `json:"next_uid"`
-	NextGID int            `json:"next_gid"`
-	NextPID int            `json:"next_pid"`
-	Users   []diskUser     `json:"users"`
-	Groups  []diskGroup    `json:"groups"`
-	Policy  passwordPolicy `json:"password_policy"`
-	Expiry  passwordExpiry `json:"password_expiry"`
-	Tasks   []*joinTask    `json:"tasks"`
-	// SecureSignInKey is the X25519 private key behind _SSID. State
-	// files written before it was kept have none: New makes one.
-	SecureSignInKey []byte `json:"secure_signin_key,omitempty"`
+	// diskMeta holds what is neither a user nor a group, with the same
+	// keys as the database's meta record.
+	diskMeta
+	Users  []diskUser  `json:"users"`
+	Groups []diskGroup `json:"groups"`
 }
 
 type diskUser struct {
@@ -74,8 +67,7 @@ type diskGroup struct {
 }
 
 func encodeState(st *store) ([]byte, error) {
-	d := diskState{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
-		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey}
+	d := diskState{diskMeta: metaOf(st)}
 	users := st.sortedUsers()
 	for _, u := range users {
 		d.Users = append(d.Users, diskUserOf(u))
