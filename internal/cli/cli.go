@@ -211,7 +211,9 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newExportCmd(s, getenv, &g),
 		newVersionCmd(s),
 		newTaskCmd(s, getenv, &g),
+		newCompletionCmd(s),
 	)
+	registerCompletions(root, getenv, &g)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")
 	return root
