@@ -212,6 +212,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newVersionCmd(s),
 		newTaskCmd(s, getenv, &g),
 		newCompletionCmd(s),
+		newManCmd(s, getenv),
 	)
 	registerCompletions(root, getenv, &g)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
