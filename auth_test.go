@@ -92,7 +92,7 @@ func TestLoginParameters(t *testing.T) {
 
 // TestLoginAuthVersion: the login uses the highest SYNO.API.Auth version
 // the NAS offers, 7 on DSM 7: on DSM 7.4 a version 6 session cannot
-// change users or groups (PROTOCOL 3.1).
+// change users or groups (math65/dsmaccess commit f7dfb61).
 func TestLoginAuthVersion(t *testing.T) {
 	for _, tt := range []struct {
 		offer   APIInfo

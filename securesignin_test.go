@@ -24,7 +24,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// signinVector is testdata/secure-signin.json (PROTOCOL 3.1).
+// signinVector is testdata/secure-signin.json: a whole secure sign-in
+// handshake with fixed keys (both messages, the handshake hash, and
+// X-SYNO-HASH for nonces 0 to 3), made from the Noise specification and
+// checked against github.com/flynn/noise.
 type signinVector struct {
 	ResponderStaticPrivateHex    string `json:"responder_static_private_hex"`
 	ResponderStaticPublicHex     string `json:"responder_static_public_hex"`

@@ -459,7 +459,7 @@ func TestUsersListAsksForUID(t *testing.T) {
 
 // TestDeleteSendsNamesAsJSONList pins the form of delete's name: a JSON
 // list, even of one name. DSM 7.2.1 answers 3101 to a bare string for
-// User delete (PROTOCOL 8.1); a list is what DSM's UI sends, and what
+// User delete (a capture on DSM 7.2.1 that is not public); a list is what DSM's UI sends, and what
 // batonogov/terraform-provider-synology-dsm (DSM 7.2.2 and 7.3.2) and the
 // reference client send for Group delete.
 func TestDeleteSendsNamesAsJSONList(t *testing.T) {

@@ -11,7 +11,10 @@ import (
 	"github.com/flynn/noise"
 )
 
-// Login error codes of SYNO.API.Auth (PROTOCOL 5).
+// Login error codes of SYNO.API.Auth, as Synology's DSM Login Web API
+// Guide lists them (N4S4/synology-api synology_api/error_codes.py), with
+// 411 from mib1185/py-synologydsm-api src/synology_dsm/const.py
+// (ERROR_AUTH).
 const (
 	codeWrongCredentials = 400
 	codeAccountDisabled  = 401
@@ -26,7 +29,7 @@ const (
 
 // loginData is the data of a successful login. IKMessage is message 2 of
 // the secure sign-in when the client sent message 1, and "" when it sent
-// none, as real DSM answered such clients (PROTOCOL 3.1, home-assistant/core
+// none, as real DSM answered such clients (home-assistant/core
 // #64867). A client that sent one never gets "": the reference client's
 // Noise library crashes on it; a message 1 that cannot be read refuses the
 // login instead (codeBadIKMessage).
@@ -87,7 +90,7 @@ func (s *Server) authTypeGet(q *request) (any, error) {
 // or 2-step code (403, 404). Client parameters DSM ignores here (client,
 // logintype, rememberme) are accepted and ignored. The session of a
 // client outside Config.LocalNets that did not complete the handshake is
-// limited (PROTOCOL 3.1).
+// limited (N4S4/synology-api issue #239).
 func (s *Server) login(q *request) (any, error) {
 	if s.byAddr.blocked(q.addr, q.now) {
 		return nil, fail(codeAddressBlocked)
@@ -145,7 +148,7 @@ func (s *Server) login(q *request) (any, error) {
 		code := q.str("otp_code")
 		if code == "" {
 			// Every published 403 lists these three types, in this order
-			// (PROTOCOL 3; home-assistant/core #54238 on DSM 7.0), and
+			// (home-assistant/core #54238 on DSM 7.0), and
 			// none shows what the account had set up: whether DSM narrows
 			// the list to the account's methods is unknown, so the
 			// simulator answers what was seen, whatever the account has.

@@ -98,7 +98,7 @@ func TestLogin(t *testing.T) {
 				keys = append(keys, k)
 			}
 			// Version 7 answers device_id, account and ik_message ("" to a
-			// client that sent none, PROTOCOL 3.1); version 6 and older
+			// client that sent none, home-assistant/core #64867); version 6 and older
 			// did and no account.
 			wantKeys, device := []string{"account", "device_id", "ik_message", "is_portal_port", "sid", "synotoken"}, "device_id"
 			v7 := tt.c.form.Get("version")+tt.c.query.Get("version") == "7"

@@ -9,7 +9,7 @@ import (
 
 // The simulator's bounds on what a client may make it keep. DSM's own
 // limits are used where published (store.go: account names of 64
-// characters, PROTOCOL 6); the others are not published, and the values
+// characters, as Synology's DSM 7 specification gives them); the others are not published, and the values
 // here are choices, large enough for every client seen (the reference
 // client's session names and device names are a few dozen characters).
 const (

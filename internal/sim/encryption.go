@@ -17,7 +17,10 @@ import (
 	"time"
 )
 
-// The parameter names of the encrypted envelope (PROTOCOL 4).
+// The parameter names of the encrypted envelope: SYNO.API.Encryption
+// getinfo answers them as cipherkey and ciphertoken, and DSM's own web UI
+// and N4S4/synology-api (synology_api/auth.py) use what it answers; these
+// are the values DSM answers.
 const (
 	cipherKey   = "__cIpHeRtExT"
 	cipherToken = "__cIpHeRtOkEn"

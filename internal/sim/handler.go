@@ -12,7 +12,10 @@ import (
 	"time"
 )
 
-// Common error codes (PROTOCOL 5).
+// Common error codes, as Synology's DSM Login Web API Guide lists them
+// (N4S4/synology-api synology_api/error_codes.py copies its table), and
+// 120, invalid parameter, as mib1185/py-synologydsm-api
+// src/synology_dsm/const.py (ERROR_COMMON) lists it.
 const (
 	codeUnknown           = 100
 	codeBadRequest        = 101
@@ -339,7 +342,7 @@ func (s *Server) authorize(q *request, m *methodDef) error {
 			return fail(codeBadSynoToken)
 		}
 	}
-	// PROTOCOL 3.1: from a public address, a session without the
+	// From a public address, a session without the
 	// handshake lists users but User create answers 105
 	// (N4S4/synology-api issue #239, fixed by PR #282).
 	if m.change && sess.limited {
@@ -350,7 +353,7 @@ func (s *Server) authorize(q *request, m *methodDef) error {
 	}
 	if m.admin && m.mutates && sess.authVersion == 6 && s.release.limitedV6 {
 		// A version 6 session reads users and groups but cannot change
-		// them (release.limitedV6; PROTOCOL 3.1). The admin writes are
+		// them (release.limitedV6, math65/dsmaccess on DSM 7.4). The admin writes are
 		// the SYNO.Core.User and SYNO.Core.Group families; that the
 		// password policy and expiry writes are refused too is a guess.
 		return fail(codePermission)

@@ -123,7 +123,9 @@ func TestJSONFormatParams(t *testing.T) {
 	}
 }
 
-// wantInfo is PROTOCOL 2's table.
+// wantInfo is what SYNO.API.Info query answers for these APIs on DSM
+// 7.2 (synology-community/go-synology pkg/api/api_info.json, as
+// testdata/real/info_query.json holds it).
 var wantInfo = map[string]apiInfo{
 	"SYNO.API.Info":                  {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.API.Auth":                  {"entry.cgi", 1, 7, ""},

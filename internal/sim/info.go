@@ -48,7 +48,7 @@ func (s *Server) infoQuery(q *request) (any, error) {
 
 // uiConfigGet answers SYNO.API.Auth.UIConfig get and sets cookie _SSID to
 // the server's X25519 static public key (base64url, no padding), the
-// first step of DSM 7's secure sign-in (PROTOCOL 3.1): the client writes
+// first step of DSM 7's secure sign-in (see securesignin.go): the client writes
 // Noise IK message 1 to that key and sends it with its login.
 func (s *Server) uiConfigGet(q *request) (any, error) {
 	http.SetCookie(q.w, &http.Cookie{Name: "_SSID", Value: s.ssid, Path: "/"})

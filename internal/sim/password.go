@@ -10,7 +10,8 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes of password changes (PROTOCOL 5).
+// Error codes of password changes, with the meanings of DSM's own web UI
+// strings (no Synology guide documents SYNO.Core.User).
 const (
 	codePasswordPolicy  = 3121 // fails the strong-password rules
 	codePasswordHistory = 3122 // used before (history)

@@ -73,7 +73,7 @@ func TestRealAnswersShape(t *testing.T) {
 				return login(t, s, "7", "otp_code", totpAt(t, s.Now()), "enable_device_token", "yes", "device_name", "homeassistant")
 			},
 			omitted: map[string]string{
-				"data.ik_message": "the simulator does not complete the Noise handshake, and an empty ik_message crashes the reference client (PROTOCOL 3.1)",
+				"data.ik_message": "the simulator does not complete the Noise handshake, and an empty ik_message crashes N4S4/synology-api's Noise library",
 			},
 		},
 		"auth_login_v6.json": {run: func(t *testing.T) answer {

@@ -37,7 +37,8 @@ func encodePairs(pairs [][2]string) string {
 // to the _SSID of the UIConfig answer for ik_message, and the session of
 // the replayed login for SIDXYZ/TOKXYZ. The recording predates
 // X-SYNO-HASH: each call with _sid gets one, nonces from 0 in order, as
-// the reference client now signs them (PROTOCOL 3.1.4). The client is
+// the reference client now signs them (N4S4/synology-api since PR #282,
+// computing each header as it builds the request). The client is
 // remote, so every change shows that the handshake gives full access.
 func TestReferenceClientRequests(t *testing.T) {
 	t.Parallel()

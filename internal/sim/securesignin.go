@@ -1,11 +1,22 @@
 package sim
 
-// DSM 7 secure sign-in (PROTOCOL 3.1): the NAS is the responder of a
-// Noise_IK_25519_ChaChaPoly_BLAKE2b handshake (empty prologue) whose first
-// message comes as login parameter ik_message; after it, every request of
-// the session carries X-SYNO-HASH, checked here. Where the client's side of
+// DSM 7 secure sign-in, as DSM's own web UI does it and N4S4/synology-api
+// does it since its PR #282 (synology_api/auth.py: get_ik_message,
+// _finish_noise_handshake, _get_request_hash): the NAS is the responder of
+// a Noise_IK_25519_ChaChaPoly_BLAKE2b handshake (empty prologue) whose
+// first message comes as login parameter ik_message, with the JSON payload
+// {"time": <unix seconds>}; the login answer carries message 2 as
+// data.ik_message (base64url without padding, as message 1). After it,
+// every request of the session carries X-SYNO-HASH, checked here: the
+// first 8 characters of base64url(handshake hash), base64url of the
+// 16-byte ChaChaPoly tag of an empty message under the client's sending
+// key at nonce n, ".", and base64url of n's decimal digits (N4S4's
+// tests/test_auth.py expects "abcdefghAQI.MA" for n = 0). What the
+// handshake buys: from a public address, a session without it can read
+// users but not change them (N4S4/synology-api issue #239, fixed by
+// PR #282; issue #359 for shares on DSM 7.3.2). Where the client's side of
 // these encodings lives in package dsm, this file is the simulator's own
-// reading of PROTOCOL 3.1: the two share only the Noise library.
+// reading of the same sources: the two share only the Noise library.
 
 import (
 	"crypto/ecdh"
@@ -38,13 +49,15 @@ const DefaultHashErrorCode = codeInvalidSession
 // choice, over granting a session without the handshake and leaving
 // ik_message out of the answer: a client whose handshake is broken fails
 // loudly at login rather than later, and only from remote addresses. 120
-// is DSM's "invalid parameter" (PROTOCOL 5); the refusal is not counted as
+// is DSM's "invalid parameter" (mib1185/py-synologydsm-api
+// src/synology_dsm/const.py, ERROR_COMMON); the refusal is not counted as
 // a failed login (no auto-block), since the password was not checked.
 const codeBadIKMessage = codeInvalidParameter
 
 // hashWindow is how far below the highest nonce seen a nonce not seen yet
 // is still accepted. A client that signs when it builds a request sends
-// nonces in order (PROTOCOL 3.1.4, the reference client), but one that
+// nonces in order (N4S4/synology-api computes the header as it builds
+// each request), but one that
 // sends calls in parallel may have them arrive out of order. What DSM
 // allows is unknown (it refuses a replay, issue #448); the window of 64,
 // as in IPsec's and WireGuard's anti-replay, is our choice.
@@ -115,7 +128,8 @@ func (s *Server) setupSecureSignIn(cfgKey []byte) error {
 
 // readIKMessage reads message 1 (-> e, es, s, ss) of a login's ik_message
 // and returns the handshake, ready for message 2. The payload must be a
-// JSON object with a number "time" (PROTOCOL 3.1.2); whether it is near
+// JSON object with a number "time" (N4S4/synology-api writes
+// {"time": <unix seconds>}); whether it is near
 // the NAS's clock is not checked (DSM's rule is unknown, and a simulator
 // whose clock was set to another day must still accept real clients).
 func (s *Server) readIKMessage(param string) (*noise.HandshakeState, error) {
@@ -267,7 +281,8 @@ func (ss *secureSignIn) use(n uint64) {
 
 // checkSynoHash refuses a call of a handshake session whose X-SYNO-HASH
 // is not good (Config.HashErrorCode). A session without a handshake is
-// not checked: LAN clients that send no header work (PROTOCOL 3.1). Only
+// not checked: LAN clients that send no header work (math65/dsmaccess on
+// DSM 7.4 manages users without the handshake from the LAN). Only
 // methods that need a session come here: SYNO.API.Info, Encryption
 // getinfo and logout are answered without looking at the header (the
 // reference client sends its logout without _sid or header; whether DSM
@@ -286,8 +301,8 @@ func (s *Server) checkSynoHash(q *request, sess *session) error {
 // DefaultLocalNets returns the client networks a simulator counts as
 // local when Config.LocalNets is nil: loopback, RFC 1918, link-local and
 // IPv6 unique local addresses. Loopback, RFC 1918 and link-local are
-// where DSM grants full access without the handshake (PROTOCOL 3.1:
-// math65/dsmaccess on the LAN, an Ansible role at localhost). For CGNAT
+// where DSM grants full access without the handshake (math65/dsmaccess
+// on the LAN with DSM 7.4, an Ansible role at localhost on DSM 7.3). For CGNAT
 // (100.64.0.0/10) and IPv6 ULA (fc00::/7) nothing is known: ULA is in,
 // as the IPv6 counterpart of RFC 1918 (RFC 4193) that a home network
 // hands out; CGNAT is out, as addresses of a carrier's network, not the

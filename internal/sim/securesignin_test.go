@@ -20,8 +20,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// signinVector is testdata/secure-signin.json (a copy of the spec's
-// vectors/secure-signin.json).
+// signinVector is testdata/secure-signin.json: a whole handshake with
+// fixed keys, made from the Noise specification and checked against
+// github.com/flynn/noise.
 type signinVector struct {
 	ResponderStaticPrivateHex    string `json:"responder_static_private_hex"`
 	ResponderStaticPublicHex     string `json:"responder_static_public_hex"`
@@ -74,7 +75,8 @@ func unhex(t testing.TB, s string) []byte {
 const remoteAddr = "203.0.113.7:40000"
 
 // initiator is the client's side of the secure sign-in, written for these
-// tests from PROTOCOL 3.1 on flynn/noise: it shares nothing with
+// tests on flynn/noise from the handshake securesignin.go describes (its
+// sources: N4S4/synology-api synology_api/auth.py): it shares nothing with
 // securesignin.go but the library.
 type initiator struct {
 	hs     *noise.HandshakeState
@@ -258,8 +260,8 @@ func TestSecureSignInVector(t *testing.T) {
 }
 
 // TestSecureSignInLogin: a whole login through the handler with a
-// flynn/noise initiator, then signed calls, each checked as PROTOCOL 3.1
-// says.
+// flynn/noise initiator, then signed calls, each with the X-SYNO-HASH of
+// its nonce.
 func TestSecureSignInLogin(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, Config{})

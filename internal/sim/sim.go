@@ -45,7 +45,10 @@ const (
 )
 
 // RSAKeyBits is the size of the key New makes when Config.RSAKey is nil:
-// a 501-character passphrase needs a 4096-bit modulus (PROTOCOL 4).
+// the envelope's passphrase is 501 characters (as DSM's own web UI and
+// N4S4/synology-api synology_api/auth.py draw it), and RSA PKCS#1 v1.5
+// encrypts at most the modulus's size less 11 bytes: 501 bytes need a
+// 4096-bit modulus.
 const RSAKeyBits = 4096
 
 // User is an account to seed the simulator with.
@@ -142,7 +145,7 @@ type Config struct {
 	// value makes New fail.
 	DSMVersion string
 	// SecureSignInKey is the NAS's X25519 static private key (32 bytes)
-	// of the DSM 7 secure sign-in (PROTOCOL 3.1): SYNO.API.Auth.UIConfig
+	// of the DSM 7 secure sign-in (see securesignin.go): SYNO.API.Auth.UIConfig
 	// get publishes its public half as cookie _SSID and login answers the
 	// Noise IK handshake with it. Nil: the key kept in DataDir's state,
 	// else a new one (kept there from then on, so _SSID survives a
@@ -151,7 +154,9 @@ type Config struct {
 	// LocalNets are the client networks whose sessions have full access
 	// without the secure sign-in handshake; a session of any other
 	// (remote) client without it is limited: reads work, changes to
-	// users, groups and policies answer 105 (PROTOCOL 3.1). Nil:
+	// users, groups and policies answer 105 (N4S4/synology-api issue
+	// #239: from a public address, User list works and create answers
+	// 105 until the client does the handshake). Nil:
 	// DefaultLocalNets; an empty, non-nil slice: no client is local, as
 	// for a NAS reached over the internet (see ParseLocalNets).
 	LocalNets []netip.Prefix

@@ -245,8 +245,13 @@ func (s *Server) mustLogin(t testing.TB, account, passwd string, extra ...string
 	return d
 }
 
-// --- the test-only envelope encrypter, written from PROTOCOL 4 and sharing
-// no code with encryption.go.
+// --- the test-only envelope encrypter, written from the envelope DSM's
+// web UI and N4S4/synology-api (synology_api/auth.py) build, and sharing
+// no code with encryption.go: a 501-character passphrase encrypted with
+// RSA PKCS#1 v1.5 to the server key; the form-encoded plaintext plus
+// "&<ciphertoken>=<server time>" in OpenSSL's Salted__ AES-256-CBC
+// (EVP_BytesToKey, MD5, one round); sent as the cipherkey parameter
+// {"rsa": base64, "aes": base64}.
 
 const passphraseAlphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ~!@#$%^&*()_+-/"
 
@@ -262,7 +267,7 @@ func seal(t testing.TB, modulusHex string, serverTime int64, fields url.Values) 
 	return sealPlain(t, modulusHex, plain)
 }
 
-// sealPlain encrypts a plaintext as PROTOCOL 4 says.
+// sealPlain encrypts a plaintext as the envelope above.
 func sealPlain(t testing.TB, modulusHex, plain string) string {
 	t.Helper()
 	n, ok := new(big.Int).SetString(modulusHex, 16)

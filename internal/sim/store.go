@@ -23,7 +23,10 @@ const (
 	groupHTTP           = "http"
 )
 
-// Limits published by Synology for DSM 7 (PROTOCOL 6).
+// Limits published by Synology for DSM 7
+// (https://www.synology.com/en-us/dsm/software_spec/account_privilege),
+// but maxEmailLen: no public source gives one, 512 is a choice (the
+// client's dsm.MaxEmailLength too).
 const (
 	maxUsers          = 16000
 	maxGroups         = 512
@@ -34,8 +37,9 @@ const (
 	maxEmailLen       = 512
 )
 
-// user is one local account with every field of a DSM user record
-// (PROTOCOL 6) plus what login needs.
+// user is one local account with every field of a DSM user record (the
+// fields SYNO.Core.User get answers, see userFields) plus what login
+// needs.
 type user struct {
 	name                 string
 	uid                  int
@@ -284,7 +288,9 @@ func builtinGroup(name string) bool {
 }
 
 // undeletableUser reports whether name is a default or system account
-// (PROTOCOL 6), which cannot be deleted or renamed (3115).
+// (admin and guest; SynologyCMS, MAILER-DAEMON and POSTMASTER, as
+// Synology's DSM 7 specification above lists them), which cannot be
+// deleted or renamed (3115).
 func undeletableUser(name string) bool {
 	switch fold(name) {
 	case "admin", "guest", "synologycms", "mailer-daemon", "postmaster":

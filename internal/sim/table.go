@@ -16,7 +16,7 @@ type methodDef struct {
 	session                bool // needs a live session (119 without)
 	mutates                bool // changes state: needs the SynoToken when the session has one (403)
 	admin                  bool // administrators only (105)
-	change                 bool // changes users, groups or policies: refused (105) to a limited session (a remote client without the secure sign-in, PROTOCOL 3.1)
+	change                 bool // changes users, groups or policies: refused (105) to a limited session (a remote client without the secure sign-in, N4S4/synology-api issue #239)
 	handle                 func(*Server, *request) (any, error)
 }
 

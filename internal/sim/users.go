@@ -10,7 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes of the user and group APIs (PROTOCOL 5).
+// Error codes of the user and group APIs. No Synology guide documents
+// these APIs: the meanings are those of DSM's own web UI, whose error
+// strings name each code; no public capture confirms them one by one.
 const (
 	codeBadArgument      = 3101
 	codeInvalidValue     = 3103
@@ -117,7 +119,7 @@ func day(t time.Time) int { return int(t.Unix() / 86400) }
 
 // userFields are the "additional" fields of SYNO.Core.User list and get.
 // uid may be asked for in list's additional (go-synology and
-// happn-app/officectl do; PROTOCOL 6); get answers it anyway.
+// happn-app/officectl do); get answers it anyway.
 var userFields = map[string]func(st *store, r release, u *user) any{
 	"uid":                  func(_ *store, _ release, u *user) any { return u.uid },
 	"description":          func(_ *store, _ release, u *user) any { return u.description },

@@ -22,7 +22,7 @@ var DSMVersions = []string{DSM72, DSM73, DSM74}
 // else (the API table and SYNO.API.Info's versions included) is the same
 // for all of them: the one public SYNO.API.Info dump with these APIs
 // (synology-community/go-synology pkg/api/api_info.json, 2024) matches
-// PROTOCOL 2's DSM 7.2 table, and nothing public shows a 7.3 or 7.4
+// the versions of DSM 7.2, and nothing public shows a 7.3 or 7.4
 // change to them.
 type release struct {
 	name string
@@ -43,8 +43,9 @@ type release struct {
 	//
 	// 7.4: math65/dsmaccess commit f7dfb61 ("DSM 7.4 grants sessions
 	// opened with SYNO.API.Auth v6 reduced rights: user and group
-	// mutations fail", 402 in its comment, 105 in other captures; PROTOCOL
-	// 3.1). 7.2: reported on 7.2.1 (PROTOCOL 3.1). 7.3: no report either
+	// mutations fail", 402 in its comment, 105 in other captures).
+	// 7.2: reported on 7.2.1, with no public source to cite; modelled as
+	// reported. 7.3: no report either
 	// way; limited as the releases before and after it are (a choice).
 	limitedV6 bool
 
