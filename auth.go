@@ -417,7 +417,7 @@ func (k *sessionKeeper) attempt(ctx context.Context, cred Credentials, code stri
 // loginRequest is the SYNO.API.Auth login request of cred with the 2-step
 // code code (may be empty) and message 1 of the secure sign-in ik (may be
 // empty); its secrets travel in the envelope over http. ik is no secret:
-// it travels in the clear part, as the reference client sends it.
+// it travels in the clear part, as the reference client (N4S4/synology-api) sends it.
 func loginRequest(cred Credentials, code, ik string, out *loginData) *request {
 	params := Params{
 		"session":           "webui",

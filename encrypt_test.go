@@ -134,7 +134,7 @@ func TestEnvelopeVectorsDecrypt(t *testing.T) {
 }
 
 // TestEnvelopePlaintextMatchesReference checks that the client encodes the
-// parameters exactly as the reference client did for the vectors.
+// parameters exactly as the reference client (N4S4/synology-api) did for the vectors.
 func TestEnvelopePlaintextMatchesReference(t *testing.T) {
 	v, _ := loadVectors(t)
 	for i, c := range v.Cases {

@@ -461,7 +461,7 @@ func TestUsersListAsksForUID(t *testing.T) {
 // list, even of one name. DSM 7.2.1 answers 3101 to a bare string for
 // User delete (a capture on DSM 7.2.1 that is not public); a list is what DSM's UI sends, and what
 // batonogov/terraform-provider-synology-dsm (DSM 7.2.2 and 7.3.2) and the
-// reference client send for Group delete.
+// reference client (N4S4/synology-api) send for Group delete.
 func TestDeleteSendsNamesAsJSONList(t *testing.T) {
 	f := newFakeDSM(t, func(r *http.Request, form url.Values) any { return ok(map[string]any{}) })
 	c := f.client(t, WithSession(Session{SID: "s"}))

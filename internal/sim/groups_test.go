@@ -131,7 +131,7 @@ func TestPasswordPolicy(t *testing.T) {
 		{"broken object", set("strong_password", `{"min_length":`), 120},
 		{"a bare unknown key", set("strong_password", "nonsense"), 120},
 	})
-	// The reference client's bare keys change no rule; the flags they come with do.
+	// The bare keys of the reference client (N4S4/synology-api) change no rule; the flags they come with do.
 	if a := s.callKV(t, admin, set("password_must_change", "true", "strong_password", "mixed_case", "strong_password", "min_length")...); !a.Success {
 		t.Fatalf("bare keys: %s", a.raw)
 	}

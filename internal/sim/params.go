@@ -28,7 +28,7 @@ func (q *request) list(name string) []string {
 }
 
 // names reads a list of user or group names: a JSON list of strings, or
-// one name (bare, as the reference client sends User delete's name, or
+// one name (bare, as the reference client (N4S4/synology-api) sends User delete's name, or
 // JSON-quoted). A value that starts like a JSON list or object but is not
 // a list of strings is code bad; so is a missing or empty one when
 // required.

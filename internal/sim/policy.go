@@ -36,7 +36,7 @@ var strongFields = map[string]bool{
 // passwordPolicySet answers SYNO.Core.User.PasswordPolicy set:
 // enable_reset_passwd_by_email, password_must_change and strong_password
 // (a JSON object with any of the fields get answers; absent ones keep
-// their values). The reference client sends strong_password as repeated
+// their values). The reference client (N4S4/synology-api) sends strong_password as repeated
 // bare field names with no values: that is accepted and changes no rule.
 // A wrong type, an unknown field, a min_length outside 1-127 (when on), a
 // history_num outside 0-24, or exclude_history on with a history_num of 0

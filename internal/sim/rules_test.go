@@ -261,7 +261,7 @@ func TestUserSet(t *testing.T) {
 		{"expire the only administrator", set("name", "admin", "expired", "2020/1/1"), 3109},
 	})
 
-	// The reference client's set: every field, password "".
+	// The set of the reference client (N4S4/synology-api): every field, password "".
 	before := s.userOf("alice").password
 	a := s.call1(t, admin, "SYNO.Core.User", "set", "name", "alice", "new_name", "Alicia", "password", "", "description", "",
 		"email", "", "expired", "never", "cannot_chg_passwd", "false", "passwd_never_expire", "true")

@@ -9,7 +9,7 @@ import (
 )
 
 // These test the methods of DSM's own table for the user APIs that DSM's
-// web UI calls and the reference client does not.
+// web UI calls and the reference client (N4S4/synology-api) does not.
 
 func TestJoinListAndStop(t *testing.T) {
 	t.Parallel()
