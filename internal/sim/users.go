@@ -76,8 +76,7 @@ func validEmail(e string) bool {
 
 // normalizeExpired reads the expired parameter: "normal" ("never", the
 // default of the reference client, N4S4/synology-api, means the same),
-// "now", or a date
-// YYYY/M/D, with or without leading zeros: DSM accepts 2027/03/05 on set
+// "now", or a date YYYY/M/D, with or without leading zeros: DSM accepts 2027/03/05 on set
 // and answers it as 2027/3/5 (batonogov/terraform-provider-synology-dsm,
 // its notes and TestClient_UpdateUser_ExpiryRoundTrip). The date comes
 // back in DSM's form, without zeros. Anything else (an ISO date) is not
