@@ -311,6 +311,9 @@ func registerCompletions(root *cobra.Command, getenv func(string) string, g *glo
 		"dsmctl group members":       k.argNames(allGroups, nil),
 		"dsmctl group add":           k.argNames(allGroups, allUsers),
 		"dsmctl group remove":        k.argNames(allGroups, membersOfGroup),
+		// A new name: nothing to complete, and no file names either.
+		"dsmctl user create":  k.argNames(nil),
+		"dsmctl group create": k.argNames(nil),
 		// The task id: DSM lists no tasks, it is what join printed.
 		"dsmctl task wait": k.argNames(nil, allUsers, nil),
 	}
