@@ -214,7 +214,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newCompletionCmd(s),
 		newManCmd(s, getenv),
 	)
-	registerCompletions(root, getenv, &g)
+	registerCompletions(root, getenv)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")
 	return root

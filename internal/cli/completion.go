@@ -98,7 +98,6 @@ func writeCompletionScript(root *cobra.Command, shell string, w io.Writer) error
 // of the saved session.
 type completer struct {
 	getenv func(string) string
-	g      *globalOptions
 }
 
 // nameSource lists names of the NAS for a completion. args are the
@@ -296,8 +295,8 @@ func outputChoices(usage string) []string {
 // for a flag's values, by command path and flag name ("dsmctl sim --dsm")
 // or, for a flag that means the same on every command that has it, by
 // flag name alone.
-func registerCompletions(root *cobra.Command, getenv func(string) string, g *globalOptions) {
-	k := &completer{getenv: getenv, g: g}
+func registerCompletions(root *cobra.Command, getenv func(string) string) {
+	k := &completer{getenv: getenv}
 	args := map[string]cobra.CompletionFunc{
 		"dsmctl user get":            k.argNames(allUsers, nil),
 		"dsmctl user update":         k.argNames(allUsers, nil),

@@ -150,17 +150,27 @@ func TestCompletionNASNotAnswering(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ln.Close() })
+	held := make(chan net.Conn, 16) // taken, never answered
 	go func() {
-		var conns []net.Conn // held open, never answered
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			conns = append(conns, c)
+			held <- c
 		}
 	}()
+	t.Cleanup(func() {
+		ln.Close()
+		for {
+			select {
+			case c := <-held:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
 	url := "http://" + ln.Addr().String()
 	e := newEnv(t, nil, "DSM_URL", url)
 	if err := (store{dir: e.configDir()}).saveSession(url, dsm.Session{SID: "sid-of-test", Account: "admin"}); err != nil {
