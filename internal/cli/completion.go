@@ -59,9 +59,11 @@ PowerShell:
 
 func newCompletionCmd(s *IOStreams) *cobra.Command {
 	return &cobra.Command{
-		Use:       "completion bash|zsh|fish|powershell",
-		Short:     "Print the shell completion script of dsmctl",
-		Long:      completionLong,
+		Use:   "completion bash|zsh|fish|powershell",
+		Short: "Print the shell completion script of dsmctl",
+		Long:  completionLong,
+		Example: `  source <(dsmctl completion bash)
+  dsmctl completion fish > ~/.config/fish/completions/dsmctl.fish`,
 		ValidArgs: completionShells,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
