@@ -176,15 +176,13 @@ func TestCompletionNASNotAnswering(t *testing.T) {
 	if err := (store{dir: e.configDir()}).saveSession(url, dsm.Session{SID: "sid-of-test", Account: "admin"}); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan []string, 1)
-	go func() {
-		got, _ := completeRun(t, e, "user", "get", "")
-		done <- got
-	}()
+	// The run in a goroutine, checked here: t.Fatal belongs to the test's.
+	done := make(chan result, 1)
+	go func() { done <- e.run(t, cobra.ShellCompRequestCmd, "user", "get", "") }()
 	select {
-	case got := <-done:
-		if len(got) != 0 {
-			t.Errorf("completion from a NAS that does not answer = %q, want nothing", got)
+	case r := <-done:
+		if r.code != ExitOK || r.stdout != ":4\n" || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("completion from a NAS that does not answer: exit %d, stdout %q, stderr %q; want 0, no names, only cobra's directive", r.code, r.stdout, r.stderr)
 		}
 	case <-time.After(10 * completionTimeout):
 		t.Fatalf("completion still waits for the NAS after %v: it has no deadline", 10*completionTimeout)
