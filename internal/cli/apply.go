@@ -121,8 +121,7 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 				return fmt.Errorf("reading the answer: %w", err)
 			}
 			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-				fmt.Fprintln(s.ErrOut, "nothing changed")
-				return nil
+				return declined("nothing changed")
 			}
 		}
 		opts := manifest.ApplyOptions{Parallel: o.Parallel}

@@ -52,9 +52,9 @@ func TestPlanCommand(t *testing.T) {
 	}{
 		{"text", []string{"plan", "-f", file}, 0, []string{`(?m)^\+ group staff$`, `(?m)^\+ user erin$`, `(?m)^    password: generated$`,
 			`(?m)^~ user alice$\n^    email: alice@example\.com -> alice@example\.org$`, `Plan: 3 to create, 1 to change, 0 to delete\.`}},
-		{"detailed", []string{"plan", "-f", file, "--detailed-exitcode"}, 2, []string{`Plan: 3 to create`}},
+		{"detailed", []string{"plan", "-f", file, "--detailed-exitcode"}, ExitChanges, []string{`Plan: 3 to create`}},
 		{"json", []string{"plan", "-f", file, "-o", "json"}, 0, []string{`"action": "create"`, `"name": "erin"`, `"password": "from \$FRANK_PW"`}},
-		{"no file", []string{"plan"}, 2, nil},
+		{"no file", []string{"plan"}, ExitUsage, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.run(t, tc.args...)
@@ -107,7 +107,12 @@ func TestApplyCommand(t *testing.T) {
 	}
 	no := e.with()
 	no.terminal = []string{"n"}
-	no.run(t, "apply", "-f", file, "--passwords-file", out).wantCode(t, 0)
+	// Declined: exit 1 and "nothing changed", as a declined delete.
+	r = no.run(t, "apply", "-f", file, "--passwords-file", out)
+	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "not confirmed: nothing changed") {
+		t.Errorf("a declined apply says:\n%s", r.stderr)
+	}
 	if _, err := srv.Client().Users.Get(t.Context(), "erin"); err == nil {
 		t.Fatal("erin exists after a refused apply")
 	}

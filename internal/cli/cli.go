@@ -25,16 +25,21 @@ import (
 	"github.com/dsmkit/dsm"
 )
 
-// Exit codes of dsmctl, documented in the root command's help.
+// Exit codes of dsmctl: exitCode maps every error to one of them, and
+// exitCodesTable documents them (dsmctl help exit-codes, the root help,
+// the README). ExitChanges (plan.go) is the one code a flag asks for.
 const (
 	// ExitOK: the command did what was asked.
 	ExitOK = 0
-	// ExitFailure: anything else went wrong (network, DSM error, file).
+	// ExitFailure: anything else went wrong (network, DSM error, file),
+	// or a confirmation was declined (nothing changed).
 	ExitFailure = 1
 	// ExitUsage: unknown command or flag, bad flag value, a missing URL,
 	// account or password, or an argument the library refuses before
-	// sending it (any *dsm.ArgError).
-	ExitUsage = 2
+	// sending it (any *dsm.ArgError). 64 is EX_USAGE of BSD's sysexits.h,
+	// so that it differs from ExitChanges (2, terraform's "changes
+	// pending" of plan --detailed-exitcode).
+	ExitUsage = 64
 	// ExitNotFound: the user or group named does not exist.
 	ExitNotFound = 3
 	// ExitAuth: authentication failed (wrong password, 2-step code needed
@@ -162,19 +167,7 @@ for itself and logs out when done, ignoring any saved session.
 Output: tables for people; -o json, -o yaml or -o csv for scripts. Dates
 are YYYY-MM-DD. Errors go to stderr with DSM's reason.
 
-Exit codes:
-  0  success
-  1  failure (network, DSM error, local files, a password that breaks the
-     policy, a membership change DSM did not apply)
-  2  usage error (unknown command or flag, missing URL, account or
-     password, a deletion without --yes when stdin is not a terminal, an
-     argument DSM would refuse such as a bad name or a value out of range)
-  3  not found: the user or group named does not exist
-  4  authentication failure (wrong password, 2-step code required or
-     rejected, account disabled or blocked) or not logged in (no saved
-     session, or the session expired)
-  130  interrupted (Ctrl-C or SIGTERM), at a prompt or while working; a
-     prompt interrupted changes nothing`
+` + exitCodesTable
 
 func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.Command {
 	var g globalOptions
@@ -211,6 +204,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newExportCmd(s, getenv, &g),
 		newVersionCmd(s),
 		newTaskCmd(s, getenv, &g),
+		newExitCodesHelpCmd(),
 	)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -264,7 +258,7 @@ func interruptible(ctx context.Context, read func() (string, error), restore fun
 	}
 }
 
-// usageError is a mistake in the command line: exit code 2.
+// usageError is a mistake in the command line: exit code 64.
 type usageError struct{ err error }
 
 func (e *usageError) Error() string { return e.err.Error() }
@@ -332,7 +326,7 @@ func report(w io.Writer, cmd *cobra.Command, err error) int {
 	if errors.Is(err, dsm.ErrSessionExpired) && !errors.As(err, &ae) {
 		msg = "session expired, run dsmctl login (" + msg + ")"
 	}
-	fmt.Fprintf(w, "dsmctl: %s\n", msg)
+	fmt.Fprintf(w, "dsmctl: %s\n", tidyMessage(msg))
 	if code == ExitUsage && cmd != nil {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", strings.TrimSpace(cmd.CommandPath()))
 	}

@@ -43,7 +43,7 @@ On these commands standard input is the new password's: log in with
 }
 
 // parentCmd makes cmd, a command that only groups subcommands, show its
-// help when run alone and fail with a usage error (exit code 2) on an
+// help when run alone and fail with a usage error (ExitUsage) on an
 // unknown subcommand, where cobra would show the help and exit 0.
 func parentCmd(cmd *cobra.Command) {
 	cmd.Args = cobra.ArbitraryArgs
@@ -665,7 +665,7 @@ func confirmDelete(o *deleteOptions, s *IOStreams, kind string) error {
 	case "y", "yes":
 		return nil
 	}
-	return errors.New("not confirmed: nothing deleted")
+	return declined("nothing deleted")
 }
 
 // runDelete asks, then deletes names with the delete function k gives.
