@@ -64,7 +64,9 @@ file) or, with -o json, in the JSON on standard output. Without either, a
 plan that generates passwords is refused.
 
 Exit codes: 0 all changes made, 1 some failed (each is listed with its
-reason) or the file has problems, 2 usage (e.g. no --yes off a terminal).`,
+reason), the file has problems or the confirmation was declined (nothing
+changed), 64 usage (e.g. no --yes off a terminal); see "dsmctl help
+exit-codes".`,
 		Example: `  dsmctl apply -f users.yaml
   dsmctl apply -f users.yaml --yes --parallel 8 --passwords-file first-passwords.tsv
   dsmctl apply -f users.yaml --prune --yes -o json > result.json`,
