@@ -31,7 +31,7 @@ func addApplyFlags(cmd *cobra.Command, o *applyOptions) {
 	f := cmd.Flags()
 	f.IntVar(&o.Parallel, "parallel", manifest.DefaultParallel, "how many changes to make at once")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply without asking (required when standard input is not a terminal)")
-	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file (created 0600; a rerun appends to it when it is your own private file)")
+	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file: name, password, state (pending, created, failed) a line; created 0600, a rerun appends to it when it is your own private file")
 }
 
 func (o *applyOptions) check() error {
@@ -58,10 +58,11 @@ Applying again is safe: a second plan after apply is empty, and a run that
 was interrupted (even killed) is completed by the next apply.
 
 Generated first passwords ({generate: true}) are written only to
---passwords-file (a new file, mode 0600, one "name<TAB>password" line per
-user, each written before its user is created; a rerun appends to the same
-file) or, with -o json, in the JSON on standard output. Without either, a
-plan that generates passwords is refused.
+--passwords-file (a new file, mode 0600; a rerun appends to the same file)
+or, with -o json, in the JSON on standard output. Without either, a plan
+that generates passwords is refused.
+
+` + passwordsFileHelp + `
 
 Exit codes: 0 all changes made, 1 some failed (each is listed with its
 reason), the file has problems or the confirmation was declined (nothing
@@ -132,8 +133,13 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			if err != nil {
 				return err
 			}
-			defer pf.Close()
+			defer func() {
+				if cerr := pf.Close(); cerr != nil {
+					fmt.Fprintf(s.ErrOut, "warning: %v (its pending lines stand for the users DSM created)\n", cerr)
+				}
+			}()
 			opts.RecordPassword = pf.record
+			opts.CreateDone = pf.createDone
 		}
 		create, update, del := plan.Counts()
 		total := len(plan.Settings) + len(plan.Groups) + len(plan.Users)
@@ -267,11 +273,25 @@ func (p *progress) finish() {
 	}
 }
 
-// passwordsFile receives generated passwords, one "name<TAB>password"
-// line each, on disk before the user is created.
+// passwordsFile receives generated passwords, in lines of three
+// tab-separated fields, name, password and state, each synced to disk
+// before dsmctl goes on:
+//
+//	pending  written before the create is sent, so that a crash (even
+//	         kill -9) after DSM created the user cannot lose its password
+//	created  DSM confirmed the create: this is the user's password
+//	failed   DSM refused the create: this password is not in use
+//
+// A rerun appends, so a user whose create failed has its failed
+// password, then the new one; the last line of a user says its state,
+// and its one "created" line its password. A pending line with nothing
+// after it means dsmctl stopped before DSM answered: if the user exists,
+// that is its password. passwordsFileHelp tells users the same.
 type passwordsFile struct {
-	mu sync.Mutex
-	f  *os.File
+	mu      sync.Mutex
+	f       *os.File
+	pending map[string]string // user -> password, create not answered yet
+	err     error             // the first write that failed
 }
 
 // openPasswordsOut creates path with mode 0600, or appends to it when it
@@ -333,13 +353,78 @@ func openPasswordsOut(path string) (*passwordsFile, error) {
 	return &passwordsFile{f: f}, nil
 }
 
+// The states of a line of the passwords file.
+const (
+	passwordPending = "pending"
+	passwordCreated = "created"
+	passwordFailed  = "failed"
+)
+
+// passwordsFileHelp is the format of --passwords-file, for the help of
+// apply and user import and for the README.
+const passwordsFileHelp = `--passwords-file FILE gets one line per generated password, three fields
+separated by tabs: name, password, state. "pending" is written before the
+user is created, "created" once DSM confirmed the create (this is the
+user's password), "failed" when DSM refused it (the password is not in
+use). A rerun appends; the last line of a user says its state. A pending
+line with nothing after it means dsmctl was stopped before DSM answered:
+if the user exists, that is its password. The current passwords:
+awk -F'\t' '$3 == "created"' FILE`
+
+// record writes user's generated password as pending, before its create.
 func (p *passwordsFile) record(user, password string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, err := fmt.Fprintf(p.f, "%s\t%s\n", user, password); err != nil {
+	if p.pending == nil {
+		p.pending = map[string]string{}
+	}
+	p.pending[user] = password
+	return p.write(user, password, passwordPending)
+}
+
+// createDone writes the outcome of user's create: created when DSM
+// created it, failed when DSM (or the library, before sending) refused
+// it. Any other error (the network, an interruption) leaves the outcome
+// unknown, and the pending line says so. A write that fails is reported
+// on the next record or at Close: the pending line is on disk.
+func (p *passwordsFile) createDone(user string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pw, ok := p.pending[user]
+	if !ok {
+		return
+	}
+	var apiErr *dsm.APIError
+	state := passwordCreated
+	switch {
+	case err == nil:
+	case errors.As(err, &apiErr), errors.Is(err, dsm.ErrInvalidArgument):
+		state = passwordFailed
+	default:
+		return
+	}
+	delete(p.pending, user)
+	if werr := p.write(user, pw, state); werr != nil && p.err == nil {
+		p.err = werr
+	}
+}
+
+// write appends one line and syncs it.
+func (p *passwordsFile) write(user, password, state string) error {
+	if p.err != nil {
+		return p.err
+	}
+	if _, err := fmt.Fprintf(p.f, "%s\t%s\t%s\n", user, password, state); err != nil {
 		return err
 	}
 	return p.f.Sync()
 }
 
-func (p *passwordsFile) Close() error { return p.f.Close() }
+// Close closes the file, and reports a state line it could not write.
+func (p *passwordsFile) Close() error {
+	err := p.f.Close()
+	if p.err != nil {
+		return fmt.Errorf("--passwords-file: %w", p.err)
+	}
+	return err
+}

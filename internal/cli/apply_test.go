@@ -4,8 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/dsmtest"
@@ -137,9 +140,9 @@ func TestApplyCommand(t *testing.T) {
 		t.Errorf("--passwords-file has mode %04o", m)
 	}
 	data, _ := os.ReadFile(out)
-	name, pw, ok := strings.Cut(strings.TrimSpace(string(data)), "\t")
-	if !ok || name != "erin" {
-		t.Fatalf("--passwords-file holds %q", data)
+	pw := currentPasswords(t, string(data))["erin"]
+	if pw == "" {
+		t.Fatalf("--passwords-file has no created password for erin: %d bytes", len(data))
 	}
 	r.noSecrets(t, pw, frankPw)
 	c, _ := dsm.NewClient(srv.URL())
@@ -292,5 +295,71 @@ func TestUserImport(t *testing.T) {
 	r.wantCode(t, 0)
 	if !strings.Contains(r.stdout, "No changes") {
 		t.Errorf("second import:\n%s", r.stdout)
+	}
+}
+
+// currentPasswords reads a --passwords-file: name, password and state a
+// line. It returns the password of each user's "created" line, and fails
+// the test on a line of another shape, on two created lines of one user,
+// and on a user whose last line is not its created one.
+func currentPasswords(t *testing.T, data string) map[string]string {
+	t.Helper()
+	current := map[string]string{}
+	last := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || f[0] == "" || f[1] == "" || !slices.Contains([]string{passwordPending, passwordCreated, passwordFailed}, f[2]) {
+			t.Fatalf("passwords file line %d: %d fields, not name, password and state", i+1, len(f))
+		}
+		last[f[0]] = f[2]
+		if f[2] == passwordCreated {
+			if _, dup := current[f[0]]; dup {
+				t.Fatalf("passwords file line %d: a second created password for %s", i+1, f[0])
+			}
+			current[f[0]] = f[1]
+		}
+	}
+	for name, state := range last {
+		if _, ok := current[name]; ok && state != passwordCreated {
+			t.Errorf("passwords file: %s was created, but its last line says %s", name, state)
+		}
+	}
+	return current
+}
+
+// TestApplyPasswordsFileRerun: the create of a user with a generated
+// password fails (an injected DSM error), a rerun creates it: the
+// passwords file says the first password failed and names exactly one
+// created password, the one that logs in.
+func TestApplyPasswordsFileRerun(t *testing.T) {
+	t.Parallel()
+	srv, e := adminEnv(t, dsmtest.WithFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "create", Kind: dsmtest.FaultCode, Code: 3100, Times: 1}))
+	file := usersFile(t, "users:\n  - name: gen\n    password: {generate: true}\n  - name: gen2\n    password: {generate: true}\n")
+	out := filepath.Join(t.TempDir(), "first.tsv")
+	e.run(t, "apply", "-f", file, "--yes", "--parallel", "1", "--passwords-file", out).wantCode(t, ExitFailure)
+	e.mustRun(t, "apply", "-f", file, "--yes", "--passwords-file", out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	var states []string
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		states = append(states, f[0]+" "+f[len(f)-1])
+	}
+	// gen's create failed, gen2's succeeded; the rerun creates gen.
+	if diff := cmp.Diff([]string{"gen pending", "gen failed", "gen2 pending", "gen2 created", "gen pending", "gen created"}, states); diff != "" {
+		t.Errorf("passwords file states (-want +got):\n%s", diff)
+	}
+	current := currentPasswords(t, string(data))
+	if len(current) != 2 {
+		t.Fatalf("%d created passwords, want gen's and gen2's", len(current))
+	}
+	for name, pw := range current {
+		c, _ := dsm.NewClient(srv.URL())
+		if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: name, Password: pw}); err != nil {
+			t.Errorf("login of %s with its created password: %v", name, err)
+		}
 	}
 }
