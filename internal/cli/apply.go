@@ -208,12 +208,26 @@ func summarizeInterrupted(w io.Writer, res *manifest.Result, elapsed time.Durati
 
 // summarize writes the end of an apply: counts, time, rate, failures.
 func summarize(w io.Writer, res *manifest.Result, elapsed time.Duration, create, update, del int) {
-	rate := float64(res.Succeeded+len(res.Failures)) / max(elapsed.Seconds(), 1e-3)
-	fmt.Fprintf(w, "Applied %d of %d changes (%d to create, %d to change, %d to delete) in %s, %.1f/s; %d failed.\n",
-		res.Succeeded, res.Total, create, update, del, elapsed.Round(time.Millisecond), rate, len(res.Failures))
+	fmt.Fprintf(w, "Applied %d of %d changes (%d to create, %d to change, %d to delete) in %s%s; %d failed.\n",
+		res.Succeeded, res.Total, create, update, del, elapsed.Round(time.Millisecond), rate(res.Succeeded+len(res.Failures), elapsed), len(res.Failures))
 	for _, f := range res.Failures {
 		fmt.Fprintf(w, "  failed: %s: %s: %s\n", f.Item, f.Step, f.Reason)
 	}
+}
+
+// minRateWindow is how long apply must have run before it shows a rate:
+// over the first moments a rate says nothing (3 changes in 3 ms read as
+// "1000.0/s"). One second is a choice: DSM answers a change in tens of
+// milliseconds, so a second holds enough of them to mean something.
+const minRateWindow = time.Second
+
+// rate returns ", N.N/s" for done changes in elapsed, or "" while elapsed
+// is below minRateWindow.
+func rate(done int, elapsed time.Duration) string {
+	if elapsed < minRateWindow {
+		return ""
+	}
+	return fmt.Sprintf(", %.1f/s", float64(done)/elapsed.Seconds())
 }
 
 // progress shows how far apply is: a bar on a terminal, else a line at
@@ -225,10 +239,11 @@ type progress struct {
 	total int
 	next  int // the count at which the next plain line is due
 	start time.Time
+	now   func() time.Time
 }
 
 func newProgress(s *IOStreams, total int) *progress {
-	p := &progress{w: s.ErrOut, total: total, start: time.Now()}
+	p := &progress{w: s.ErrOut, total: total, start: time.Now(), now: time.Now}
 	if s.ErrTerminal {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(s.ErrOut),
@@ -259,8 +274,7 @@ func (p *progress) update(e manifest.Progress) {
 		fmt.Fprintf(p.w, "apply: failed: %s: %v\n", e.Item, e.Err)
 	}
 	if e.Done >= p.next || e.Done == e.Total {
-		rate := float64(e.Done) / max(time.Since(p.start).Seconds(), 1e-3)
-		fmt.Fprintf(p.w, "apply: %d/%d done, %d failed, %.1f/s\n", e.Done, e.Total, e.Failed, rate)
+		fmt.Fprintf(p.w, "apply: %d/%d done, %d failed%s\n", e.Done, e.Total, e.Failed, rate(e.Done, p.now().Sub(p.start)))
 		for p.next <= e.Done {
 			p.next += max(1, p.total/10)
 		}
