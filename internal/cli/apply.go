@@ -105,7 +105,10 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 		if jsonOut {
 			planOut = s.ErrOut
 		}
-		fmt.Fprint(planOut, plan)
+		if !s.quiet || !o.Yes {
+			// --quiet drops the plan, unless it is asked about.
+			fmt.Fprint(planOut, plan)
+		}
 		if plan.Empty() {
 			if jsonOut {
 				return writeJSON(s.Out, planJSON{Plan: plan, Result: &manifest.Result{Failures: []manifest.Failure{}}})
@@ -154,7 +157,8 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			if werr := writeJSON(s.Out, planJSON{Plan: plan, Result: res}); werr != nil && err == nil {
 				err = werr
 			}
-		} else {
+		} else if !s.quiet || interrupted || !res.OK() {
+			// --quiet keeps the summary of what did not go as planned.
 			if interrupted {
 				summarizeInterrupted(s.Out, res, elapsed)
 			} else {
@@ -240,11 +244,12 @@ type progress struct {
 	next  int // the count at which the next plain line is due
 	start time.Time
 	now   func() time.Time
+	quiet bool // --quiet: failures only
 }
 
 func newProgress(s *IOStreams, total int) *progress {
-	p := &progress{w: s.ErrOut, total: total, start: time.Now(), now: time.Now}
-	if s.ErrTerminal {
+	p := &progress{w: s.ErrOut, total: total, start: time.Now(), now: time.Now, quiet: s.quiet}
+	if s.ErrTerminal && !s.quiet {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(s.ErrOut),
 			progressbar.OptionSetDescription("applying"),
@@ -272,6 +277,9 @@ func (p *progress) update(e manifest.Progress) {
 	}
 	if e.Err != nil {
 		fmt.Fprintf(p.w, "apply: failed: %s: %v\n", e.Item, e.Err)
+	}
+	if p.quiet {
+		return
 	}
 	if e.Done >= p.next || e.Done == e.Total {
 		fmt.Fprintf(p.w, "apply: %d/%d done, %d failed%s\n", e.Done, e.Total, e.Failed, rate(e.Done, p.now().Sub(p.start)))

@@ -75,6 +75,17 @@ type IOStreams struct {
 	// conn is the DSM the command connected to, for the report of a
 	// certificate error.
 	conn connNote
+	// quiet is --quiet: confirmf prints nothing.
+	quiet bool
+}
+
+// confirmf prints a confirmation of a change ("deleted user bob") on
+// s.Out, unless --quiet. Data a user must learn (a generated password, a
+// task id), -o output, warnings and errors do not go through it.
+func (s *IOStreams) confirmf(format string, args ...any) {
+	if !s.quiet {
+		fmt.Fprintf(s.Out, format, args...)
+	}
 }
 
 // Main runs dsmctl with the process's arguments, streams and environment,
@@ -179,6 +190,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		SilenceUsage:  true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			*started = true
+			s.quiet = g.Quiet
 			return nil
 		},
 	}
@@ -186,6 +198,10 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	// --quiet is global, as --debug: one meaning on every command (no
+	// confirmation of a change), set once in a script or an alias; a
+	// command that only reads has no confirmation to drop.
+	root.PersistentFlags().BoolVarP(&g.Quiet, "quiet", "q", false, "print no confirmation of a change (errors, warnings, generated passwords, task ids and -o output still print)")
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, version, HTTP status, DSM code, duration; never parameters) to stderr")
 	root.CompletionOptions.DisableDefaultCmd = true
 
@@ -214,6 +230,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	Debug bool
+	Quiet bool
 }
 
 // errInterrupted matches an interruption by Ctrl-C or SIGTERM: exit code

@@ -140,7 +140,7 @@ func newPolicyPasswordSetCmd(s *IOStreams, getenv func(string) string, g *global
 			if err != nil {
 				return fmt.Errorf("the policy is set, but reading it back failed: %w", err)
 			}
-			return printRecord(s.Out, o.Output, passwordPolicyRecord(now))
+			return printSettings(s, o.Output, passwordPolicyRecord(now))
 		})
 	})
 	f := cmd.Flags()
@@ -299,7 +299,7 @@ not ("" exempts nobody); dsmctl sets each user's flag that differs
 			if err != nil {
 				return fmt.Errorf("the settings are set, but reading them back failed: %w", err)
 			}
-			return printRecord(s.Out, o.Output, append(passwordExpiryRecord(now), field{"never_expire", never}))
+			return printSettings(s, o.Output, append(passwordExpiryRecord(now), field{"never_expire", never}))
 		})
 	})
 	f := cmd.Flags()
@@ -466,7 +466,7 @@ func runConfirmPassword(ctx context.Context, o *confirmOptions, s *IOStreams) er
 		if o.Output != formatText {
 			return printRecord(s.Out, o.Output, r)
 		}
-		fmt.Fprintf(s.Out, "password confirmed; the token expires at %s (in %s)\n", tok.Expires.Format(time.TimeOnly), left)
+		s.confirmf("password confirmed; the token expires at %s (in %s)\n", tok.Expires.Format(time.TimeOnly), left)
 		if o.ShowToken {
 			fmt.Fprintf(s.Out, "token: %s\n", tok.Token)
 		}
@@ -484,4 +484,13 @@ func checkRange(f *pflag.FlagSet, name string, v, lo, hi int) error {
 		return usagef("--%s %d: want 0 (off) or 1 to %d", name, v, hi)
 	}
 	return usagef("--%s %d: want %d to %d", name, v, lo, hi)
+}
+
+// printSettings shows the settings a set command left, which confirm the
+// change: not at all with --quiet, unless -o asks for them.
+func printSettings(s *IOStreams, format string, r record) error {
+	if s.quiet && format == formatText {
+		return nil
+	}
+	return printRecord(s.Out, format, r)
 }
