@@ -101,13 +101,9 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			return err
 		}
 		jsonOut := o.Output == formatJSON
-		planOut := s.Out
-		if jsonOut {
-			planOut = s.ErrOut
-		}
 		if !s.quiet || !o.Yes {
 			// --quiet drops the plan, unless it is asked about.
-			fmt.Fprint(planOut, plan)
+			s.printPlan(plan.String(), jsonOut)
 		}
 		if plan.Empty() {
 			if jsonOut {
@@ -138,7 +134,7 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			}
 			defer func() {
 				if cerr := pf.Close(); cerr != nil {
-					fmt.Fprintf(s.ErrOut, "warning: %v (its pending lines stand for the users DSM created)\n", cerr)
+					s.warnf("%v (its pending lines stand for the users DSM created)", cerr)
 				}
 			}()
 			opts.RecordPassword = pf.record

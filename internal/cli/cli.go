@@ -77,6 +77,8 @@ type IOStreams struct {
 	conn connNote
 	// quiet is --quiet: confirmf prints nothing.
 	quiet bool
+	// noColor: NO_COLOR or TERM=dumb; see colorOut.
+	noColor bool
 }
 
 // confirmf prints a confirmation of a change ("deleted user bob") on
@@ -146,6 +148,7 @@ func Main() int {
 // to s.ErrOut.
 func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) string) int {
 	started := false // set once cobra has parsed flags and arguments
+	s.noColor = noColor(getenv)
 	root := newRootCmd(s, getenv, &started)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

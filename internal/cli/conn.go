@@ -235,10 +235,10 @@ func (o *connOptions) certificateCheck(base string, s *IOStreams) (pin, from str
 		if !o.warnedInsecure {
 			o.warnedInsecure = true
 			if https {
-				fmt.Fprintf(s.ErrOut, "warning: --insecure: the certificate of %s is not checked: anyone on the network path can pose as the NAS "+
-					"and take the session; trust the certificate instead (dsmctl login shows it; see --fingerprint)\n", base)
+				s.warnf("--insecure: the certificate of %s is not checked: anyone on the network path can pose as the NAS "+
+					"and take the session; trust the certificate instead (dsmctl login shows it; see --fingerprint)", base)
 			} else {
-				fmt.Fprintf(s.ErrOut, "warning: --insecure: %s is plain http, there is no certificate to check\n", base)
+				s.warnf("--insecure: %s is plain http, there is no certificate to check", base)
 			}
 		}
 		if !https {

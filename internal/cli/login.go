@@ -134,9 +134,9 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		}
 		// Once per login: the commands that use the session later stay
 		// quiet.
-		fmt.Fprintf(s.ErrOut, "warning: %s is plain http: the password travels encrypted, but the session "+
+		s.warnf("%s is plain http: the password travels encrypted, but the session "+
 			"(its id and SynoToken) travels in clear, and anyone on the network path can use it until it ends; "+
-			"use https where you can (DSM: https on port 5001)\n", url)
+			"use https where you can (DSM: https on port 5001)", url)
 	case !o.conn.Insecure:
 		if saveFP, forgetFP, err = o.conn.trustCertificate(ctx, url, s); err != nil {
 			return err

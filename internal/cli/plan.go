@@ -154,7 +154,7 @@ func runPlan(ctx context.Context, o *manifestOptions, detailed bool, s *IOStream
 			return err
 		}
 	} else {
-		fmt.Fprint(s.Out, plan)
+		s.printPlan(plan.String(), false)
 	}
 	if detailed && !plan.Empty() {
 		return &exitStatus{code: ExitChanges}
