@@ -62,19 +62,20 @@ func declined(nothing string) error {
 }
 
 // tidyMessage makes an error's message read as one sentence after
-// "dsmctl: ": the library starts its messages with "dsm: ", and a message
-// that wraps several of them would repeat it ("dsm: a: dsm: b"); the CLI
-// and the library may also both name the operation ("update user bob:
-// dsm: update user bob: ..."). It drops every "dsm: " that starts the
-// message or a part of it (after ": "), and a part equal to the one
-// before it. A "dsm: " inside a part, as in "user dsm: no such user",
-// is a name and stays.
+// "dsmctl: ": the library starts its messages with "dsm: " (package
+// manifest with "manifest: "), and a message that wraps several of them
+// would repeat it ("dsm: a: dsm: b"); the CLI and the library may also
+// both name the operation ("update user bob: dsm: update user bob: ...").
+// It drops every "dsm: " and "manifest: " that starts the message or a
+// part of it (after ": "), and a part equal to the one before it. A
+// "dsm: " inside a part, as in "user dsm: no such user", is a name and
+// stays.
 func tidyMessage(msg string) string {
 	parts := strings.Split(msg, ": ")
 	out := parts[:0]
 	for i := 0; i < len(parts); i++ {
 		p := parts[i]
-		if p == "dsm" && i+1 < len(parts) {
+		if (p == "dsm" || p == "manifest") && i+1 < len(parts) {
 			continue
 		}
 		if len(out) > 0 && out[len(out)-1] == p {

@@ -141,6 +141,8 @@ func TestErrorMessages(t *testing.T) {
 		{[]string{"user", "create", "alice"}, "", ExitFailure}, // exists
 		{[]string{"user", "leave", "alice", "users"}, "", ExitUsage},
 		{[]string{"plan", "-f", filepath.Join(t.TempDir(), "none.yaml")}, "", ExitFailure},
+		{[]string{"apply", "-f", filepath.Join(t.TempDir(), "none.yaml"), "--yes"}, "", ExitFailure},
+		{[]string{"sim", "--listen", "bogus"}, "", ExitUsage},
 	} {
 		run := e.with()
 		run.stdin = tc.stdin
@@ -155,6 +157,9 @@ func TestErrorMessages(t *testing.T) {
 		for _, l := range strings.Split(r.stderr, "\n") {
 			if strings.Contains(l, "dsm: dsm:") || strings.Count(l, "dsm: ") > 1 {
 				t.Errorf("%s: a doubled dsm: prefix: %s", line, l)
+			}
+			if strings.Contains(l, "manifest: ") {
+				t.Errorf("%s: a Go package prefix in: %s", line, l)
 			}
 			parts := strings.Split(l, ": ")
 			for i := 1; i < len(parts); i++ {
