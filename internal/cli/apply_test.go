@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -392,5 +394,45 @@ func TestProgressRate(t *testing.T) {
 	summarize(&sum, &manifest.Result{Total: 30, Succeeded: 30}, 3*time.Second, 30, 0, 0)
 	if !strings.Contains(sum.String(), "in 3s, 10.0/s; 0 failed.") {
 		t.Errorf("a summary after 3s: %s", sum.String())
+	}
+}
+
+// TestPasswordsFileStates: a create DSM answered is marked created or
+// failed; one whose answer never came (the network, an interruption)
+// stays pending, for the reader to check whether the user exists.
+func TestPasswordsFileStates(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "first.tsv")
+	p, err := openPasswordsOut(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user string
+		err  error
+	}{
+		{"ok", nil},
+		{"refused", &dsm.APIError{Code: 3107, API: "SYNO.Core.User", Method: "create"}},
+		{"unsent", &dsm.ArgError{Op: "create user", Reason: "bad"}},
+		{"lost", errors.New("connection reset by peer")},
+		{"cut", context.Canceled},
+	} {
+		if err := p.record(tc.user, "pw-"+tc.user); err != nil {
+			t.Fatal(err)
+		}
+		p.createDone(tc.user, tc.err)
+	}
+	p.createDone("never-recorded", nil)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	want := "ok\tpw-ok\tpending\nok\tpw-ok\tcreated\n" +
+		"refused\tpw-refused\tpending\nrefused\tpw-refused\tfailed\n" +
+		"unsent\tpw-unsent\tpending\nunsent\tpw-unsent\tfailed\n" +
+		"lost\tpw-lost\tpending\n" +
+		"cut\tpw-cut\tpending\n"
+	if diff := cmp.Diff(want, string(data)); diff != "" {
+		t.Errorf("passwords file (-want +got):\n%s", diff)
 	}
 }
