@@ -32,6 +32,10 @@ type Credentials struct {
 	// already used in its 30-second window (by another login with the same
 	// seed), the login waits for the next window and tries once more.
 	TOTP *TOTPKey
+	// TOTPWait, when set with TOTP, is called before such a wait with its
+	// length (up to 30 s), so that a program can tell its user why
+	// nothing happens meanwhile.
+	TOTPWait func(wait time.Duration)
 }
 
 func (c Credentials) validate() error {
@@ -313,6 +317,9 @@ func (k *sessionKeeper) loginLocked(ctx context.Context, cred Credentials) (*ses
 	if code != "" && errors.Is(err, ErrOTPRejected) {
 		next := nextWindow(c.now())
 		c.log.DebugContext(ctx, "dsm 2-step code rejected; waiting for the next window", "wait", next.Sub(c.now()).Round(time.Millisecond))
+		if cred.TOTPWait != nil {
+			cred.TOTPWait(next.Sub(c.now()))
+		}
 		if werr := c.sleepUntil(ctx, next); werr != nil {
 			return nil, werr
 		}

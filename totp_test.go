@@ -93,7 +93,8 @@ func TestLoginWithTOTP(t *testing.T) {
 		return c
 	}
 	key, _ := TOTP(rfcSeed)
-	cred := Credentials{Account: "alice", Password: "pw", TOTP: key}
+	var told []time.Duration
+	cred := Credentials{Account: "alice", Password: "pw", TOTP: key, TOTPWait: func(d time.Duration) { told = append(told, d) }}
 
 	if _, err := mk().Auth.Login(t.Context(), cred); err != nil {
 		t.Fatalf("first login: %v", err)
@@ -108,6 +109,11 @@ func TestLoginWithTOTP(t *testing.T) {
 	}
 	if len(slept) != 1 || slept[0] != time.Unix(1_800_000_010/30*30+30, 0) {
 		t.Errorf("waits %v, want one until the next window", slept)
+	}
+	// TOTPWait is told before, with the wait: 20 s, from 10 s into the
+	// window.
+	if len(told) != 1 || told[0] != 20*time.Second {
+		t.Errorf("TOTPWait told %v, want [20s]", told)
 	}
 	// Never more than one retry: a wrong seed fails after two attempts.
 	wrong, _ := TOTP("JBSWY3DPEHPK3PXPJBSWY3DP")

@@ -228,7 +228,7 @@ func validateExpiry(e Expiry, today Date) error {
 			return invalid("the expiry date is missing")
 		}
 		if e.Date.Before(today) {
-			return invalid("the expiry date %s is in the past; use Disabled to disable the account now", e.Date)
+			return invalid("the expiry date %s is in the past; use disabled to disable the account now", e.Date)
 		}
 		return nil
 	}

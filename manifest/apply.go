@@ -21,6 +21,12 @@ type ApplyOptions struct {
 	// created, so that an interruption never loses one; when it fails the
 	// user is not created. Nil: the passwords are in Result.Passwords.
 	RecordPassword func(user, password string) error
+	// CreateDone, when set, is called after the create of each user whose
+	// generated password went to RecordPassword, with the create's error:
+	// nil when DSM created the user with that password. The record can
+	// then say whether the password is in use. Like RecordPassword, it is
+	// called from the changes running at once.
+	CreateDone func(user string, err error)
 	// Progress, when set, is called after each item (a settings section,
 	// a group, a user with all its steps), one call at a time.
 	Progress func(Progress)
@@ -263,7 +269,11 @@ func (a *applier) userJob(u UserChange, policy dsm.PasswordPolicy) job {
 		if u.Action == ActionCreate {
 			r := *u.create
 			r.Password = pw
-			if _, err := c.Users.Create(ctx, r); err != nil {
+			_, err := c.Users.Create(ctx, r)
+			if u.generate && a.opts.RecordPassword != nil && a.opts.CreateDone != nil {
+				a.opts.CreateDone(u.Name, err)
+			}
+			if err != nil {
 				return step("create", err)
 			}
 		} else {

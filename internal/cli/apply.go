@@ -31,7 +31,7 @@ func addApplyFlags(cmd *cobra.Command, o *applyOptions) {
 	f := cmd.Flags()
 	f.IntVar(&o.Parallel, "parallel", manifest.DefaultParallel, "how many changes to make at once")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "apply without asking (required when standard input is not a terminal)")
-	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file (created 0600; a rerun appends to it when it is your own private file)")
+	f.StringVar(&o.PasswordsOut, "passwords-file", "", "write generated first passwords to this file: name, password, state (pending, created, failed) a line; created 0600, a rerun appends to it when it is your own private file")
 }
 
 func (o *applyOptions) check() error {
@@ -58,13 +58,16 @@ Applying again is safe: a second plan after apply is empty, and a run that
 was interrupted (even killed) is completed by the next apply.
 
 Generated first passwords ({generate: true}) are written only to
---passwords-file (a new file, mode 0600, one "name<TAB>password" line per
-user, each written before its user is created; a rerun appends to the same
-file) or, with -o json, in the JSON on standard output. Without either, a
-plan that generates passwords is refused.
+--passwords-file (a new file, mode 0600; a rerun appends to the same file)
+or, with -o json, in the JSON on standard output. Without either, a plan
+that generates passwords is refused.
+
+` + passwordsFileHelp + `
 
 Exit codes: 0 all changes made, 1 some failed (each is listed with its
-reason) or the file has problems, 2 usage (e.g. no --yes off a terminal).`,
+reason), the file has problems or the confirmation was declined (nothing
+changed), 64 usage (e.g. no --yes off a terminal); see "dsmctl help
+exit-codes".`,
 		Example: `  dsmctl apply -f users.yaml
   dsmctl apply -f users.yaml --yes --parallel 8 --passwords-file first-passwords.tsv
   dsmctl apply -f users.yaml --prune --yes -o json > result.json`,
@@ -98,11 +101,10 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			return err
 		}
 		jsonOut := o.Output == formatJSON
-		planOut := s.Out
-		if jsonOut {
-			planOut = s.ErrOut
+		if !s.quiet || !o.Yes {
+			// --quiet drops the plan, unless it is asked about.
+			s.printPlan(plan.String(), jsonOut)
 		}
-		fmt.Fprint(planOut, plan)
 		if plan.Empty() {
 			if jsonOut {
 				return writeJSON(s.Out, planJSON{Plan: plan, Result: &manifest.Result{Failures: []manifest.Failure{}}})
@@ -121,8 +123,7 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 				return fmt.Errorf("reading the answer: %w", err)
 			}
 			if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-				fmt.Fprintln(s.ErrOut, "nothing changed")
-				return nil
+				return declined("nothing changed")
 			}
 		}
 		opts := manifest.ApplyOptions{Parallel: o.Parallel}
@@ -131,8 +132,13 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			if err != nil {
 				return err
 			}
-			defer pf.Close()
+			defer func() {
+				if cerr := pf.Close(); cerr != nil {
+					s.warnf("%v (its pending lines stand for the users DSM created)", cerr)
+				}
+			}()
 			opts.RecordPassword = pf.record
+			opts.CreateDone = pf.createDone
 		}
 		create, update, del := plan.Counts()
 		total := len(plan.Settings) + len(plan.Groups) + len(plan.Users)
@@ -147,7 +153,8 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			if werr := writeJSON(s.Out, planJSON{Plan: plan, Result: res}); werr != nil && err == nil {
 				err = werr
 			}
-		} else {
+		} else if !s.quiet || interrupted || !res.OK() {
+			// --quiet keeps the summary of what did not go as planned.
 			if interrupted {
 				summarizeInterrupted(s.Out, res, elapsed)
 			} else {
@@ -201,12 +208,26 @@ func summarizeInterrupted(w io.Writer, res *manifest.Result, elapsed time.Durati
 
 // summarize writes the end of an apply: counts, time, rate, failures.
 func summarize(w io.Writer, res *manifest.Result, elapsed time.Duration, create, update, del int) {
-	rate := float64(res.Succeeded+len(res.Failures)) / max(elapsed.Seconds(), 1e-3)
-	fmt.Fprintf(w, "Applied %d of %d changes (%d to create, %d to change, %d to delete) in %s, %.1f/s; %d failed.\n",
-		res.Succeeded, res.Total, create, update, del, elapsed.Round(time.Millisecond), rate, len(res.Failures))
+	fmt.Fprintf(w, "Applied %d of %d changes (%d to create, %d to change, %d to delete) in %s%s; %d failed.\n",
+		res.Succeeded, res.Total, create, update, del, elapsed.Round(time.Millisecond), rate(res.Succeeded+len(res.Failures), elapsed), len(res.Failures))
 	for _, f := range res.Failures {
 		fmt.Fprintf(w, "  failed: %s: %s: %s\n", f.Item, f.Step, f.Reason)
 	}
+}
+
+// minRateWindow is how long apply must have run before it shows a rate:
+// over the first moments a rate says nothing (3 changes in 3 ms read as
+// "1000.0/s"). One second is a choice: DSM answers a change in tens of
+// milliseconds, so a second holds enough of them to mean something.
+const minRateWindow = time.Second
+
+// rate returns ", N.N/s" for done changes in elapsed, or "" while elapsed
+// is below minRateWindow.
+func rate(done int, elapsed time.Duration) string {
+	if elapsed < minRateWindow {
+		return ""
+	}
+	return fmt.Sprintf(", %.1f/s", float64(done)/elapsed.Seconds())
 }
 
 // progress shows how far apply is: a bar on a terminal, else a line at
@@ -218,11 +239,13 @@ type progress struct {
 	total int
 	next  int // the count at which the next plain line is due
 	start time.Time
+	now   func() time.Time
+	quiet bool // --quiet: failures only
 }
 
 func newProgress(s *IOStreams, total int) *progress {
-	p := &progress{w: s.ErrOut, total: total, start: time.Now()}
-	if s.ErrTerminal {
+	p := &progress{w: s.ErrOut, total: total, start: time.Now(), now: time.Now, quiet: s.quiet}
+	if s.ErrTerminal && !s.quiet {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(s.ErrOut),
 			progressbar.OptionSetDescription("applying"),
@@ -251,9 +274,11 @@ func (p *progress) update(e manifest.Progress) {
 	if e.Err != nil {
 		fmt.Fprintf(p.w, "apply: failed: %s: %v\n", e.Item, e.Err)
 	}
+	if p.quiet {
+		return
+	}
 	if e.Done >= p.next || e.Done == e.Total {
-		rate := float64(e.Done) / max(time.Since(p.start).Seconds(), 1e-3)
-		fmt.Fprintf(p.w, "apply: %d/%d done, %d failed, %.1f/s\n", e.Done, e.Total, e.Failed, rate)
+		fmt.Fprintf(p.w, "apply: %d/%d done, %d failed%s\n", e.Done, e.Total, e.Failed, rate(e.Done, p.now().Sub(p.start)))
 		for p.next <= e.Done {
 			p.next += max(1, p.total/10)
 		}
@@ -266,11 +291,25 @@ func (p *progress) finish() {
 	}
 }
 
-// passwordsFile receives generated passwords, one "name<TAB>password"
-// line each, on disk before the user is created.
+// passwordsFile receives generated passwords, in lines of three
+// tab-separated fields, name, password and state, each synced to disk
+// before dsmctl goes on:
+//
+//	pending  written before the create is sent, so that a crash (even
+//	         kill -9) after DSM created the user cannot lose its password
+//	created  DSM confirmed the create: this is the user's password
+//	failed   DSM refused the create: this password is not in use
+//
+// A rerun appends, so a user whose create failed has its failed
+// password, then the new one; the last line of a user says its state,
+// and its one "created" line its password. A pending line with nothing
+// after it means dsmctl stopped before DSM answered: if the user exists,
+// that is its password. passwordsFileHelp tells users the same.
 type passwordsFile struct {
-	mu sync.Mutex
-	f  *os.File
+	mu      sync.Mutex
+	f       *os.File
+	pending map[string]string // user -> password, create not answered yet
+	err     error             // the first write that failed
 }
 
 // openPasswordsOut creates path with mode 0600, or appends to it when it
@@ -332,13 +371,78 @@ func openPasswordsOut(path string) (*passwordsFile, error) {
 	return &passwordsFile{f: f}, nil
 }
 
+// The states of a line of the passwords file.
+const (
+	passwordPending = "pending"
+	passwordCreated = "created"
+	passwordFailed  = "failed"
+)
+
+// passwordsFileHelp is the format of --passwords-file, for the help of
+// apply and user import and for the README.
+const passwordsFileHelp = `--passwords-file FILE gets one line per generated password, three fields
+separated by tabs: name, password, state. "pending" is written before the
+user is created, "created" once DSM confirmed the create (this is the
+user's password), "failed" when DSM refused it (the password is not in
+use). A rerun appends; the last line of a user says its state. A pending
+line with nothing after it means dsmctl was stopped before DSM answered:
+if the user exists, that is its password. The current passwords:
+awk -F'\t' '$3 == "created"' FILE`
+
+// record writes user's generated password as pending, before its create.
 func (p *passwordsFile) record(user, password string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, err := fmt.Fprintf(p.f, "%s\t%s\n", user, password); err != nil {
+	if p.pending == nil {
+		p.pending = map[string]string{}
+	}
+	p.pending[user] = password
+	return p.write(user, password, passwordPending)
+}
+
+// createDone writes the outcome of user's create: created when DSM
+// created it, failed when DSM (or the library, before sending) refused
+// it. Any other error (the network, an interruption) leaves the outcome
+// unknown, and the pending line says so. A write that fails is reported
+// on the next record or at Close: the pending line is on disk.
+func (p *passwordsFile) createDone(user string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pw, ok := p.pending[user]
+	if !ok {
+		return
+	}
+	var apiErr *dsm.APIError
+	state := passwordCreated
+	switch {
+	case err == nil:
+	case errors.As(err, &apiErr), errors.Is(err, dsm.ErrInvalidArgument):
+		state = passwordFailed
+	default:
+		return
+	}
+	delete(p.pending, user)
+	if werr := p.write(user, pw, state); werr != nil && p.err == nil {
+		p.err = werr
+	}
+}
+
+// write appends one line and syncs it.
+func (p *passwordsFile) write(user, password, state string) error {
+	if p.err != nil {
+		return p.err
+	}
+	if _, err := fmt.Fprintf(p.f, "%s\t%s\t%s\n", user, password, state); err != nil {
 		return err
 	}
 	return p.f.Sync()
 }
 
-func (p *passwordsFile) Close() error { return p.f.Close() }
+// Close closes the file, and reports a state line it could not write.
+func (p *passwordsFile) Close() error {
+	err := p.f.Close()
+	if p.err != nil {
+		return fmt.Errorf("--passwords-file: %w", p.err)
+	}
+	return err
+}

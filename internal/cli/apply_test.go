@@ -1,14 +1,21 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/dsmtest"
+	"github.com/dsmkit/dsm/manifest"
 )
 
 // usersFile writes a users file into a temporary directory and returns
@@ -52,9 +59,9 @@ func TestPlanCommand(t *testing.T) {
 	}{
 		{"text", []string{"plan", "-f", file}, 0, []string{`(?m)^\+ group staff$`, `(?m)^\+ user erin$`, `(?m)^    password: generated$`,
 			`(?m)^~ user alice$\n^    email: alice@example\.com -> alice@example\.org$`, `Plan: 3 to create, 1 to change, 0 to delete\.`}},
-		{"detailed", []string{"plan", "-f", file, "--detailed-exitcode"}, 2, []string{`Plan: 3 to create`}},
+		{"detailed", []string{"plan", "-f", file, "--detailed-exitcode"}, ExitChanges, []string{`Plan: 3 to create`}},
 		{"json", []string{"plan", "-f", file, "-o", "json"}, 0, []string{`"action": "create"`, `"name": "erin"`, `"password": "from \$FRANK_PW"`}},
-		{"no file", []string{"plan"}, 2, nil},
+		{"no file", []string{"plan"}, ExitUsage, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := e.run(t, tc.args...)
@@ -107,7 +114,12 @@ func TestApplyCommand(t *testing.T) {
 	}
 	no := e.with()
 	no.terminal = []string{"n"}
-	no.run(t, "apply", "-f", file, "--passwords-file", out).wantCode(t, 0)
+	// Declined: exit 1 and "nothing changed", as a declined delete.
+	r = no.run(t, "apply", "-f", file, "--passwords-file", out)
+	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "not confirmed: nothing changed") {
+		t.Errorf("a declined apply says:\n%s", r.stderr)
+	}
 	if _, err := srv.Client().Users.Get(t.Context(), "erin"); err == nil {
 		t.Fatal("erin exists after a refused apply")
 	}
@@ -125,16 +137,16 @@ func TestApplyCommand(t *testing.T) {
 			t.Errorf("stdout lacks %s:\n%s", re, r.stdout)
 		}
 	}
-	if !regexp.MustCompile(`(?m)^apply: 4/4 done, 0 failed, [0-9.]+/s$`).MatchString(r.stderr) {
+	if !regexp.MustCompile(`(?m)^apply: 4/4 done, 0 failed(, [0-9.]+/s)?$`).MatchString(r.stderr) {
 		t.Errorf("stderr lacks the progress:\n%s", r.stderr)
 	}
 	if m := fileMode(t, out); m != 0o600 {
 		t.Errorf("--passwords-file has mode %04o", m)
 	}
 	data, _ := os.ReadFile(out)
-	name, pw, ok := strings.Cut(strings.TrimSpace(string(data)), "\t")
-	if !ok || name != "erin" {
-		t.Fatalf("--passwords-file holds %q", data)
+	pw := currentPasswords(t, string(data))["erin"]
+	if pw == "" {
+		t.Fatalf("--passwords-file has no created password for erin: %d bytes", len(data))
 	}
 	r.noSecrets(t, pw, frankPw)
 	c, _ := dsm.NewClient(srv.URL())
@@ -287,5 +299,140 @@ func TestUserImport(t *testing.T) {
 	r.wantCode(t, 0)
 	if !strings.Contains(r.stdout, "No changes") {
 		t.Errorf("second import:\n%s", r.stdout)
+	}
+}
+
+// currentPasswords reads a --passwords-file: name, password and state a
+// line. It returns the password of each user's "created" line, and fails
+// the test on a line of another shape, on two created lines of one user,
+// and on a user whose last line is not its created one.
+func currentPasswords(t *testing.T, data string) map[string]string {
+	t.Helper()
+	current := map[string]string{}
+	last := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSuffix(data, "\n"), "\n") {
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || f[0] == "" || f[1] == "" || !slices.Contains([]string{passwordPending, passwordCreated, passwordFailed}, f[2]) {
+			t.Fatalf("passwords file line %d: %d fields, not name, password and state", i+1, len(f))
+		}
+		last[f[0]] = f[2]
+		if f[2] == passwordCreated {
+			if _, dup := current[f[0]]; dup {
+				t.Fatalf("passwords file line %d: a second created password for %s", i+1, f[0])
+			}
+			current[f[0]] = f[1]
+		}
+	}
+	for name, state := range last {
+		if _, ok := current[name]; ok && state != passwordCreated {
+			t.Errorf("passwords file: %s was created, but its last line says %s", name, state)
+		}
+	}
+	return current
+}
+
+// TestApplyPasswordsFileRerun: the create of a user with a generated
+// password fails (an injected DSM error), a rerun creates it: the
+// passwords file says the first password failed and names exactly one
+// created password, the one that logs in.
+func TestApplyPasswordsFileRerun(t *testing.T) {
+	t.Parallel()
+	srv, e := adminEnv(t, dsmtest.WithFault(dsmtest.Fault{API: "SYNO.Core.User", Method: "create", Kind: dsmtest.FaultCode, Code: 3100, Times: 1}))
+	file := usersFile(t, "users:\n  - name: gen\n    password: {generate: true}\n  - name: gen2\n    password: {generate: true}\n")
+	out := filepath.Join(t.TempDir(), "first.tsv")
+	e.run(t, "apply", "-f", file, "--yes", "--parallel", "1", "--passwords-file", out).wantCode(t, ExitFailure)
+	e.mustRun(t, "apply", "-f", file, "--yes", "--passwords-file", out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	var states []string
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		states = append(states, f[0]+" "+f[len(f)-1])
+	}
+	// gen's create failed, gen2's succeeded; the rerun creates gen.
+	if diff := cmp.Diff([]string{"gen pending", "gen failed", "gen2 pending", "gen2 created", "gen pending", "gen created"}, states); diff != "" {
+		t.Errorf("passwords file states (-want +got):\n%s", diff)
+	}
+	current := currentPasswords(t, string(data))
+	if len(current) != 2 {
+		t.Fatalf("%d created passwords, want gen's and gen2's", len(current))
+	}
+	for name, pw := range current {
+		c, _ := dsm.NewClient(srv.URL())
+		if _, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: name, Password: pw}); err != nil {
+			t.Errorf("login of %s with its created password: %v", name, err)
+		}
+	}
+}
+
+// TestProgressRate: piped progress shows no rate over the first moments
+// (the first items done in a millisecond read as "1000.0/s"), and the
+// rate once minRateWindow has passed; the summary likewise.
+func TestProgressRate(t *testing.T) {
+	t.Parallel()
+	var errOut strings.Builder
+	p := newProgress(&IOStreams{ErrOut: &errOut}, 20)
+	clock := p.start
+	p.now = func() time.Time { return clock }
+	clock = clock.Add(time.Millisecond)
+	p.update(manifest.Progress{Done: 1, Total: 20})
+	clock = clock.Add(2 * time.Second)
+	p.update(manifest.Progress{Done: 10, Total: 20})
+	want := "apply: 1/20 done, 0 failed\napply: 10/20 done, 0 failed, 5.0/s\n"
+	if diff := cmp.Diff(want, errOut.String()); diff != "" {
+		t.Errorf("progress lines (-want +got):\n%s", diff)
+	}
+	var sum strings.Builder
+	summarize(&sum, &manifest.Result{Total: 3, Succeeded: 3}, 3*time.Millisecond, 3, 0, 0)
+	if strings.Contains(sum.String(), "/s") {
+		t.Errorf("a summary after 3ms shows a rate: %s", sum.String())
+	}
+	sum.Reset()
+	summarize(&sum, &manifest.Result{Total: 30, Succeeded: 30}, 3*time.Second, 30, 0, 0)
+	if !strings.Contains(sum.String(), "in 3s, 10.0/s; 0 failed.") {
+		t.Errorf("a summary after 3s: %s", sum.String())
+	}
+}
+
+// TestPasswordsFileStates: a create DSM answered is marked created or
+// failed; one whose answer never came (the network, an interruption)
+// stays pending, for the reader to check whether the user exists.
+func TestPasswordsFileStates(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "first.tsv")
+	p, err := openPasswordsOut(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		user string
+		err  error
+	}{
+		{"ok", nil},
+		{"refused", &dsm.APIError{Code: 3107, API: "SYNO.Core.User", Method: "create"}},
+		{"unsent", &dsm.ArgError{Op: "create user", Reason: "bad"}},
+		{"lost", errors.New("connection reset by peer")},
+		{"cut", context.Canceled},
+	} {
+		if err := p.record(tc.user, "pw-"+tc.user); err != nil {
+			t.Fatal(err)
+		}
+		p.createDone(tc.user, tc.err)
+	}
+	p.createDone("never-recorded", nil)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(path)
+	want := "ok\tpw-ok\tpending\nok\tpw-ok\tcreated\n" +
+		"refused\tpw-refused\tpending\nrefused\tpw-refused\tfailed\n" +
+		"unsent\tpw-unsent\tpending\nunsent\tpw-unsent\tfailed\n" +
+		"lost\tpw-lost\tpending\n" +
+		"cut\tpw-cut\tpending\n"
+	if diff := cmp.Diff(want, string(data)); diff != "" {
+		t.Errorf("passwords file (-want +got):\n%s", diff)
 	}
 }

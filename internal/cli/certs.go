@@ -81,7 +81,7 @@ func (o *connOptions) trustCertificate(ctx context.Context, url string, s *IOStr
 		return "", false, fmt.Errorf("reading the answer: %w", err)
 	}
 	if !yes {
-		return "", false, fmt.Errorf("the certificate of %s is not trusted: nothing was sent", url)
+		return "", false, declined(fmt.Sprintf("the certificate of %s is not trusted, nothing was sent", url))
 	}
 	o.pin = got
 	return got, false, nil

@@ -133,6 +133,10 @@ func TestLoginTrustQuestion(t *testing.T) {
 		if savedFingerprint(t, e, srv.URL()) != "" {
 			t.Errorf("answer %q: the certificate was saved", answer)
 		}
+		// Declined as a delete or an apply is: exit 1, "not confirmed".
+		if !strings.Contains(r.stderr, "dsmctl: not confirmed: the certificate of "+srv.URL()+" is not trusted, nothing was sent") {
+			t.Errorf("answer %q: stderr does not say it was not confirmed:\n%s", answer, r.stderr)
+		}
 	}
 	if srv.Logins() != 0 {
 		t.Error("a refused certificate still got the password")

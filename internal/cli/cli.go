@@ -25,16 +25,21 @@ import (
 	"github.com/dsmkit/dsm"
 )
 
-// Exit codes of dsmctl, documented in the root command's help.
+// Exit codes of dsmctl: exitCode maps every error to one of them, and
+// exitCodesTable documents them (dsmctl help exit-codes, the root help,
+// the README). ExitChanges (plan.go) is the one code a flag asks for.
 const (
 	// ExitOK: the command did what was asked.
 	ExitOK = 0
-	// ExitFailure: anything else went wrong (network, DSM error, file).
+	// ExitFailure: anything else went wrong (network, DSM error, file),
+	// or a confirmation was declined (nothing changed).
 	ExitFailure = 1
 	// ExitUsage: unknown command or flag, bad flag value, a missing URL,
 	// account or password, or an argument the library refuses before
-	// sending it (any *dsm.ArgError).
-	ExitUsage = 2
+	// sending it (any *dsm.ArgError). 64 is EX_USAGE of BSD's sysexits.h,
+	// so that it differs from ExitChanges (2, terraform's "changes
+	// pending" of plan --detailed-exitcode).
+	ExitUsage = 64
 	// ExitNotFound: the user or group named does not exist.
 	ExitNotFound = 3
 	// ExitAuth: authentication failed (wrong password, 2-step code needed
@@ -70,6 +75,19 @@ type IOStreams struct {
 	// conn is the DSM the command connected to, for the report of a
 	// certificate error.
 	conn connNote
+	// quiet is --quiet: confirmf prints nothing.
+	quiet bool
+	// noColor: NO_COLOR or TERM=dumb; see colorOut.
+	noColor bool
+}
+
+// confirmf prints a confirmation of a change ("deleted user bob") on
+// s.Out, unless --quiet. Data a user must learn (a generated password, a
+// task id), -o output, warnings and errors do not go through it.
+func (s *IOStreams) confirmf(format string, args ...any) {
+	if !s.quiet {
+		fmt.Fprintf(s.Out, format, args...)
+	}
 }
 
 // Main runs dsmctl with the process's arguments, streams and environment,
@@ -130,6 +148,7 @@ func Main() int {
 // to s.ErrOut.
 func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) string) int {
 	started := false // set once cobra has parsed flags and arguments
+	s.noColor = noColor(getenv)
 	root := newRootCmd(s, getenv, &started)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -162,19 +181,7 @@ for itself and logs out when done, ignoring any saved session.
 Output: tables for people; -o json, -o yaml or -o csv for scripts. Dates
 are YYYY-MM-DD. Errors go to stderr with DSM's reason.
 
-Exit codes:
-  0  success
-  1  failure (network, DSM error, local files, a password that breaks the
-     policy, a membership change DSM did not apply)
-  2  usage error (unknown command or flag, missing URL, account or
-     password, a deletion without --yes when stdin is not a terminal, an
-     argument DSM would refuse such as a bad name or a value out of range)
-  3  not found: the user or group named does not exist
-  4  authentication failure (wrong password, 2-step code required or
-     rejected, account disabled or blocked) or not logged in (no saved
-     session, or the session expired)
-  130  interrupted (Ctrl-C or SIGTERM), at a prompt or while working; a
-     prompt interrupted changes nothing`
+` + exitCodesTable
 
 func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.Command {
 	var g globalOptions
@@ -186,6 +193,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		SilenceUsage:  true,
 		PersistentPreRunE: func(*cobra.Command, []string) error {
 			*started = true
+			s.quiet = g.Quiet
 			return nil
 		},
 	}
@@ -193,6 +201,10 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
+	// --quiet is global, as --debug: one meaning on every command (no
+	// confirmation of a change), set once in a script or an alias; a
+	// command that only reads has no confirmation to drop.
+	root.PersistentFlags().BoolVarP(&g.Quiet, "quiet", "q", false, "print no confirmation of a change (errors, warnings, generated passwords, task ids and -o output still print)")
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, version, HTTP status, DSM code, duration; never parameters) to stderr")
 	root.CompletionOptions.DisableDefaultCmd = true
 
@@ -213,6 +225,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newTaskCmd(s, getenv, &g),
 		newCompletionCmd(s),
 		newManCmd(s, getenv),
+		newExitCodesHelpCmd(),
 	)
 	registerCompletions(root, getenv)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
@@ -223,6 +236,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	Debug bool
+	Quiet bool
 }
 
 // errInterrupted matches an interruption by Ctrl-C or SIGTERM: exit code
@@ -267,7 +281,7 @@ func interruptible(ctx context.Context, read func() (string, error), restore fun
 	}
 }
 
-// usageError is a mistake in the command line: exit code 2.
+// usageError is a mistake in the command line: exit code 64.
 type usageError struct{ err error }
 
 func (e *usageError) Error() string { return e.err.Error() }
@@ -335,7 +349,7 @@ func report(w io.Writer, cmd *cobra.Command, err error) int {
 	if errors.Is(err, dsm.ErrSessionExpired) && !errors.As(err, &ae) {
 		msg = "session expired, run dsmctl login (" + msg + ")"
 	}
-	fmt.Fprintf(w, "dsmctl: %s\n", msg)
+	fmt.Fprintf(w, "dsmctl: %s\n", tidyMessage(msg))
 	if code == ExitUsage && cmd != nil {
 		fmt.Fprintf(w, "Run '%s --help' for usage.\n", strings.TrimSpace(cmd.CommandPath()))
 	}

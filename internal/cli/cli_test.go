@@ -74,7 +74,7 @@ func TestUsageErrors(t *testing.T) {
 func TestHelpDocumentsExitCodes(t *testing.T) {
 	t.Parallel()
 	r := newEnv(t, nil).mustRun(t, "--help")
-	for _, want := range []string{"Exit codes:", "0  success", "1  failure", "2  usage error", "3  not found", "4  authentication failure",
+	for _, want := range []string{"Exit codes:", "0    success", "1    failure", "2    plan --detailed-exitcode: changes pending", "3    not found", "4    authentication", "64   usage error", "130  interrupted",
 		"login", "logout", "whoami", "user", "group", "policy", "confirm-password", "sim", "demo"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("help lacks %q:\n%s", want, r.stdout)
@@ -168,7 +168,7 @@ func TestConnectingCommandsHaveCertificateFlags(t *testing.T) {
 }
 
 // The arguments the library refuses are refused before dsmctl connects at
-// all, one-shot login included, with exit code 2 and what to do.
+// all, one-shot login included, with exit code 64 and what to do.
 func TestArgErrorsBeforeAnyConnection(t *testing.T) {
 	t.Parallel()
 	srv := startSim(t)

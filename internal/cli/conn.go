@@ -235,10 +235,10 @@ func (o *connOptions) certificateCheck(base string, s *IOStreams) (pin, from str
 		if !o.warnedInsecure {
 			o.warnedInsecure = true
 			if https {
-				fmt.Fprintf(s.ErrOut, "warning: --insecure: the certificate of %s is not checked: anyone on the network path can pose as the NAS "+
-					"and take the session; trust the certificate instead (dsmctl login shows it; see --fingerprint)\n", base)
+				s.warnf("--insecure: the certificate of %s is not checked: anyone on the network path can pose as the NAS "+
+					"and take the session; trust the certificate instead (dsmctl login shows it; see --fingerprint)", base)
 			} else {
-				fmt.Fprintf(s.ErrOut, "warning: --insecure: %s is plain http, there is no certificate to check\n", base)
+				s.warnf("--insecure: %s is plain http, there is no certificate to check", base)
 			}
 		}
 		if !https {
@@ -284,7 +284,7 @@ func (o *connOptions) login(ctx context.Context, c *dsm.Client, pw string, trust
 	if err != nil {
 		return dsm.Session{}, false, err
 	}
-	cred := dsm.Credentials{Account: o.User, Password: pw, OTPCode: o.OTP, DeviceID: token, TOTP: o.totp}
+	cred := o.credentials(pw, token, s)
 	if trust {
 		cred.DeviceName = o.DeviceName
 	}
@@ -407,4 +407,15 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 		return nil
 	}
 	return c, done, nil
+}
+
+// credentials are the credentials of a login with password pw and the
+// device token token. With --otp-secret-file, a wait for the next 2-step
+// window (DSM accepts each code once) is said on s.ErrOut.
+func (o *connOptions) credentials(pw, token string, s *IOStreams) dsm.Credentials {
+	cred := dsm.Credentials{Account: o.User, Password: pw, OTPCode: o.OTP, DeviceID: token, TOTP: o.totp}
+	if o.totp != nil {
+		cred.TOTPWait = totpWaitNotice(s.ErrOut)
+	}
+	return cred
 }

@@ -649,7 +649,7 @@ func (t *tour) usersAsCode(ctx context.Context) error {
 	defer pf.Close()
 	create, update, del := plan.Counts()
 	start := time.Now()
-	res, err := plan.Apply(ctx, t.admin, manifest.ApplyOptions{Parallel: 1, RecordPassword: pf.record})
+	res, err := plan.Apply(ctx, t.admin, manifest.ApplyOptions{Parallel: 1, RecordPassword: pf.record, CreateDone: pf.createDone})
 	if err != nil {
 		return err
 	}
@@ -671,7 +671,7 @@ func (t *tour) usersAsCode(ctx context.Context) error {
 		return fmt.Errorf("%s has mode %04o, want 0600", passwords, fi.Mode().Perm())
 	}
 	t.say("queen's generated password is in %s (mode 0600),", passwords)
-	t.say("written there before she was created; it is not shown here.")
+	t.say("written there before she was created (\"pending\"), then marked \"created\"; it is not shown here.")
 
 	t.say("Plan again:")
 	again, err := f.Plan(ctx, t.admin, manifest.PlanOptions{})

@@ -49,9 +49,10 @@ type groupListOptions struct {
 func newGroupListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
 	o := &groupListOptions{}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List local groups",
-		Long:  `List local groups (SYNO.Core.Group list): name, gid and description.`,
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List local groups",
+		Long:    `List local groups (SYNO.Core.Group list): name, gid and description.`,
 		Example: `  dsmctl group list
   dsmctl group list -o csv`,
 		Args: cobra.NoArgs,
@@ -151,7 +152,7 @@ func newGroupCreateCmd(s *IOStreams, getenv func(string) string, g *globalOption
 			if o.Output != formatText {
 				return printRecord(s.Out, o.Output, groupRecord(gr))
 			}
-			fmt.Fprintf(s.Out, "created group %s (gid %d)\n", gr.Name, gr.GID)
+			s.confirmf("created group %s (gid %d)\n", gr.Name, gr.GID)
 			return nil
 		})
 	})
@@ -179,7 +180,7 @@ Only the flags given change.`,
 			if o.Output != formatText {
 				return printRecord(s.Out, o.Output, groupRecord(gr))
 			}
-			fmt.Fprintf(s.Out, "updated group %s\n", gr.Name)
+			s.confirmf("updated group %s\n", gr.Name)
 			return nil
 		})
 	})
@@ -252,9 +253,10 @@ the users outside it.`,
 
 // memberChangeOptions are the options of dsmctl group add and remove.
 type memberChangeOptions struct {
-	conn  connOptions
-	Group string
-	Users []string
+	conn   connOptions
+	Output string
+	Group  string
+	Users  []string
 }
 
 func newGroupMemberChangeCmd(s *IOStreams, getenv func(string) string, g *globalOptions, add bool) *cobra.Command {
@@ -274,16 +276,21 @@ groups, see "dsmctl user join" and "dsmctl user leave".`,
 		Args:    cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Group, o.Users = args[0], args[1:]
-			if err := errors.Join(checkGroupNames(o.Group), checkUserNames(o.Users...)); err != nil {
+			if err := errors.Join(checkOutput(o.Output), checkGroupNames(o.Group), checkUserNames(o.Users...)); err != nil {
 				return err
 			}
 			if err := o.conn.complete(getenv, g); err != nil {
 				return err
 			}
 			return withClient(cmd.Context(), &o.conn, s, func(c *dsm.Client) error {
-				change, done, already, before := c.Groups.AddMembers, "added to", "already in", "already in"
+				change, done, already, before, key := c.Groups.AddMembers, "added to", "already in", "already in", "added"
 				if !add {
-					change, done, already, before = c.Groups.RemoveMembers, "removed from", "not in", "were not in"
+					change, done, already, before, key = c.Groups.RemoveMembers, "removed from", "not in", "were not in", "removed"
+				}
+				// -o: one record, the same shape as user join's: what
+				// changed and what did not, both lists always there.
+				result := func(changed, unchanged []string) error {
+					return printRecord(s.Out, o.Output, record{{"group", o.Group}, {key, orEmpty(changed)}, {"unchanged", orEmpty(unchanged)}})
 				}
 				ctx := cmd.Context()
 				var todo, unchanged []string
@@ -302,21 +309,28 @@ groups, see "dsmctl user join" and "dsmctl user leave".`,
 					todo = o.Users // refused by the library, with the rule
 				}
 				if len(todo) == 0 {
-					fmt.Fprintf(s.Out, "%s %s %s: nothing changed\n", strings.Join(unchanged, ", "), already, o.Group)
+					if o.Output != formatText {
+						return result(nil, unchanged)
+					}
+					s.confirmf("%s %s %s: nothing changed\n", strings.Join(unchanged, ", "), already, o.Group)
 					return nil
 				}
 				if err := change(ctx, o.Group, todo...); err != nil {
 					return fmt.Errorf("group %s: %s %s: %w", o.Group, verb, strings.Join(todo, ", "), err)
 				}
+				if o.Output != formatText {
+					return result(todo, unchanged)
+				}
 				line := fmt.Sprintf("%s %s %s", strings.Join(todo, ", "), done, o.Group)
 				if len(unchanged) > 0 {
 					line += fmt.Sprintf(" (%s %s)", strings.Join(unchanged, ", "), before)
 				}
-				fmt.Fprintln(s.Out, line)
+				s.confirmf("%s\n", line)
 				return nil
 			})
 		},
 	}
 	addConnFlags(cmd, &o.conn)
+	addOutputFlag(cmd, &o.Output)
 	return cmd
 }

@@ -42,7 +42,8 @@ An empty field leaves that field of an existing user alone; the groups of
 a user, when given, are all its groups (besides users), and each must
 exist. An existing user's password is only set with --set-passwords. A new
 user with an empty password gets a generated one, written to
---passwords-file (or in the JSON of -o json).`,
+--passwords-file (its format: see "dsmctl apply --help") or in the JSON
+of -o json.`,
 		Example: `  dsmctl user import staff.csv --passwords-file first-passwords.tsv
   dsmctl user import users.txt --format dsm --yes --parallel 8`,
 		Args: cobra.ExactArgs(1),

@@ -134,9 +134,9 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		}
 		// Once per login: the commands that use the session later stay
 		// quiet.
-		fmt.Fprintf(s.ErrOut, "warning: %s is plain http: the password travels encrypted, but the session "+
+		s.warnf("%s is plain http: the password travels encrypted, but the session "+
 			"(its id and SynoToken) travels in clear, and anyone on the network path can use it until it ends; "+
-			"use https where you can (DSM: https on port 5001)\n", url)
+			"use https where you can (DSM: https on port 5001)", url)
 	case !o.conn.Insecure:
 		if saveFP, forgetFP, err = o.conn.trustCertificate(ctx, url, s); err != nil {
 			return err
@@ -170,13 +170,13 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		c.Auth.Logout(context.WithoutCancel(ctx))
 		return fmt.Errorf("saving the session: %w", err)
 	}
-	fmt.Fprintf(s.Out, "logged in to %s as %s\n", url, sess.Account)
+	s.confirmf("logged in to %s as %s\n", url, sess.Account)
 	switch {
 	case saveFP != "":
 		if err := st.saveFingerprint(url, saveFP); err != nil {
 			return fmt.Errorf("saving the trusted certificate: %w", err)
 		}
-		fmt.Fprintf(s.Out, "trusted the certificate of %s (SHA-256 %s): later commands accept only it\n", url, dsm.FormatFingerprint(saveFP))
+		s.confirmf("trusted the certificate of %s (SHA-256 %s): later commands accept only it\n", url, dsm.FormatFingerprint(saveFP))
 	case forgetFP:
 		if err := st.removeFingerprint(url); err != nil {
 			return fmt.Errorf("forgetting the trusted certificate: %w", err)
@@ -187,7 +187,7 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 			return fmt.Errorf("saving the device token: %w", err)
 		}
 		if withCode {
-			fmt.Fprintf(s.Out, "this device is now trusted: later logins of %s here need no 2-step code\n", sess.Account)
+			s.confirmf("this device is now trusted: later logins of %s here need no 2-step code\n", sess.Account)
 		}
 	}
 	if hadOld && old.SID != sess.SID {
@@ -262,6 +262,6 @@ func runLogout(ctx context.Context, o *logoutOptions, s *IOStreams) error {
 		fmt.Fprintf(s.ErrOut, "the saved session of %s is removed, but DSM did not confirm the logout\n", url)
 		return lerr
 	}
-	fmt.Fprintf(s.Out, "logged out of %s\n", url)
+	s.confirmf("logged out of %s\n", url)
 	return nil
 }

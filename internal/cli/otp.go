@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/dsmkit/dsm"
 )
@@ -79,4 +80,15 @@ func otpauthSecret(uri string) (string, error) {
 		return "", errors.New("the otpauth:// URI has no secret parameter")
 	}
 	return secret, nil
+}
+
+// totpWaitNotice returns what a login with --otp-secret-file calls before
+// it waits for the next 2-step window: a line on w saying why and for how
+// long (whole seconds, rounded up), where the wait would otherwise be up
+// to 30 s of silence.
+func totpWaitNotice(w io.Writer) func(time.Duration) {
+	return func(d time.Duration) {
+		secs := max(1, int((d+time.Second-1)/time.Second))
+		fmt.Fprintf(w, "the 2-step code of this 30-second window was already used (DSM accepts each code once): waiting %ds for the next one\n", secs)
+	}
 }

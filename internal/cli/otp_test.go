@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/dsmtest"
 )
 
@@ -150,5 +151,30 @@ func TestOneShotOTPSecretFile(t *testing.T) {
 	}
 	if n := openSessions(t, srv); n != 0 {
 		t.Errorf("%d sessions left open", n)
+	}
+}
+
+// TestTOTPWaitNotice: a login with --otp-secret-file says on stderr that
+// it waits for the next 2-step window, and how long, instead of up to 30 s
+// of silence; a login without a seed has no such hook.
+func TestTOTPWaitNotice(t *testing.T) {
+	t.Parallel()
+	key, err := dsm.TOTP(bobOTPSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut strings.Builder
+	s := &IOStreams{ErrOut: &errOut}
+	o := &connOptions{User: "bob", totp: key}
+	cred := o.credentials("pw", "", s)
+	if cred.TOTPWait == nil {
+		t.Fatal("a login with --otp-secret-file has no TOTPWait")
+	}
+	cred.TOTPWait(19*time.Second + 300*time.Millisecond)
+	if want := "waiting 20s for the next one\n"; !strings.HasSuffix(errOut.String(), want) || !strings.Contains(errOut.String(), "already used") {
+		t.Errorf("stderr %q, want a line ending %q", errOut.String(), want)
+	}
+	if c := (&connOptions{User: "bob"}).credentials("pw", "", s); c.TOTPWait != nil {
+		t.Error("a login without a seed has a TOTPWait")
 	}
 }

@@ -34,7 +34,7 @@ func addOutputFlag(cmd *cobra.Command, format *string) {
 	cmd.Flags().StringVarP(format, "output", "o", formatText, "output format: "+strings.Join(outputFormats, ", "))
 }
 
-// checkOutput refuses a format -o does not know (exit code 2).
+// checkOutput refuses a format -o does not know (a usage error).
 func checkOutput(format string) error {
 	if !slices.Contains(outputFormats, format) {
 		return usagef("-o %s: unknown output format; use %s", format, strings.Join(outputFormats, ", "))

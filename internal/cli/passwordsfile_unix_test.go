@@ -81,7 +81,7 @@ func TestPasswordsFileRefusesOthersFiles(t *testing.T) {
 					t.Fatal(err)
 				}
 				p.Close()
-				if b, _ := os.ReadFile(path); string(b) != old+"bob\tnew-pw\n" {
+				if b, _ := os.ReadFile(path); string(b) != old+"bob\tnew-pw\tpending\n" {
 					t.Errorf("file holds %q", b)
 				}
 				return

@@ -112,7 +112,8 @@ set against the password policy. Every problem is listed, with its line.
 
 Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 the
 file has problems or the NAS could not be read, 2 with --detailed-exitcode
-when there are changes.`,
+when there are changes (as terraform plan -detailed-exitcode), 64 usage;
+see "dsmctl help exit-codes".`,
 		Example: `  dsmctl plan -f users.yaml
   dsmctl plan users.yaml
   generate-users | dsmctl plan -f -
@@ -153,7 +154,7 @@ func runPlan(ctx context.Context, o *manifestOptions, detailed bool, s *IOStream
 			return err
 		}
 	} else {
-		fmt.Fprint(s.Out, plan)
+		s.printPlan(plan.String(), false)
 	}
 	if detailed && !plan.Empty() {
 		return &exitStatus{code: ExitChanges}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -108,8 +109,8 @@ func newPolicyPasswordSetCmd(s *IOStreams, getenv func(string) string, g *global
 		if !anyChanged(f, "min-length", "mixed-case", "digit", "special", "exclude-username", "exclude-common", "exclude-history", "history-count", "must-change", "reset-by-email") {
 			return usagef("nothing to change: give at least one rule as a flag; see --help")
 		}
-		if minLength < 0 || minLength > dsm.MaxPasswordLength {
-			return usagef("--min-length %d: want 0 (off) to %d", minLength, dsm.MaxPasswordLength)
+		if err := checkRange(f, "min-length", minLength, 0, dsm.MaxPasswordLength); err != nil {
+			return err
 		}
 		return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
 			cur, err := c.Policy.PasswordPolicy(ctx)
@@ -139,7 +140,7 @@ func newPolicyPasswordSetCmd(s *IOStreams, getenv func(string) string, g *global
 			if err != nil {
 				return fmt.Errorf("the policy is set, but reading it back failed: %w", err)
 			}
-			return printRecord(s.Out, o.Output, passwordPolicyRecord(now))
+			return printSettings(s, o.Output, passwordPolicyRecord(now))
 		})
 	})
 	f := cmd.Flags()
@@ -234,6 +235,16 @@ not ("" exempts nobody); dsmctl sets each user's flag that differs
 		if !anyChanged(f, "enable", "max-age", "min-age", "login-prompt-days", "allow-reset-after-expired", "mail-notification-days", "never-expire") {
 			return usagef("nothing to change: give at least one setting as a flag; see --help")
 		}
+		// Every value out of DSM's range is a usage error, before any
+		// call, whether or not its setting is on.
+		if err := errors.Join(
+			checkRange(f, "max-age", e.MaxAge, 1, dsm.MaxPasswordAge),
+			checkRange(f, "min-age", minAge, 0, dsm.MaxPasswordMinAge),
+			checkRange(f, "login-prompt-days", promptDays, 0, dsm.MaxLoginPromptDays),
+			checkRange(f, "mail-notification-days", mailDays, 0, dsm.MaxMailNotificationDays),
+		); err != nil {
+			return err
+		}
 		var neverList []string
 		if f.Changed("never-expire") {
 			neverList = []string{}
@@ -288,7 +299,7 @@ not ("" exempts nobody); dsmctl sets each user's flag that differs
 			if err != nil {
 				return fmt.Errorf("the settings are set, but reading them back failed: %w", err)
 			}
-			return printRecord(s.Out, o.Output, append(passwordExpiryRecord(now), field{"never_expire", never}))
+			return printSettings(s, o.Output, append(passwordExpiryRecord(now), field{"never_expire", never}))
 		})
 	})
 	f := cmd.Flags()
@@ -434,6 +445,13 @@ func runConfirmPassword(ctx context.Context, o *confirmOptions, s *IOStreams) er
 		}
 		tok, err := c.Auth.ConfirmPassword(ctx, pw)
 		if err != nil {
+			// DSM answers a wrong password here with 3124, "invalid
+			// password", a code the library files with the passwords
+			// a policy refuses (ErrWeakPassword): at this call it is a
+			// failed authentication, exit code 4 as documented.
+			if errors.Is(err, dsm.ErrWeakPassword) || errors.Is(err, dsm.ErrWrongCredentials) {
+				return &authError{err: fmt.Errorf("confirm password: the password is wrong: %w", err)}
+			}
 			return fmt.Errorf("confirm password: %w", err)
 		}
 		now := time.Now
@@ -448,10 +466,31 @@ func runConfirmPassword(ctx context.Context, o *confirmOptions, s *IOStreams) er
 		if o.Output != formatText {
 			return printRecord(s.Out, o.Output, r)
 		}
-		fmt.Fprintf(s.Out, "password confirmed; the token expires at %s (in %s)\n", tok.Expires.Format(time.TimeOnly), left)
+		s.confirmf("password confirmed; the token expires at %s (in %s)\n", tok.Expires.Format(time.TimeOnly), left)
 		if o.ShowToken {
 			fmt.Fprintf(s.Out, "token: %s\n", tok.Token)
 		}
 		return nil
 	})
+}
+
+// checkRange refuses the value v of flag name, when given, outside lo to
+// hi (a usage error); 0, when lo is 0, turns the setting off.
+func checkRange(f *pflag.FlagSet, name string, v, lo, hi int) error {
+	if !f.Changed(name) || (v >= lo && v <= hi) {
+		return nil
+	}
+	if lo == 0 {
+		return usagef("--%s %d: want 0 (off) or 1 to %d", name, v, hi)
+	}
+	return usagef("--%s %d: want %d to %d", name, v, lo, hi)
+}
+
+// printSettings shows the settings a set command left, which confirm the
+// change: not at all with --quiet, unless -o asks for them.
+func printSettings(s *IOStreams, format string, r record) error {
+	if s.quiet && format == formatText {
+		return nil
+	}
+	return printRecord(s.Out, format, r)
 }

@@ -146,6 +146,11 @@ session with POST /_sim/sessions/expire.`,
 			default:
 				o.Listen = "127.0.0.1:5000"
 			}
+			if _, port, err := net.SplitHostPort(o.Listen); err != nil || port == "" {
+				// A malformed address is a usage error; one the system
+				// refuses (in use, not this host's) fails at the listen.
+				return usagef("--listen %s: want HOST:PORT, e.g. 127.0.0.1:5000 (port 0: any free port)", o.Listen)
+			}
 			if !slices.Contains(sim.DSMVersions, o.DSMVersion) {
 				return usagef("--dsm %s: use one of %s", o.DSMVersion, strings.Join(sim.DSMVersions, ", "))
 			}

@@ -21,8 +21,8 @@ func TestSimFaultFlag(t *testing.T) {
 		{"*:*:reset:p=2", "p=2: want a probability"},
 	} {
 		r := newEnv(t, nil).run(t, "sim", "--listen", "127.0.0.1:0", "--fault", "*:*:latency=1ms", "--fault", tt.spec)
-		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "--fault") {
-			t.Errorf("--fault %s: exit %d, stderr %q; want exit 2 saying %q", tt.spec, r.code, r.stderr, tt.want)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "--fault") {
+			t.Errorf("--fault %s: exit %d, stderr %q; want exit 64 saying %q", tt.spec, r.code, r.stderr, tt.want)
 		}
 	}
 	if r := newEnv(t, nil).run(t, "sim", "--help"); r.code != 0 || !strings.Contains(r.stdout, "reset-after") || !strings.Contains(r.stdout, "/_sim/faults") {

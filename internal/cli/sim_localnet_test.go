@@ -16,7 +16,7 @@ import (
 )
 
 // TestSimLocalNetFlag: --local-net takes CIDR lists (repeatable) or none
-// alone, and refuses anything else with exit 2 and a message that says
+// alone, and refuses anything else with exit 64 and a message that says
 // what is wrong.
 func TestSimLocalNetFlag(t *testing.T) {
 	t.Parallel()
@@ -34,8 +34,8 @@ func TestSimLocalNetFlag(t *testing.T) {
 		// --cert without --key: were the flag accepted, the command would
 		// fail on that rather than serve until the test times out.
 		r := newEnv(t, nil).run(t, append([]string{"sim", "--listen", "127.0.0.1:0", "--cert", "cert.pem"}, tt.args...)...)
-		if r.code != 2 || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "--local-net") {
-			t.Errorf("%v: exit %d, stderr %q; want exit 2 saying %q", tt.args, r.code, r.stderr, tt.want)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stderr, "--local-net") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 64 saying %q", tt.args, r.code, r.stderr, tt.want)
 		}
 	}
 

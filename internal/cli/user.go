@@ -43,7 +43,7 @@ On these commands standard input is the new password's: log in with
 }
 
 // parentCmd makes cmd, a command that only groups subcommands, show its
-// help when run alone and fail with a usage error (exit code 2) on an
+// help when run alone and fail with a usage error (ExitUsage) on an
 // unknown subcommand, where cobra would show the help and exit 0.
 func parentCmd(cmd *cobra.Command) {
 	cmd.Args = cobra.ArbitraryArgs
@@ -176,8 +176,9 @@ func (o *userListOptions) listOptions() dsm.ListOptions {
 func newUserListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
 	o := &userListOptions{}
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List local users",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List local users",
 		Long: `List local users (SYNO.Core.User list): all of them, fetched page by page,
 unless --offset or --limit asks for one page.
 
@@ -429,12 +430,12 @@ func runUserCreate(ctx context.Context, o *userCreateOptions, s *IOStreams) erro
 		if o.Output != formatText {
 			return printRecord(s.Out, o.Output, r)
 		}
-		fmt.Fprintf(s.Out, "created user %s (uid %d)\n", created.Name, created.UID)
+		s.confirmf("created user %s (uid %d)\n", created.Name, created.UID)
 		if generated {
-			fmt.Fprintf(s.Out, "password: %s\n", pw)
+			fmt.Fprintf(s.Out, "password: %s\n", pw) // data, even with --quiet
 		}
 		if len(o.Groups) > 0 {
-			fmt.Fprintf(s.Out, "joined %s\n", strings.Join(o.Groups, ", "))
+			s.confirmf("joined %s\n", strings.Join(o.Groups, ", "))
 		}
 		return nil
 	})
@@ -580,7 +581,7 @@ func runUserUpdate(ctx context.Context, o *userUpdateOptions, s *IOStreams) erro
 		if o.Output != formatText {
 			return printRecord(s.Out, o.Output, r)
 		}
-		fmt.Fprintf(s.Out, "updated user %s: %s\n", up.Name, strings.Join(o.changed, ", "))
+		s.confirmf("updated user %s: %s\n", up.Name, strings.Join(o.changed, ", "))
 		if generated {
 			fmt.Fprintf(s.Out, "password: %s\n", pw)
 		}
@@ -590,8 +591,9 @@ func runUserUpdate(ctx context.Context, o *userUpdateOptions, s *IOStreams) erro
 
 // deleteOptions are the options of dsmctl user delete and group delete.
 type deleteOptions struct {
-	conn  connOptions
-	Names []string
+	conn   connOptions
+	Output string
+	Names  []string
 	// Yes deletes without asking.
 	Yes bool
 }
@@ -623,13 +625,14 @@ func newDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions, k 
 	o := &deleteOptions{}
 	cmd := &cobra.Command{
 		Use:     "delete NAME...",
+		Aliases: []string{"rm"},
 		Short:   k.short,
 		Long:    k.long,
 		Example: k.example,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Names = args
-			if err := k.check(o.Names...); err != nil {
+			if err := errors.Join(checkOutput(o.Output), k.check(o.Names...)); err != nil {
 				return err
 			}
 			if err := o.conn.complete(getenv, g); err != nil {
@@ -639,6 +642,7 @@ func newDeleteCmd(s *IOStreams, getenv func(string) string, g *globalOptions, k 
 		},
 	}
 	addConnFlags(cmd, &o.conn)
+	addOutputFlag(cmd, &o.Output)
 	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "delete without asking")
 	return cmd
 }
@@ -665,7 +669,7 @@ func confirmDelete(o *deleteOptions, s *IOStreams, kind string) error {
 	case "y", "yes":
 		return nil
 	}
-	return errors.New("not confirmed: nothing deleted")
+	return declined("nothing deleted")
 }
 
 // runDelete asks, then deletes names with the delete function k gives.
@@ -678,14 +682,14 @@ func runDelete(ctx context.Context, o *deleteOptions, s *IOStreams, k deleteKind
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
 		err := k.delete(c)(ctx, o.Names...)
 		if err == nil {
-			for _, n := range o.Names {
-				fmt.Fprintf(s.Out, "deleted %s %s\n", k.name, n)
-			}
-			return nil
+			return o.printDeleted(s, k, o.Names, nil)
 		}
 		failed := dsm.FailedItems(err)
 		if len(o.Names) == 1 || len(failed) == 0 {
 			// The call failed as a whole: DSM deleted nothing.
+			if perr := o.printDeleted(s, k, nil, o.Names); perr != nil {
+				return perr
+			}
 			return fmt.Errorf("delete %s %s: %w", k.name, strings.Join(o.Names, " "), err)
 		}
 		notDeleted := map[string]bool{}
@@ -698,8 +702,10 @@ func runDelete(ctx context.Context, o *deleteOptions, s *IOStreams, k deleteKind
 		for _, n := range o.Names {
 			if !notDeleted[strings.ToLower(n)] {
 				deleted = append(deleted, n)
-				fmt.Fprintf(s.Out, "deleted %s %s\n", k.name, n)
 			}
+		}
+		if perr := o.printDeleted(s, k, deleted, kept); perr != nil {
+			return perr
 		}
 		what := "none deleted"
 		if len(deleted) > 0 {
@@ -707,6 +713,28 @@ func runDelete(ctx context.Context, o *deleteOptions, s *IOStreams, k deleteKind
 		}
 		return fmt.Errorf("delete %s %s: not deleted: %s; %s: %w", k.name, strings.Join(o.Names, " "), strings.Join(kept, ", "), what, err)
 	})
+}
+
+// printDeleted says what a delete did: a "deleted KIND NAME" line each
+// (none with --quiet), or with -o one record, {deleted, not_deleted}, both
+// lists always present, so that a script reads the same shape whether all,
+// some or none were deleted.
+func (o *deleteOptions) printDeleted(s *IOStreams, k deleteKind, deleted, kept []string) error {
+	if o.Output != formatText {
+		return printRecord(s.Out, o.Output, record{{"deleted", orEmpty(deleted)}, {"not_deleted", orEmpty(kept)}})
+	}
+	for _, n := range deleted {
+		s.confirmf("deleted %s %s\n", k.name, n)
+	}
+	return nil
+}
+
+// orEmpty returns list, or an empty list for nil: -o json shows [].
+func orEmpty(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }
 
 // userJoinOptions are the options of dsmctl user join and user leave.
@@ -783,7 +811,7 @@ func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join boo
 			if !join {
 				state = "not in"
 			}
-			fmt.Fprintf(s.Out, "%s is %s %s: nothing changed\n", o.Name, state, strings.Join(unchanged, ", "))
+			s.confirmf("%s is %s %s: nothing changed\n", o.Name, state, strings.Join(unchanged, ", "))
 			return nil
 		}
 		in, out := todo, []string(nil)
@@ -820,7 +848,7 @@ func runUserJoin(ctx context.Context, o *userJoinOptions, s *IOStreams, join boo
 			}
 			line += fmt.Sprintf(" (%s %s)", state, strings.Join(unchanged, ", "))
 		}
-		fmt.Fprintln(s.Out, line)
+		s.confirmf("%s\n", line)
 		return nil
 	})
 }

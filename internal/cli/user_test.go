@@ -463,6 +463,9 @@ func TestUserDelete(t *testing.T) {
 	te.terminal = []string{"n"}
 	r = te.run(t, "user", "delete", "alice", "bob")
 	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "dsmctl: not confirmed: nothing deleted") {
+		t.Errorf("a declined delete says:\n%s", r.stderr)
+	}
 	if !slices.Equal(te.prompts, []string{"Delete 2 users (alice, bob)? This cannot be undone. [y/N] "}) || !exists("alice") || !exists("bob") {
 		t.Errorf("prompts %q, stderr:\n%s", te.prompts, r.stderr)
 	}
