@@ -158,6 +158,9 @@ session under the config directory ($DSM_CONFIG_DIR, default the user
 config directory + /dsmctl); later commands use it without a password.
 When DSM_PASSWORD is set or --password-stdin is given, a command logs in
 for itself and logs out when done, ignoring any saved session.
+Each login is kept as a context (several NAS boxes, several accounts):
+--context NAME or DSM_CONTEXT picks one, "dsmctl context" lists and
+switches them; --url/--user, then DSM_URL/DSM_USER, win over the context.
 
 Output: tables for people; -o json, -o yaml or -o csv for scripts. Dates
 are YYYY-MM-DD. Errors go to stderr with DSM's reason.
@@ -194,6 +197,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err: err} })
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, version, HTTP status, DSM code, duration; never parameters) to stderr")
+	root.PersistentFlags().StringVar(&g.Context, "context", "", "the saved login (context) to use (default $DSM_CONTEXT, else the current one; see dsmctl context)")
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	root.AddCommand(
@@ -211,6 +215,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newExportCmd(s, getenv, &g),
 		newVersionCmd(s),
 		newTaskCmd(s, getenv, &g),
+		newContextCmd(s, getenv, &g),
 	)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -220,6 +225,8 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 // globalOptions are the flags every command has.
 type globalOptions struct {
 	Debug bool
+	// Context is --context: the saved login to use.
+	Context string
 }
 
 // errInterrupted matches an interruption by Ctrl-C or SIGTERM: exit code

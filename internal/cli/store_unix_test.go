@@ -16,7 +16,7 @@ import (
 func filledStore(t *testing.T) store {
 	t.Helper()
 	st := store{dir: filepath.Join(t.TempDir(), "dsmctl")}
-	if err := st.saveSession("https://nas:5001", dsm.Session{Account: "admin", SID: "sid"}); err != nil {
+	if err := saveTestLogin(st, "https://nas:5001", dsm.Session{Account: "admin", SID: "sid"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.saveDeviceToken("https://nas:5001", "admin", "tok"); err != nil {
@@ -37,7 +37,7 @@ func filledStore(t *testing.T) store {
 func storeUses(t *testing.T, st store) map[string]error {
 	t.Helper()
 	errs := map[string]error{}
-	_, _, _, errs["session"] = st.session("")
+	_, _, _, errs["session"] = currentSession(st)
 	_, errs["deviceToken"] = st.deviceToken("https://nas:5001", "admin")
 	_, errs["fingerprint"] = st.fingerprint("https://nas:5001")
 	errs["saveFingerprint"] = st.saveFingerprint("https://other:5001", strings.Repeat("cd", 32))
@@ -94,8 +94,8 @@ func TestStoreRefusesOthersFiles(t *testing.T) {
 			case "":
 				uses = storeUses(t, st)
 			case sessionsFile:
-				_, _, _, err := st.session("")
-				uses = map[string]error{"session": err, "saveSession": st.saveSession("https://x", dsm.Session{SID: "s"})}
+				_, _, _, err := currentSession(st)
+				uses = map[string]error{"session": err, "saveSession": saveTestLogin(st, "https://x", dsm.Session{SID: "s"})}
 			case devicesFile:
 				_, err := st.deviceToken("https://nas:5001", "admin")
 				uses = map[string]error{"deviceToken": err}
