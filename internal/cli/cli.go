@@ -131,7 +131,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) string) int {
 	started := false // set once cobra has parsed flags and arguments
 	root := newRootCmd(s, getenv, &started)
-	root.SetArgs(args)
+	root.SetArgs(terraformOut(args))
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK

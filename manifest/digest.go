@@ -1,0 +1,75 @@
+package manifest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+)
+
+// Absent is the digest of an object the NAS did not have when Plan read
+// it (a user or group the plan creates).
+const Absent = "absent"
+
+// Digests returns, for each object the plan touches, a digest of the
+// object as Plan read it from the NAS, or Absent: "user NAME" and "group
+// NAME" for each user and group the plan creates, changes or deletes,
+// and "password_policy" and "password_expiry" for a section it changes.
+// The password policy is also listed when the plan sets a password: the
+// password was checked against it, and a generated one is made to fit
+// it. A program that saves a plan to apply later compares these digests
+// with those of a new Plan, made just before it applies, to refuse a
+// plan that the NAS has outrun. No digest depends on a password.
+func (p *Plan) Digests() map[string]string {
+	out := map[string]string{}
+	n := p.read
+	if n == nil {
+		return out
+	}
+	for _, s := range p.Settings {
+		switch s.Section {
+		case "password_policy":
+			out[s.Section] = digest(n.settings.Policy)
+		case "password_expiry":
+			out[s.Section] = digest(n.settings.Expiry)
+		}
+	}
+	for _, g := range p.Groups {
+		key := "group " + g.Name
+		if cur, ok := n.groups[fold(g.Name)]; ok {
+			out[key] = digest(cur)
+		} else {
+			out[key] = Absent
+		}
+	}
+	for _, u := range p.Users {
+		key := "user " + u.Name
+		if cur, ok := n.users[fold(u.Name)]; ok {
+			cur.Groups = slices.Sorted(slices.Values(cur.Groups))
+			cur.InheritedGroups = slices.Sorted(slices.Values(cur.InheritedGroups))
+			out[key] = digest(cur)
+		} else {
+			out[key] = Absent
+		}
+		if u.source != nil {
+			out["password_policy"] = digest(n.settings.Policy)
+		}
+	}
+	return out
+}
+
+// digest is "sha256:" and the hex SHA-256 of v's JSON.
+func digest(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// The values digested are plain structs: this cannot happen, and
+		// a digest that never matches makes a saved plan refused.
+		return "unreadable"
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// PasswordSource returns where the password the change sets comes from,
+// or nil when it sets none.
+func (u UserChange) PasswordSource() *PasswordSource { return u.source }
