@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"slices"
+	"strings"
 )
 
 // Absent is the digest of an object the NAS did not have when Plan read
@@ -22,40 +23,54 @@ const Absent = "absent"
 // plan that the NAS has outrun. No digest depends on a password.
 func (p *Plan) Digests() map[string]string {
 	out := map[string]string{}
-	n := p.read
-	if n == nil {
+	if p.read == nil {
 		return out
 	}
 	for _, s := range p.Settings {
-		switch s.Section {
-		case "password_policy":
-			out[s.Section] = digest(n.settings.Policy)
-		case "password_expiry":
-			out[s.Section] = digest(n.settings.Expiry)
-		}
+		out[s.Section] = p.Digest(s.Section)
 	}
 	for _, g := range p.Groups {
-		key := "group " + g.Name
-		if cur, ok := n.groups[fold(g.Name)]; ok {
-			out[key] = digest(cur)
-		} else {
-			out[key] = Absent
-		}
+		out["group "+g.Name] = p.Digest("group " + g.Name)
 	}
 	for _, u := range p.Users {
-		key := "user " + u.Name
-		if cur, ok := n.users[fold(u.Name)]; ok {
-			cur.Groups = slices.Sorted(slices.Values(cur.Groups))
-			cur.InheritedGroups = slices.Sorted(slices.Values(cur.InheritedGroups))
-			out[key] = digest(cur)
-		} else {
-			out[key] = Absent
-		}
+		out["user "+u.Name] = p.Digest("user " + u.Name)
 		if u.source != nil {
-			out["password_policy"] = digest(n.settings.Policy)
+			out["password_policy"] = p.Digest("password_policy")
 		}
 	}
 	return out
+}
+
+// Digest returns the digest of one object as Plan read it, named as
+// Digests names it ("user NAME", "group NAME", "password_policy",
+// "password_expiry"), whether the plan touches it or not: Absent for a
+// user or group the NAS did not have, "" for a key of no object.
+func (p *Plan) Digest(key string) string {
+	n := p.read
+	if n == nil {
+		return ""
+	}
+	switch {
+	case key == "password_policy":
+		return digest(n.settings.Policy)
+	case key == "password_expiry":
+		return digest(n.settings.Expiry)
+	case strings.HasPrefix(key, "user "):
+		cur, ok := n.users[fold(strings.TrimPrefix(key, "user "))]
+		if !ok {
+			return Absent
+		}
+		cur.Groups = slices.Sorted(slices.Values(cur.Groups))
+		cur.InheritedGroups = slices.Sorted(slices.Values(cur.InheritedGroups))
+		return digest(cur)
+	case strings.HasPrefix(key, "group "):
+		cur, ok := n.groups[fold(strings.TrimPrefix(key, "group "))]
+		if !ok {
+			return Absent
+		}
+		return digest(cur)
+	}
+	return ""
 }
 
 // digest is "sha256:" and the hex SHA-256 of v's JSON.

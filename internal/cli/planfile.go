@@ -398,7 +398,7 @@ func (sp *savedPlan) replan(ctx context.Context, c *dsm.Client, getenv func(stri
 	now := p.Digests()
 	var changed []string
 	for key, d := range pf.NAS {
-		if now[key] != d {
+		if p.Digest(key) != d {
 			changed = append(changed, key)
 		}
 	}
