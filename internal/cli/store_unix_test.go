@@ -83,7 +83,7 @@ func TestStoreRefusesOpenDir(t *testing.T) {
 func TestStoreRefusesOthersFiles(t *testing.T) {
 	t.Parallel()
 	me := userName(os.Geteuid())
-	for _, name := range []string{"", sessionsFile, devicesFile, certificatesFile, sessionLockFile} {
+	for _, name := range []string{"", sessionsFile, contextsFile, devicesFile, certificatesFile, sessionLockFile} {
 		t.Run("owned by another: "+name, func(t *testing.T) {
 			t.Parallel()
 			st := filledStore(t)
@@ -96,6 +96,9 @@ func TestStoreRefusesOthersFiles(t *testing.T) {
 			case sessionsFile:
 				_, _, _, err := currentSession(st)
 				uses = map[string]error{"session": err, "saveSession": saveTestLogin(st, "https://x", dsm.Session{SID: "s"})}
+			case contextsFile:
+				_, err := st.load()
+				uses = map[string]error{"load": err}
 			case devicesFile:
 				_, err := st.deviceToken("https://nas:5001", "admin")
 				uses = map[string]error{"deviceToken": err}
