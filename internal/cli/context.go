@@ -257,9 +257,6 @@ func runContextList(ctx context.Context, o *contextListOptions, s *IOStreams) er
 	if err != nil {
 		return err
 	}
-	if err := st.save(l); err != nil { // a converted config directory
-		return err
-	}
 	records := make([]record, 0, len(l.contexts.Contexts))
 	for _, c := range l.contexts.Contexts {
 		state := sessionNone

@@ -121,6 +121,15 @@ func TestConversionResumes(t *testing.T) {
 	if err != nil || !ok || url != "https://nas:5001" || sess.SID != "s1" {
 		t.Errorf("current session = %s %v %v %v", url, sess, ok, err)
 	}
+	// Reading converts for good: logins.json goes, contexts.json holds
+	// what it said.
+	if _, err := os.Stat(filepath.Join(st.dir, loginsFile)); !os.IsNotExist(err) {
+		t.Errorf("logins.json is still there after a read (stat: %v)", err)
+	}
+	var c savedContexts
+	if err := st.read(contextsFile, &c); err != nil || c.Current != "admin@nas:5001" || len(c.Contexts) != 1 {
+		t.Errorf("contexts.json after the conversion: %+v (err %v)", c, err)
+	}
 }
 
 // TestNewerFormatRefused: a sessions.json or contexts.json of a newer

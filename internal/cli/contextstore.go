@@ -90,9 +90,9 @@ type legacyLogins struct {
 // load reads the contexts and the sessions. A config directory written
 // before contexts is converted here: each URL of the old sessions.json
 // and logins.json becomes a context (named as login names one), its
-// session kept, the latest login the current context; save writes the
-// new files (sessions first) and only then removes logins.json, so a
-// crash at any point loses no session.
+// session kept, the latest login the current context; the new files are
+// written at once (sessions first) and only then is logins.json removed,
+// so a crash at any point loses no session.
 func (st store) load() (*logins, error) {
 	l := &logins{}
 	var raw struct {
@@ -139,6 +139,12 @@ func (st store) load() (*logins, error) {
 		l.convert(legacy.Current, old)
 	}
 	l.contexts.Version = contextsVersion
+	if l.sessionsDirty || l.contextsDirty || l.legacy {
+		// Converted: saved at once, whatever the command does next.
+		if err := st.save(l); err != nil {
+			return nil, fmt.Errorf("converting the config directory to contexts: %w", err)
+		}
+	}
 	return l, nil
 }
 

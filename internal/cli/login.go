@@ -307,7 +307,7 @@ func runLogout(ctx context.Context, o *logoutOptions, s *IOStreams) error {
 		default:
 			fmt.Fprintf(s.ErrOut, "not logged in to %s as %s\n", t.url, t.account)
 		}
-		return st.save(l) // a converted config directory
+		return nil
 	}
 	url, sess := t.url, saved.Session
 	c, err := o.conn.client(url, s, dsm.WithSession(sess))
