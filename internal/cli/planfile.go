@@ -189,8 +189,12 @@ func newPlanDoc(p *manifest.Plan) planDoc {
 //	                (manifest.Plan.Digests)
 //	plan            the plan, as dsmctl plan -o json writes it
 //	checksum        SHA-256 of the above: a file changed after plan wrote
-//	                it is refused
+//	                it is refused (a guard against edits and damage, not
+//	                a signature: whoever can write the file can recompute
+//	                it, which is why apply also plans again)
 //
+// The file's own keys are read strictly: any change to them raises
+// planFileVersion.
 // It holds no secret: apply reads each from_env variable and from_file
 // key again, and generates each generated password then. Apply makes the
 // plan again from the users file and applies it only when the NAS's
