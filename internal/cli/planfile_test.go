@@ -116,3 +116,22 @@ func TestTerraformOut(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReadPlanFile: whatever a plan file holds, reading it gives a plan
+// or an error, never a panic.
+func FuzzReadPlanFile(f *testing.F) {
+	f.Add([]byte(`{"format": "dsmctl-plan", "format_version": 1}`))
+	f.Add([]byte(`{"format": "dsmctl-plan", "format_version": 1, "plan": null, "nas": {"user a": "absent"}, "checksum": "x"}`))
+	f.Add([]byte(`{"format": "dsmctl-plan", "format_version": 2}`))
+	f.Add([]byte(`users: []`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "plan.json")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		pf, err := readPlanFile(path)
+		if err == nil && (pf.URL == "" || pf.Account == "") {
+			t.Errorf("a plan without a DSM or account was accepted")
+		}
+	})
+}
