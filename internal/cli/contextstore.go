@@ -25,27 +25,6 @@ const (
 	contextsVersion = 1
 )
 
-// savedSessions is the content of sessions.json: one saved session per
-// DSM URL and account.
-type savedSessions struct {
-	Version  int            `json:"version"`
-	Sessions []savedSession `json:"sessions"`
-}
-
-// savedSession is a session saved for an account on a DSM. State that
-// belongs to one session (as the library's own session struct holds it)
-// is a field here: it goes when the session goes.
-type savedSession struct {
-	// URL is the DSM address as dsm.Client.BaseURL gives it.
-	URL string `json:"url"`
-	// Session is the session as the library gives it (Auth.Session).
-	Session dsm.Session `json:"session"`
-	// Expired: a command found that DSM had ended the session. It is
-	// kept (a renewal of the signing state may still name it) until the
-	// next login replaces it.
-	Expired bool `json:"expired,omitempty"`
-}
-
 // savedContexts is the content of contexts.json. It holds no secret.
 type savedContexts struct {
 	Version int `json:"version"`

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsmkit/dsm"
 	"github.com/dsmkit/dsm/internal/atomicfile"
 )
 
@@ -54,6 +55,27 @@ func configDir(getenv func(string) string) (string, error) {
 // dsmctl processes saving at the same instant may lose one update.
 type store struct {
 	dir string
+}
+
+// savedSessions is the content of sessions.json: one saved session per
+// DSM URL and account.
+type savedSessions struct {
+	Version  int            `json:"version"`
+	Sessions []savedSession `json:"sessions"`
+}
+
+// savedSession is a session saved for an account on a DSM. State that
+// belongs to one session (as the library's own session struct holds it)
+// is a field here: it goes when the session goes.
+type savedSession struct {
+	// URL is the DSM address as dsm.Client.BaseURL gives it.
+	URL string `json:"url"`
+	// Session is the session as the library gives it (Auth.Session).
+	Session dsm.Session `json:"session"`
+	// Expired: a command found that DSM had ended the session; "dsmctl
+	// context list" says so, without asking DSM, until a login replaces
+	// the session.
+	Expired bool `json:"expired,omitempty"`
 }
 
 // savedDevices is the content of devices.json: URL -> lower-case
