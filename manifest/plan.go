@@ -89,6 +89,7 @@ type UserChange struct {
 	update   dsm.UserUpdateRequest  // fields of an update, without the password
 	secret   string                 // the password to set, unless generate
 	generate bool
+	source   *PasswordSource // where the password comes from, nil when none is set
 }
 
 // Plan is the list of changes that make a NAS match a file. Apply makes
@@ -100,6 +101,7 @@ type Plan struct {
 	Users    []UserChange     `json:"users"`
 
 	file     string
+	read     *nas        // the NAS as Plan read it (see Digests)
 	settings nasSettings // the settings after the plan
 	policy   bool        // the password policy changes
 	expiry   bool        // the password expiry changes
@@ -210,7 +212,7 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 		opts.Today = dsm.DateOf(time.Now())
 	}
 	probs := &problems{file: f.Name}
-	plan := &Plan{file: f.Name, settings: n.settings}
+	plan := &Plan{file: f.Name, read: n, settings: n.settings}
 
 	// Settings first: the passwords are checked against the policy in
 	// force after them.
@@ -423,6 +425,7 @@ func planUser(u *User, n *nas, plan *Plan, groupsInFile map[string]bool, secrets
 		case u.Password.Generate:
 			uc.generate = true
 			uc.Password = u.Password.String()
+			uc.source = u.Password
 		default:
 			pw, err := resolve(u.Password, opts.Getenv, secrets)
 			if err != nil {
@@ -435,6 +438,7 @@ func planUser(u *User, n *nas, plan *Plan, groupsInFile map[string]bool, secrets
 			}
 			uc.secret = pw
 			uc.Password = u.Password.String()
+			uc.source = u.Password
 		}
 	}
 

@@ -25,6 +25,8 @@ type applyOptions struct {
 	Parallel     int
 	Yes          bool
 	PasswordsOut string
+	// saved is the plan file apply was given, nil with -f.
+	saved *savedPlan
 }
 
 func addApplyFlags(cmd *cobra.Command, o *applyOptions) {
@@ -44,7 +46,7 @@ func (o *applyOptions) check() error {
 func newApplyCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
 	o := &applyOptions{}
 	cmd := &cobra.Command{
-		Use:   "apply -f FILE",
+		Use:   "apply -f FILE | apply PLANFILE",
 		Short: "Make the NAS match a users file",
 		Long: `Plan as "dsmctl plan" does, show the plan, ask for confirmation (on a
 terminal, unless --yes; without a terminal --yes is required), then make
@@ -64,15 +66,29 @@ that generates passwords is refused.
 
 ` + passwordsFileHelp + `
 
+A saved plan ("dsmctl plan -f FILE --out PLANFILE"): "dsmctl apply
+PLANFILE" makes exactly the changes that plan showed, without asking
+again: it logs in as the plan was made (its DSM and account, unless
+--url, --user, --context or their variables say otherwise, which must
+then be the same), makes the plan again from the users file saved in it,
+and refuses (nothing changed, exit 1) when any user, group or setting the
+plan touches changed on the NAS, when the plan would now differ, or when
+the file was edited. Passwords are not in the file: from_env and
+from_file are read when apply runs, generated ones generated then.
+
 Exit codes: 0 all changes made, 1 some failed (each is listed with its
-reason), the file has problems or the confirmation was declined (nothing
-changed), 64 usage (e.g. no --yes off a terminal); see "dsmctl help
-exit-codes".`,
+reason), the file has problems, a saved plan is refused or the
+confirmation was declined (nothing changed), 64 usage (e.g. no --yes off a
+terminal); see "dsmctl help exit-codes".`,
 		Example: `  dsmctl apply -f users.yaml
   dsmctl apply -f users.yaml --yes --parallel 8 --passwords-file first-passwords.tsv
-  dsmctl apply -f users.yaml --prune --yes -o json > result.json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+  dsmctl apply -f users.yaml --prune --yes -o json > result.json
+  dsmctl plan -f users.yaml --out plan.json && dsmctl apply plan.json --passwords-file first-passwords.tsv`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return runApplySaved(cmd, o, args[0], getenv, g, s)
+			}
 			if err := o.complete(getenv, g); err != nil {
 				return err
 			}
@@ -96,7 +112,13 @@ exit-codes".`,
 // sums up.
 func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStreams) error {
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
-		plan, err := f.Plan(ctx, c, o.planOptions())
+		var plan *manifest.Plan
+		var err error
+		if o.saved != nil {
+			plan, err = o.saved.replan(ctx, c, o.getenv)
+		} else {
+			plan, err = f.Plan(ctx, c, o.planOptions())
+		}
 		if err != nil {
 			return err
 		}
@@ -114,7 +136,7 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 		if n := plan.Generated(); n > 0 && o.PasswordsOut == "" && !jsonOut {
 			return usagef("%d new user(s) get a generated password: pass --passwords-file FILE to keep them (or -o json to get them on standard output)", n)
 		}
-		if !o.Yes {
+		if !o.Yes && o.saved == nil { // a saved plan was reviewed already
 			if s.ReadLine == nil {
 				return usagef("standard input is not a terminal: pass --yes to apply")
 			}

@@ -60,7 +60,7 @@ func TestPlanCommand(t *testing.T) {
 		{"text", []string{"plan", "-f", file}, 0, []string{`(?m)^\+ group staff$`, `(?m)^\+ user erin$`, `(?m)^    password: generated$`,
 			`(?m)^~ user alice$\n^    email: alice@example\.com -> alice@example\.org$`, `Plan: 3 to create, 1 to change, 0 to delete\.`}},
 		{"detailed", []string{"plan", "-f", file, "--detailed-exitcode"}, ExitChanges, []string{`Plan: 3 to create`}},
-		{"json", []string{"plan", "-f", file, "-o", "json"}, 0, []string{`"action": "create"`, `"name": "erin"`, `"password": "from \$FRANK_PW"`}},
+		{"json", []string{"plan", "-f", file, "-o", "json"}, 0, []string{`"action": "create"`, `"name": "erin"`, `"source": "env",\s+"env": "FRANK_PW"`}},
 		{"no file", []string{"plan"}, ExitUsage, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

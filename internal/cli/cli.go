@@ -150,7 +150,7 @@ func Run(ctx context.Context, args []string, s *IOStreams, getenv func(string) s
 	started := false // set once cobra has parsed flags and arguments
 	s.noColor = noColor(getenv)
 	root := newRootCmd(s, getenv, &started)
-	root.SetArgs(args)
+	root.SetArgs(terraformOut(args))
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return ExitOK
@@ -177,6 +177,9 @@ session under the config directory ($DSM_CONFIG_DIR, default the user
 config directory + /dsmctl); later commands use it without a password.
 When DSM_PASSWORD is set or --password-stdin is given, a command logs in
 for itself and logs out when done, ignoring any saved session.
+Each login is kept as a context (several NAS boxes, several accounts):
+--context NAME or DSM_CONTEXT picks one, "dsmctl context" lists and
+switches them; --url/--user, then DSM_URL/DSM_USER, win over the context.
 
 Output: tables for people; -o json, -o yaml or -o csv for scripts. Dates
 are YYYY-MM-DD. Errors go to stderr with DSM's reason.
@@ -206,6 +209,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 	// command that only reads has no confirmation to drop.
 	root.PersistentFlags().BoolVarP(&g.Quiet, "quiet", "q", false, "print no confirmation of a change (errors, warnings, generated passwords, task ids and -o output still print)")
 	root.PersistentFlags().BoolVar(&g.Debug, "debug", false, "trace each DSM call (API, method, version, HTTP status, DSM code, duration; never parameters) to stderr")
+	root.PersistentFlags().StringVar(&g.Context, "context", "", "the saved login (context) to use (default $DSM_CONTEXT, else the current one; see dsmctl context)")
 	root.CompletionOptions.DisableDefaultCmd = true
 
 	root.AddCommand(
@@ -226,6 +230,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newCompletionCmd(s),
 		newManCmd(s, getenv),
 		newExitCodesHelpCmd(),
+		newContextCmd(s, getenv, &g),
 	)
 	registerCompletions(root, getenv)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
@@ -237,6 +242,8 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 type globalOptions struct {
 	Debug bool
 	Quiet bool
+	// Context is --context: the saved login to use.
+	Context string
 }
 
 // errInterrupted matches an interruption by Ctrl-C or SIGTERM: exit code

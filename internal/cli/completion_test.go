@@ -173,7 +173,13 @@ func TestCompletionNASNotAnswering(t *testing.T) {
 	})
 	url := "http://" + ln.Addr().String()
 	e := newEnv(t, nil, "DSM_URL", url)
-	if err := (store{dir: e.configDir()}).saveSession(url, dsm.Session{SID: "sid-of-test", Account: "admin"}); err != nil {
+	st := store{dir: e.configDir()}
+	l, err := st.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.putSession(url, dsm.Session{SID: "sid-of-test", Account: "admin"})
+	if err := st.save(l); err != nil {
 		t.Fatal(err)
 	}
 	// The run in a goroutine, checked here: t.Fatal belongs to the test's.

@@ -20,7 +20,7 @@ import (
 // talks to DSM has them.
 type connOptions struct {
 	// URL is the DSM address (--url, else DSM_URL). Empty: the URL of
-	// the latest login.
+	// the context (see resolve).
 	URL string
 	// User is the account (--user, else DSM_USER).
 	User string
@@ -34,6 +34,11 @@ type connOptions struct {
 	OTP string
 	// ConfigDir holds saved sessions and device tokens.
 	ConfigDir string
+	// Context names the saved login to use (--context, else
+	// DSM_CONTEXT); see resolve for how it combines with URL and User.
+	Context string
+	// used is the saved login connect resumed, if it did.
+	used target
 	// DeviceName is what DSM shows for the device token a login asks for.
 	DeviceName string
 	// Debug traces DSM calls to the error stream.
@@ -61,8 +66,8 @@ type connOptions struct {
 // addConnFlags declares the connection flags on cmd.
 func addConnFlags(cmd *cobra.Command, o *connOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
-	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER)")
+	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the context's)")
+	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER, else the context's)")
 	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	addSecurityFlags(cmd, o)
 }
@@ -87,8 +92,8 @@ func addCertFlags(cmd *cobra.Command, o *connOptions) {
 // user's): they log in with DSM_PASSWORD or the saved session.
 func addConnFlagsNoStdin(cmd *cobra.Command, o *connOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
-	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER)")
+	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the context's)")
+	f.StringVarP(&o.User, "user", "u", "", "DSM account (default $DSM_USER, else the context's)")
 	addSecurityFlags(cmd, o)
 }
 
@@ -101,6 +106,9 @@ func (o *connOptions) complete(getenv func(string) string, g *globalOptions) err
 		o.User = getenv("DSM_USER")
 	}
 	o.Password = getenv("DSM_PASSWORD")
+	if o.Context = g.Context; o.Context == "" {
+		o.Context = getenv("DSM_CONTEXT")
+	}
 	if err := dsm.ValidateOTPCode(o.OTP); err != nil {
 		return fmt.Errorf("--otp: %w", err)
 	}
@@ -319,16 +327,27 @@ func (o *connOptions) login(ctx context.Context, c *dsm.Client, pw string, trust
 // connect returns a client ready for calls, and a function to call when
 // done. With a password (DSM_PASSWORD or --password-stdin) it logs in now
 // and the done function logs out: the saved session is not used. Without
-// one it resumes the saved session of the URL.
+// one it resumes the session saved for the URL and account that resolve
+// picks.
 func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client, done func() error, err error) {
+	st := o.store()
+	l, err := st.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := o.resolve(l, false)
+	if err != nil {
+		return nil, nil, err
+	}
 	if o.hasPassword() {
-		if o.URL == "" {
+		if t.url == "" {
 			return nil, nil, usagef("no DSM URL: pass --url or set DSM_URL")
 		}
-		if o.User == "" {
+		if t.account == "" {
 			return nil, nil, usagef("no account: pass --user or set DSM_USER")
 		}
-		c, err := o.client(o.URL, s)
+		o.User = t.account
+		c, err := o.client(t.url, s)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -348,25 +367,19 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 		return c, done, nil
 	}
 
-	url := ""
-	if o.URL != "" {
-		if url, err = baseURL(o.URL); err != nil {
-			return nil, nil, err
-		}
+	url := t.url
+	if url == "" {
+		return nil, nil, &authError{err: errors.New("not logged in: run dsmctl login --url URL --user NAME, or set DSM_URL, DSM_USER and DSM_PASSWORD")}
 	}
-	url, sess, ok, err := o.store().session(url)
-	if err != nil {
-		return nil, nil, err
+	if t.account == "" {
+		return nil, nil, &authError{err: fmt.Errorf("not logged in to %s: run dsmctl login --user NAME, or set DSM_USER and DSM_PASSWORD", url)}
 	}
-	if !ok {
-		if url == "" {
-			return nil, nil, &authError{err: errors.New("not logged in: run dsmctl login --url URL --user NAME, or set DSM_URL, DSM_USER and DSM_PASSWORD")}
-		}
-		return nil, nil, &authError{err: fmt.Errorf("not logged in to %s: run dsmctl login, or set DSM_USER and DSM_PASSWORD", url)}
+	saved := l.sessionAt(url, t.account)
+	if saved == nil {
+		return nil, nil, &authError{err: fmt.Errorf("not logged in to %s as %s: run dsmctl login%s, or set DSM_PASSWORD", url, t.account, t.loginArgs())}
 	}
-	if o.User != "" && !strings.EqualFold(o.User, sess.Account) {
-		return nil, nil, &authError{err: fmt.Errorf("the saved session on %s is %s's, not %s's: run dsmctl login --user %s, or set DSM_PASSWORD", url, sess.Account, o.User, o.User)}
-	}
+	sess := saved.Session
+	o.used = t
 	if !sess.SecureSignIn {
 		c, err = o.client(url, s, dsm.WithSession(sess))
 		if err != nil {
@@ -379,17 +392,18 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 	// (DSM 7.3.2, N4S4/synology-api issue #448): one command at a time
 	// uses it, reading the nonce
 	// the previous one saved, and saving its own when it ends.
-	release, err := o.store().lockSessions(ctx)
+	release, err := st.lockSessions(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, sess, ok, err = o.store().session(url); err != nil || !ok {
+	if l, err = st.load(); err != nil || l.sessionAt(url, t.account) == nil {
 		release()
 		if err == nil {
-			err = &authError{err: fmt.Errorf("not logged in to %s: run dsmctl login", url)}
+			err = &authError{err: fmt.Errorf("not logged in to %s as %s: run dsmctl login%s", url, t.account, t.loginArgs())}
 		}
 		return nil, nil, err
 	}
+	sess = l.sessionAt(url, t.account).Session
 	c, err = o.client(url, s, dsm.WithSession(sess))
 	if err != nil {
 		release()
@@ -401,7 +415,7 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 		if !ok {
 			return nil // the command logged out
 		}
-		if err := o.store().updateSession(url, cur); err != nil {
+		if err := st.updateSession(url, cur); err != nil {
 			return fmt.Errorf("saving the session's signing state: %w", err)
 		}
 		return nil

@@ -143,6 +143,15 @@ func TestGoldenPlan(t *testing.T) {
 	goldenRun(t, e, "plan", "plan", "-f", usersFile(t, goldenUsersYAML), "--prune")
 }
 
+// TestGoldenPlanJSON holds the shape of plan -o json: a format version,
+// counts, lists never null, typed values, the source of each password as
+// an object.
+func TestGoldenPlanJSON(t *testing.T) {
+	t.Parallel()
+	e := goldenEnv(t).with("FRANK_PW", frankPw)
+	goldenRun(t, e, "plan_json", "plan", "-f", usersFile(t, goldenUsersYAML), "--prune", "-o", "json")
+}
+
 // TestGoldenHelp holds the --help of every command in help/, one file per
 // command path ("dsmctl user list" in help/dsmctl_user_list.golden): a
 // new command needs its file, and a file whose command is gone fails.

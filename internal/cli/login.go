@@ -53,9 +53,14 @@ says so, a new certificate that the system trusts). --insecure skips
 the check entirely and warns each time. Over plain http the password
 travels encrypted but the session does not: login warns.
 
-Without --url and DSM_URL, login goes to the DSM of the latest login, and
-without --user and DSM_USER as the same account: after "session expired",
-"dsmctl login" alone logs in again.
+Contexts: a login is saved as a context (see "dsmctl context"), named
+account@host[:port] or --context NAME, and made current; logging in again
+to the same URL as the same account updates that context. Without --url
+and DSM_URL, login goes to the DSM of the context (--context, DSM_CONTEXT,
+else the current one: the latest login), and without --user and DSM_USER
+as its account: after "session expired", "dsmctl login" alone logs in
+again. Another account on the same NAS is another context, with its own
+session.
 
 Secure sign-in: on DSM 7, login does DSM's own secure sign-in (a Noise
 handshake) and every later request of the session is signed with a number
@@ -73,7 +78,8 @@ user config directory + /dsmctl), which only its owner may read.`,
   DSM_URL=https://nas:5001 DSM_USER=alice dsmctl login --otp 123456
   dsmctl login --url https://nas:5001 --user admin --fingerprint 3f9a...c2
   DSM_PASSWORD=... dsmctl login --url nas --user backup --otp-secret-file ~/.config/dsmctl/backup.totp
-  dsmctl login --url https://nas.example.net:5001 --user admin --require-secure-signin`,
+  dsmctl login --url https://nas.example.net:5001 --user admin --require-secure-signin
+  dsmctl login --url https://nas2:5001 --user admin --context office`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := o.conn.complete(getenv, g); err != nil {
@@ -87,45 +93,43 @@ user config directory + /dsmctl), which only its owner may read.`,
 	return cmd
 }
 
-// runLogin logs in, saves the session as the current one and the device
-// token, and logs out the session it replaces.
+// runLogin logs in, saves the session and the context (made or
+// updated, and current) and the device token, and logs out the session
+// it replaces.
 func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 	st := o.conn.store()
-	if o.conn.URL == "" {
-		// Log in again where the latest login was (a logout or an expiry
-		// included), by default as the same account: what "session
-		// expired, run dsmctl login" needs.
-		url, account, err := st.latest("")
-		if err != nil {
-			return err
-		}
-		if url == "" {
-			return usagef("no DSM URL: pass --url or set DSM_URL")
-		}
-		o.conn.URL = url
-		if o.conn.User == "" {
-			o.conn.User = account
-		}
-	}
-	if o.conn.User == "" {
-		// The account of the latest login at this URL.
-		url, err := baseURL(o.conn.URL)
-		if err != nil {
-			return err
-		}
-		if _, account, err := st.latest(url); err != nil {
-			return err
-		} else if account != "" {
-			o.conn.User = account
-		}
-	}
-	if o.conn.User == "" {
-		return usagef("no account: pass --user or set DSM_USER")
-	}
-	url, err := baseURL(o.conn.URL)
+	l, err := st.load()
 	if err != nil {
 		return err
 	}
+	name := o.conn.Context
+	if name != "" {
+		if err := validateContextName(name); err != nil {
+			return fmt.Errorf("--context: %w", err)
+		}
+	}
+	// Without --url and DSM_URL, login goes where the context is (the
+	// latest login, a logout or an expiry included), by default as the
+	// same account: what "session expired, run dsmctl login" needs.
+	t, err := o.conn.resolve(l, true)
+	if err != nil {
+		return err
+	}
+	if t.url == "" {
+		if name != "" {
+			return usagef("no DSM URL: context %q is new; pass --url or set DSM_URL", name)
+		}
+		return usagef("no DSM URL: pass --url or set DSM_URL")
+	}
+	if t.account == "" {
+		return usagef("no account: pass --user or set DSM_USER")
+	}
+	if name != "" && t.context != "" && t.context != name {
+		return usagef("%s on %s is the context %q already (one context per URL and account): use --context %s, or rename it: dsmctl context rename %s %s",
+			t.account, t.url, t.context, t.context, t.context, name)
+	}
+	o.conn.URL, o.conn.User = t.url, t.account
+	url := t.url
 	saveFP, forgetFP := "", false
 	switch {
 	case strings.HasPrefix(url, "http://"):
@@ -150,9 +154,11 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 	if err != nil {
 		return err
 	}
-	_, old, hadOld, err := st.session(url)
-	if err != nil {
-		return err
+	var old dsm.Session
+	saved := l.sessionAt(url, o.conn.User)
+	hadOld := saved != nil
+	if hadOld {
+		old = saved.Session
 	}
 	pw, err := o.conn.password(s, url)
 	if err != nil {
@@ -166,11 +172,13 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 	if err != nil {
 		return err
 	}
-	if err := st.saveSession(url, sess); err != nil {
+	replaced, err := saveLogin(st, name, url, sess)
+	if err != nil {
 		c.Auth.Logout(context.WithoutCancel(ctx))
 		return fmt.Errorf("saving the session: %w", err)
 	}
 	s.confirmf("logged in to %s as %s\n", url, sess.Account)
+	s.confirmf("current context: %s\n", replaced.name)
 	switch {
 	case saveFP != "":
 		if err := st.saveFingerprint(url, saveFP); err != nil {
@@ -192,11 +200,54 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 	}
 	if hadOld && old.SID != sess.SID {
 		// End the session this login replaces; it may be long gone.
-		if prev, err := o.conn.client(url, s, dsm.WithSession(old)); err == nil {
-			prev.Auth.Logout(ctx)
-		}
+		o.conn.endSession(ctx, url, old, s)
+	}
+	if replaced.session != nil {
+		// The context pointed at another login, whose session is
+		// dropped: end it too.
+		o.conn.endSession(ctx, replaced.url, *replaced.session, s)
 	}
 	return nil
+}
+
+// loginSaved is what saveLogin did: the context's name, and the session
+// of the login the context named before, when it named another.
+type loginSaved struct {
+	name    string
+	url     string
+	session *dsm.Session
+}
+
+// saveLogin saves sess as the session of its account on url, and the
+// context name (made when new; "" names it account@host[:port], or finds
+// the context of that URL and account) as the current one. It reads the
+// files again first: the login took time, another command may have
+// saved meanwhile.
+func saveLogin(st store, name, url string, sess dsm.Session) (loginSaved, error) {
+	l, err := st.load()
+	if err != nil {
+		return loginSaved{}, err
+	}
+	var out loginSaved
+	switch c := l.contextOf(url, sess.Account); {
+	case name == "" && c != nil:
+		name = c.Name
+	case name == "":
+		name = l.newName(url, sess.Account)
+	case c != nil && c.Name != name:
+		return loginSaved{}, fmt.Errorf("%s on %s became the context %q meanwhile", sess.Account, url, c.Name)
+	}
+	if prev := l.context(name); prev != nil && (prev.URL != url || !strings.EqualFold(prev.Account, sess.Account)) {
+		if ps := l.sessionAt(prev.URL, prev.Account); ps != nil {
+			out.url, out.session = prev.URL, &ps.Session
+		}
+		l.dropSession(prev.URL, prev.Account)
+	}
+	l.putSession(url, sess)
+	l.putContext(savedContext{Name: name, URL: url, Account: sess.Account})
+	l.setCurrent(name)
+	out.name = name
+	return out, st.save(l)
 }
 
 // logoutOptions are the options of dsmctl logout.
@@ -209,7 +260,11 @@ func newLogoutCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *c
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "End the saved session on DSM and forget it",
-		Long: `End the saved session on DSM and remove it from the config directory.
+		Long: `End the saved session of the context on DSM and remove it from the config
+directory. The context stays (its session shows as none in "dsmctl context
+list"), so "dsmctl login" alone logs in there again; "dsmctl context
+delete" removes it. --url, --user, --context and their variables pick the
+login as for every command.
 
 The device token of a 2-step login is kept: the next login of that account
 needs no code. Logging out when not logged in does nothing.`,
@@ -221,39 +276,50 @@ needs no code. Logging out when not logged in does nothing.`,
 			return runLogout(cmd.Context(), o, s)
 		},
 	}
-	cmd.Flags().StringVar(&o.conn.URL, "url", "", "DSM address (default $DSM_URL, else the latest login)")
+	cmd.Flags().StringVar(&o.conn.URL, "url", "", "DSM address (default $DSM_URL, else the context's)")
+	cmd.Flags().StringVarP(&o.conn.User, "user", "u", "", "DSM account (default $DSM_USER, else the context's)")
 	addCertFlags(cmd, &o.conn)
 	return cmd
 }
 
-// runLogout ends the saved session of the URL on DSM and forgets it.
+// runLogout ends the saved session of the context on DSM and forgets it;
+// the context stays.
 func runLogout(ctx context.Context, o *logoutOptions, s *IOStreams) error {
-	url := ""
-	if o.conn.URL != "" {
-		var err error
-		if url, err = baseURL(o.conn.URL); err != nil {
-			return err
-		}
-	}
 	st := o.conn.store()
-	url, sess, ok, err := st.session(url)
+	l, err := st.load()
 	if err != nil {
 		return err
 	}
-	if !ok {
-		if url == "" {
+	t, err := o.conn.resolve(l, false)
+	if err != nil {
+		return err
+	}
+	var saved *savedSession
+	if t.url != "" && t.account != "" {
+		saved = l.sessionAt(t.url, t.account)
+	}
+	if saved == nil {
+		switch {
+		case t.url == "":
 			fmt.Fprintln(s.ErrOut, "not logged in")
-		} else {
-			fmt.Fprintf(s.ErrOut, "not logged in to %s\n", url)
+		case t.account == "":
+			fmt.Fprintf(s.ErrOut, "not logged in to %s\n", t.url)
+		default:
+			fmt.Fprintf(s.ErrOut, "not logged in to %s as %s\n", t.url, t.account)
 		}
 		return nil
 	}
+	url, sess := t.url, saved.Session
 	c, err := o.conn.client(url, s, dsm.WithSession(sess))
 	if err != nil {
 		return err
 	}
 	lerr := c.Auth.Logout(ctx)
-	if err := st.removeSession(url); err != nil {
+	if l, err = st.load(); err == nil {
+		l.dropSession(url, sess.Account)
+		err = st.save(l)
+	}
+	if err != nil {
 		return fmt.Errorf("removing the saved session: %w", err)
 	}
 	if lerr != nil {

@@ -16,11 +16,11 @@ import (
 	"github.com/dsmkit/dsm/dsmtest"
 )
 
-// savedSession returns the session saved in e's config directory for the
+// loggedInSession returns the session saved in e's config directory for the
 // latest login, failing the test when there is none.
-func savedSession(t *testing.T, e *cliEnv) (string, dsm.Session) {
+func loggedInSession(t *testing.T, e *cliEnv) (string, dsm.Session) {
 	t.Helper()
-	url, sess, ok, err := store{dir: e.configDir()}.session("")
+	url, sess, ok, err := currentSession(store{dir: e.configDir()})
 	if err != nil || !ok {
 		t.Fatalf("no saved session (err %v)", err)
 	}
@@ -56,13 +56,13 @@ func TestLoginPasswordSources(t *testing.T) {
 			e.stdin = tt.stdin
 			e.terminal = tt.terminal
 			r := e.mustRun(t, append([]string{"login"}, tt.args...)...)
-			if want := "logged in to " + srv.URL() + " as admin\n"; r.stdout != want {
+			if want := "logged in to " + srv.URL() + " as admin\ncurrent context: admin@" + strings.TrimPrefix(srv.URL(), "http://") + "\n"; r.stdout != want {
 				t.Errorf("stdout = %q, want %q", r.stdout, want)
 			}
 			if diff := cmp.Diff(tt.prompts, e.prompts); diff != "" {
 				t.Errorf("prompts (-want +got):\n%s", diff)
 			}
-			url, sess := savedSession(t, e)
+			url, sess := loggedInSession(t, e)
 			if url != srv.URL() || sess.Account != "admin" || sess.SID == "" || sess.SynoToken == "" {
 				t.Errorf("saved session for %s: %v", url, sess)
 			}
@@ -148,7 +148,7 @@ func TestLoginTwoStep(t *testing.T) {
 	if !strings.Contains(r.stdout, "this device is now trusted") {
 		t.Errorf("stdout does not say the device is trusted:\n%s", r.stdout)
 	}
-	_, sess := savedSession(t, e)
+	_, sess := loggedInSession(t, e)
 	token, err := store{dir: e.configDir()}.deviceToken(srv.URL(), "bob")
 	if err != nil || token == "" {
 		t.Fatalf("no device token saved (err %v)", err)
@@ -203,7 +203,7 @@ func TestLoginTwoStepPrompt(t *testing.T) {
 				t.Errorf("device token saved: %v, want %v", token != "", tt.trust)
 			}
 			r.noSecrets(t, bobPassword, e.terminal[2], token)
-			_, sess := savedSession(t, e)
+			_, sess := loggedInSession(t, e)
 			if sess.Account != "bob" {
 				t.Errorf("saved session of %q", sess.Account)
 			}
@@ -216,9 +216,9 @@ func TestLoginReplacesSession(t *testing.T) {
 	srv := startSim(t)
 	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
 	e.mustRun(t, "login")
-	_, first := savedSession(t, e)
+	_, first := loggedInSession(t, e)
 	e.mustRun(t, "login")
-	_, second := savedSession(t, e)
+	_, second := loggedInSession(t, e)
 	if first.SID == second.SID {
 		t.Fatal("a second login kept the first session")
 	}
@@ -232,7 +232,7 @@ func TestLogout(t *testing.T) {
 	srv := startSim(t)
 	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
 	e.mustRun(t, "login")
-	_, sess := savedSession(t, e)
+	_, sess := loggedInSession(t, e)
 	devices := filepath.Join(e.configDir(), devicesFile)
 	before, err := os.ReadFile(devices)
 	if err != nil {
@@ -302,7 +302,7 @@ func TestFileModes(t *testing.T) {
 	if m := fileMode(t, e.configDir()); m != 0o700 {
 		t.Errorf("config directory mode %04o, want 0700", m)
 	}
-	for _, name := range []string{sessionsFile, devicesFile, loginsFile} {
+	for _, name := range []string{sessionsFile, devicesFile, contextsFile} {
 		if m := fileMode(t, filepath.Join(e.configDir(), name)); m != 0o600 {
 			t.Errorf("%s mode %04o, want 0600", name, m)
 		}
@@ -356,12 +356,12 @@ func TestLoginAgainAfterLogoutOrExpiry(t *testing.T) {
 	e.mustRun(t, "login")
 	e.mustRun(t, "logout")
 	bare := newEnv(t, nil, "DSM_CONFIG_DIR", e.configDir(), "DSM_PASSWORD", alicePassword)
-	if r := bare.mustRun(t, "login"); r.stdout != "logged in to "+srv.URL()+" as alice\n" {
+	if r := bare.mustRun(t, "login"); !strings.HasPrefix(r.stdout, "logged in to "+srv.URL()+" as alice\n") {
 		t.Errorf("login after logout, with no URL or account: %q", r.stdout)
 	}
 	srv.ExpireSessions()
 	urlOnly := newEnv(t, nil, "DSM_CONFIG_DIR", e.configDir(), "DSM_URL", srv.URL(), "DSM_PASSWORD", alicePassword)
-	if r := urlOnly.mustRun(t, "login"); r.stdout != "logged in to "+srv.URL()+" as alice\n" {
+	if r := urlOnly.mustRun(t, "login"); !strings.HasPrefix(r.stdout, "logged in to "+srv.URL()+" as alice\n") {
 		t.Errorf("login with only DSM_URL after an expiry: %q", r.stdout)
 	}
 }

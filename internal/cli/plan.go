@@ -32,6 +32,8 @@ type manifestOptions struct {
 	SetPasswords bool
 	Secrets      string
 	Output       string
+	// Out is plan --out: the file the plan is saved to, for apply.
+	Out string
 
 	getenv func(string) string
 }
@@ -110,6 +112,21 @@ The whole file is checked first: unknown keys, wrong types, DSM's limits,
 reserved names, groups that do not exist, and the passwords that would be
 set against the password policy. Every problem is listed, with its line.
 
+Saved plans, as terraform has them: --out FILE saves the plan, and
+"dsmctl apply FILE" later makes exactly those changes, on the same DSM as
+the same account, or refuses (nothing changed, exit 1) when the NAS has
+changed meanwhile (any user, group or setting the plan touches, or any
+change the plan would now make) or when the file was edited. The file
+(mode 0600) holds the users file, the digests of the objects the plan
+touches as read, and the plan; it holds no password: apply reads each
+from_env variable and from_file key again, and generates each generated
+password, when it applies.
+
+-o json is for programs: format_version, counts, and settings, groups and
+users as lists (never null), with typed values (numbers, booleans, null
+for none) and the source of each password as an object (source generate,
+env with env, or file with key).
+
 Exit codes: 0 no changes (or changes, without --detailed-exitcode), 1 the
 file has problems or the NAS could not be read, 2 with --detailed-exitcode
 when there are changes (as terraform plan -detailed-exitcode), 64 usage;
@@ -118,7 +135,8 @@ see "dsmctl help exit-codes".`,
   dsmctl plan users.yaml
   generate-users | dsmctl plan -f -
   dsmctl plan -f users.yaml --prune -o json
-  dsmctl plan -f users.yaml --detailed-exitcode || echo "changes pending"`,
+  dsmctl plan -f users.yaml --detailed-exitcode || echo "changes pending"
+  dsmctl plan -f users.yaml --out plan.json && dsmctl apply plan.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.fileArg(args); err != nil {
@@ -133,28 +151,45 @@ see "dsmctl help exit-codes".`,
 	addConnFlags(cmd, &o.conn)
 	addManifestFlags(cmd, o)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	cmd.Flags().StringVar(&o.Out, "out", "", "save the plan to this file (mode 0600, no secrets) for \"dsmctl apply FILE\"; -out FILE works too")
 	return cmd
 }
 
 func runPlan(ctx context.Context, o *manifestOptions, detailed bool, s *IOStreams) error {
-	f, err := o.load(s)
+	var f *manifest.File
+	var data []byte // the users file, for --out
+	var err error
+	if o.Out != "" {
+		f, data, err = o.usersFileData(s)
+	} else {
+		f, err = o.load(s)
+	}
 	if err != nil {
 		return err
 	}
 	var plan *manifest.Plan
 	err = withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
 		plan, err = f.Plan(ctx, c, o.planOptions())
+		if err == nil && o.Out != "" {
+			err = writePlanFile(o.Out, o, f, data, c, plan)
+		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	if o.Output == formatJSON {
-		if err := writeJSON(s.Out, plan); err != nil {
+		if err := writeJSON(s.Out, newPlanDoc(plan)); err != nil {
 			return err
+		}
+		if o.Out != "" {
+			fmt.Fprintf(s.ErrOut, "saved the plan to %s: dsmctl apply %s makes exactly these changes\n", o.Out, o.Out)
 		}
 	} else {
 		s.printPlan(plan.String(), false)
+		if o.Out != "" {
+			fmt.Fprintf(s.Out, "Saved the plan to %s: \"dsmctl apply %s\" makes exactly these changes, or none if the NAS changes meanwhile.\n", o.Out, o.Out)
+		}
 	}
 	if detailed && !plan.Empty() {
 		return &exitStatus{code: ExitChanges}

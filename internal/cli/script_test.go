@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,7 @@ type scriptSim struct {
 //	dsmsim [-tls]           start a simulator (admin, alice, bob and otto
 //	                        with 2-step) and set DSM_URL, ADMIN_PASSWORD,
 //	                        ALICE_PASSWORD, BOB_PASSWORD, OTTO_PASSWORD;
+//	                        and SIM_HOST (its host:port);
 //	                        with -tls it serves https with a self-signed
 //	                        certificate made as dsmctl sim --tls makes it,
 //	                        and sets FINGERPRINT (64 hex digits),
@@ -137,6 +139,7 @@ func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(srv.Close)
 	s.srv = srv
 	ts.Setenv("DSM_URL", srv.URL())
+	ts.Setenv("SIM_HOST", strings.TrimPrefix(srv.URL(), "http://"))
 	ts.Setenv("ADMIN_PASSWORD", srv.AdminPassword())
 	ts.Setenv("ALICE_PASSWORD", alicePassword)
 	ts.Setenv("BOB_PASSWORD", bobPassword)
@@ -147,6 +150,7 @@ func cmdDSMSim(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Defer(front.close)
 		s.front = front
 		ts.Setenv("DSM_URL", front.url)
+		ts.Setenv("SIM_HOST", strings.TrimPrefix(front.url, "https://"))
 		setCertificateEnv(ts, front)
 	}
 }

@@ -93,7 +93,7 @@ func TestNoSecretsLeak(t *testing.T) {
 	e = e.with("DSM_PASSWORD", "")
 	// The session's signing key (DSM 7's secure sign-in) is a session
 	// secret: only sessions.json may hold it.
-	_, signed := savedSession(t, e)
+	_, signed := loggedInSession(t, e)
 	if !signed.SecureSignIn || signed.Signing.Key == "" {
 		t.Fatal("the login did no secure sign-in: the test would not cover its key")
 	}
@@ -352,6 +352,8 @@ func TestNoSecretsLeakLogin(t *testing.T) {
 		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"login"}, fails: true, noTrace: true},
 		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword()}, args: []string{"login", "--fingerprint", "NEW"}},
 		{env: e, vars: []string{"DSM_URL", front.url}, args: []string{"logout"}},
+		// carol's login is a context of its own, with its own session.
+		{env: e, vars: []string{"DSM_URL", front.url, "DSM_USER", "carol"}, args: []string{"logout"}},
 	}
 	var results []result
 	for _, rn := range runs {

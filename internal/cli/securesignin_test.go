@@ -16,13 +16,13 @@ func TestSecureSignInAcrossCommands(t *testing.T) {
 	srv := startSim(t, dsmtest.WithRemoteClients())
 	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
 	e.mustRun(t, "login", "--require-secure-signin")
-	_, sess := savedSession(t, e)
+	_, sess := loggedInSession(t, e)
 	if !sess.SecureSignIn {
 		t.Fatal("the saved session has no secure sign-in")
 	}
 	r := e.with("DSM_PASSWORD", "").mustRun(t, "user", "create", "carol", "--generate-password")
 	r.noSecrets(t, sess.Signing.Key, sess.SID)
-	_, after := savedSession(t, e)
+	_, after := loggedInSession(t, e)
 	if after.Signing.NextNonce <= sess.Signing.NextNonce {
 		t.Errorf("next nonce %d after a command, was %d: not saved", after.Signing.NextNonce, sess.Signing.NextNonce)
 	}
@@ -46,7 +46,7 @@ func TestSecureSignInAcrossCommands(t *testing.T) {
 	if !strings.Contains(r.stderr, "secure sign-in") {
 		t.Errorf("stderr %q does not say why", r.stderr)
 	}
-	_, kept := savedSession(t, e)
+	_, kept := loggedInSession(t, e)
 	if kept.SID != sess.SID {
 		t.Error("a refused login replaced the saved session")
 	}

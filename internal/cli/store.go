@@ -25,9 +25,12 @@ import (
 // their server's URL and certificate there. Windows has no Unix owner
 // and mode: there the files are used as they are.
 const (
-	sessionsFile = "sessions.json" // saved sessions, one per DSM URL
+	sessionsFile = "sessions.json" // saved sessions, one per DSM URL and account
+	contextsFile = "contexts.json" // the contexts: named logins, and the current one
 	devicesFile  = "devices.json"  // device tokens, per DSM URL and account
-	loginsFile   = "logins.json"   // where and as whom the latest logins were
+	// loginsFile is where dsmctl kept the latest logins before contexts:
+	// read once, converted into contexts.json, then removed.
+	loginsFile = "logins.json"
 	// certificatesFile holds the certificates trusted at login, per DSM
 	// URL (SHA-256 fingerprints): not secret, but whoever can change it
 	// can make dsmctl trust another server, so it is kept like the others.
@@ -54,111 +57,30 @@ type store struct {
 	dir string
 }
 
-// savedSessions is the content of sessions.json.
+// savedSessions is the content of sessions.json: one saved session per
+// DSM URL and account.
 type savedSessions struct {
-	// Current is the URL of the latest login: commands run without
-	// --url or DSM_URL use it.
-	Current string `json:"current,omitempty"`
-	// Sessions maps a DSM URL (as dsm.Client.BaseURL gives it) to its
-	// session.
-	Sessions map[string]dsm.Session `json:"sessions"`
+	Version  int            `json:"version"`
+	Sessions []savedSession `json:"sessions"`
 }
 
-// savedLogins is the content of logins.json: where and as whom the
-// latest logins were, kept after a logout or an expiry, so that
-// "dsmctl login" alone logs in there again. It holds no secret.
-type savedLogins struct {
-	// Latest is the URL of the latest login.
-	Latest string `json:"latest"`
-	// Accounts maps a URL to the account of its latest login.
-	Accounts map[string]string `json:"accounts"`
+// savedSession is a session saved for an account on a DSM. State that
+// belongs to one session (as the library's own session struct holds it)
+// is a field here: it goes when the session goes.
+type savedSession struct {
+	// URL is the DSM address as dsm.Client.BaseURL gives it.
+	URL string `json:"url"`
+	// Session is the session as the library gives it (Auth.Session).
+	Session dsm.Session `json:"session"`
+	// Expired: a command found that DSM had ended the session; "dsmctl
+	// context list" says so, without asking DSM, until a login replaces
+	// the session.
+	Expired bool `json:"expired,omitempty"`
 }
 
 // savedDevices is the content of devices.json: URL -> lower-case
 // account -> device token.
 type savedDevices map[string]map[string]string
-
-func (st store) sessions() (savedSessions, error) {
-	var s savedSessions
-	if err := st.read(sessionsFile, &s); err != nil {
-		return savedSessions{}, err
-	}
-	if s.Sessions == nil {
-		s.Sessions = map[string]dsm.Session{}
-	}
-	return s, nil
-}
-
-// session returns the session saved for url, or for the latest login when
-// url is "", with its URL.
-func (st store) session(url string) (string, dsm.Session, bool, error) {
-	s, err := st.sessions()
-	if err != nil {
-		return "", dsm.Session{}, false, err
-	}
-	if url == "" {
-		url = s.Current
-	}
-	sess, ok := s.Sessions[url]
-	return url, sess, ok, nil
-}
-
-// saveSession records sess as the session for url and makes url current.
-func (st store) saveSession(url string, sess dsm.Session) error {
-	s, err := st.sessions()
-	if err != nil {
-		return err
-	}
-	s.Sessions[url] = sess
-	s.Current = url
-	if err := st.write(sessionsFile, s); err != nil {
-		return err
-	}
-	var l savedLogins
-	if err := st.read(loginsFile, &l); err != nil {
-		return err
-	}
-	if l.Accounts == nil {
-		l.Accounts = map[string]string{}
-	}
-	l.Latest, l.Accounts[url] = url, sess.Account
-	return st.write(loginsFile, l)
-}
-
-// latest returns where and as whom the latest login was, whether its
-// session is still saved or not; with url not "", the account of url's
-// latest login.
-func (st store) latest(url string) (latestURL, account string, err error) {
-	var l savedLogins
-	if err := st.read(loginsFile, &l); err != nil {
-		return "", "", err
-	}
-	if url == "" {
-		url = l.Latest
-	}
-	return url, l.Accounts[url], nil
-}
-
-// removeSession forgets the session of url. The file goes when no session
-// is left.
-func (st store) removeSession(url string) error {
-	s, err := st.sessions()
-	if err != nil {
-		return err
-	}
-	delete(s.Sessions, url)
-	if s.Current == url {
-		s.Current = ""
-	}
-	if len(s.Sessions) == 0 {
-		err := os.Remove(filepath.Join(st.dir, sessionsFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	return st.write(sessionsFile, s)
-}
 
 // deviceToken returns the device token saved for account on url, or "".
 func (st store) deviceToken(url, account string) (string, error) {
@@ -327,21 +249,6 @@ func (st store) lockSessions(ctx context.Context) (release func(), err error) {
 		case <-time.After(sessionLockPoll):
 		}
 	}
-}
-
-// updateSession saves sess as the session of url when the saved one is
-// still the same session (same SID): a signed session's next nonce. It
-// leaves the current URL as it is.
-func (st store) updateSession(url string, sess dsm.Session) error {
-	s, err := st.sessions()
-	if err != nil {
-		return err
-	}
-	if old, ok := s.Sessions[url]; !ok || old.SID != sess.SID {
-		return nil // logged out or replaced meanwhile
-	}
-	s.Sessions[url] = sess
-	return st.write(sessionsFile, s)
 }
 
 // makeDir creates the config directory (0700) when it is missing and

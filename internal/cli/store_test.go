@@ -16,44 +16,56 @@ func TestStoreSessions(t *testing.T) {
 	st := store{dir: filepath.Join(t.TempDir(), "a", "b")}
 	a := dsm.Session{Account: "admin", SID: "sid-a", SynoToken: "tok-a"}
 	b := dsm.Session{Account: "alice", SID: "sid-b", SynoToken: "tok-b", DeviceID: "dev-b"}
+	// A second account on the same NAS: a session of its own.
+	a2 := dsm.Session{Account: "alice", SID: "sid-a2", SynoToken: "tok-a2"}
 
-	if _, _, ok, err := st.session(""); ok || err != nil {
+	if _, _, ok, err := currentSession(st); ok || err != nil {
 		t.Fatalf("empty store: ok %v, err %v", ok, err)
 	}
-	if err := st.saveSession("http://a", a); err != nil {
-		t.Fatal(err)
+	for _, l := range []struct {
+		url  string
+		sess dsm.Session
+	}{{"http://a", a}, {"http://a", a2}, {"http://b", b}} {
+		if err := saveTestLogin(st, l.url, l.sess); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := st.saveSession("http://b", b); err != nil {
-		t.Fatal(err)
-	}
-	url, got, ok, err := st.session("")
+	url, got, ok, err := currentSession(st)
 	if err != nil || !ok || url != "http://b" {
 		t.Fatalf("latest session: %s %v %v", url, ok, err)
 	}
 	if diff := cmp.Diff(b, got); diff != "" {
 		t.Errorf("session b (-want +got):\n%s", diff)
 	}
-	if _, got, _, _ = st.session("http://a"); got != a {
-		t.Errorf("session a = %v", got)
-	}
-
-	if err := st.removeSession("http://b"); err != nil {
+	l, err := st.load()
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok, _ := st.session(""); ok {
-		t.Error("after removing the current session, there is still a current one")
+	if s := l.sessionAt("http://a", "admin"); s == nil || s.Session != a {
+		t.Errorf("session of admin on a = %v", s)
 	}
-	if _, _, ok, _ := st.session("http://a"); !ok {
-		t.Error("removing b removed a")
+	if s := l.sessionAt("http://a", "ALICE"); s == nil || s.Session != a2 {
+		t.Errorf("session of alice on a = %v", s)
 	}
-	if err := st.removeSession("http://a"); err != nil {
+	var names []string
+	for _, c := range l.contexts.Contexts {
+		names = append(names, c.Name)
+	}
+	if diff := cmp.Diff([]string{"admin@a", "alice@a", "alice@b"}, names); diff != "" {
+		t.Errorf("contexts (-want +got):\n%s", diff)
+	}
+
+	for _, s := range []struct{ url, account string }{{"http://b", "alice"}, {"http://a", "admin"}, {"http://a", "alice"}} {
+		l.dropSession(s.url, s.account)
+	}
+	if err := st.save(l); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(st.dir, sessionsFile)); !os.IsNotExist(err) {
 		t.Errorf("the sessions file outlived its last session (stat: %v)", err)
 	}
-	if err := st.removeSession("http://a"); err != nil {
-		t.Errorf("removing a session twice: %v", err)
+	if _, err := os.Stat(filepath.Join(st.dir, contextsFile)); err != nil {
+		t.Errorf("logging out removed the contexts: %v", err)
 	}
 }
 
@@ -107,7 +119,7 @@ func TestStoreCorruptFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(st.dir, sessionsFile), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := st.session(""); err == nil {
+	if _, _, _, err := currentSession(st); err == nil {
 		t.Error("a corrupt sessions file was accepted")
 	}
 }

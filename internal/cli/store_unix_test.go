@@ -16,7 +16,7 @@ import (
 func filledStore(t *testing.T) store {
 	t.Helper()
 	st := store{dir: filepath.Join(t.TempDir(), "dsmctl")}
-	if err := st.saveSession("https://nas:5001", dsm.Session{Account: "admin", SID: "sid"}); err != nil {
+	if err := saveTestLogin(st, "https://nas:5001", dsm.Session{Account: "admin", SID: "sid"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.saveDeviceToken("https://nas:5001", "admin", "tok"); err != nil {
@@ -37,7 +37,7 @@ func filledStore(t *testing.T) store {
 func storeUses(t *testing.T, st store) map[string]error {
 	t.Helper()
 	errs := map[string]error{}
-	_, _, _, errs["session"] = st.session("")
+	_, _, _, errs["session"] = currentSession(st)
 	_, errs["deviceToken"] = st.deviceToken("https://nas:5001", "admin")
 	_, errs["fingerprint"] = st.fingerprint("https://nas:5001")
 	errs["saveFingerprint"] = st.saveFingerprint("https://other:5001", strings.Repeat("cd", 32))
@@ -83,7 +83,7 @@ func TestStoreRefusesOpenDir(t *testing.T) {
 func TestStoreRefusesOthersFiles(t *testing.T) {
 	t.Parallel()
 	me := userName(os.Geteuid())
-	for _, name := range []string{"", sessionsFile, devicesFile, certificatesFile, sessionLockFile} {
+	for _, name := range []string{"", sessionsFile, contextsFile, devicesFile, certificatesFile, sessionLockFile} {
 		t.Run("owned by another: "+name, func(t *testing.T) {
 			t.Parallel()
 			st := filledStore(t)
@@ -94,8 +94,11 @@ func TestStoreRefusesOthersFiles(t *testing.T) {
 			case "":
 				uses = storeUses(t, st)
 			case sessionsFile:
-				_, _, _, err := st.session("")
-				uses = map[string]error{"session": err, "saveSession": st.saveSession("https://x", dsm.Session{SID: "s"})}
+				_, _, _, err := currentSession(st)
+				uses = map[string]error{"session": err, "saveSession": saveTestLogin(st, "https://x", dsm.Session{SID: "s"})}
+			case contextsFile:
+				_, err := st.load()
+				uses = map[string]error{"load": err}
 			case devicesFile:
 				_, err := st.deviceToken("https://nas:5001", "admin")
 				uses = map[string]error{"deviceToken": err}

@@ -66,6 +66,7 @@ func withClient(ctx context.Context, o *connOptions, s *IOStreams, f func(*dsm.C
 		if derr := done(); derr != nil && err == nil {
 			err = derr
 		}
+		o.noteExpired(err)
 	}()
 	return f(c)
 }

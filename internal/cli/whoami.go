@@ -96,6 +96,7 @@ func runWhoami(ctx context.Context, o *whoamiOptions, s *IOStreams) (err error) 
 		if derr := done(); derr != nil && err == nil {
 			err = derr
 		}
+		o.conn.noteExpired(err)
 	}()
 	me, err := c.Auth.Whoami(ctx)
 	if err != nil {

@@ -18,7 +18,7 @@ func TestWhoamiSavedSession(t *testing.T) {
 	srv := startSim(t)
 	e := newEnv(t, srv, "DSM_USER", "alice", "DSM_PASSWORD", alicePassword)
 	e.mustRun(t, "login")
-	_, sess := savedSession(t, e)
+	_, sess := loggedInSession(t, e)
 	e = e.with("DSM_PASSWORD", "")
 	logins := srv.Logins()
 
@@ -164,7 +164,7 @@ func TestWhoamiPasswordWinsOverSavedSession(t *testing.T) {
 	// alice is refused rather than answered as admin.
 	r = e.with("DSM_USER", "alice", "DSM_PASSWORD", "").run(t, "whoami")
 	r.wantCode(t, ExitAuth)
-	if !strings.Contains(r.stderr, "is admin's, not alice's") {
+	if !strings.Contains(r.stderr, "not logged in to "+srv.URL()+" as alice") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
@@ -210,7 +210,7 @@ func TestDebugShowsNoSecrets(t *testing.T) {
 	srv := startSim(t)
 	e := newEnv(t, srv, "DSM_USER", "admin", "DSM_PASSWORD", srv.AdminPassword())
 	r := e.mustRun(t, "login", "--debug")
-	_, sess := savedSession(t, e)
+	_, sess := loggedInSession(t, e)
 	r2 := e.with("DSM_PASSWORD", "").mustRun(t, "whoami", "--debug")
 	for _, r := range []result{r, r2} {
 		if !strings.Contains(r.stderr, "level=DEBUG") || !strings.Contains(r.stderr, "api=SYNO.API.Auth") && !strings.Contains(r.stderr, "api=SYNO.Core.NormalUser") {
