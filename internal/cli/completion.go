@@ -201,6 +201,10 @@ func (k *completer) fromNAS(cmd *cobra.Command, list func(context.Context, *dsm.
 	if o.User == "" {
 		o.User = k.getenv("DSM_USER")
 	}
+	o.Context = flagValue(cmd, "context")
+	if o.Context == "" {
+		o.Context = k.getenv("DSM_CONTEXT")
+	}
 	if o.Fingerprint != "" {
 		fp, err := dsm.ParseFingerprint(o.Fingerprint)
 		if err != nil {
