@@ -2,10 +2,12 @@
 // under load and through crashes, on loopback only and bounded in time:
 //
 //   - TestLoad: many concurrent dsm.Clients doing mixed reads and writes
-//     against the simulator for a fixed period (-load.duration, default
-//     3s; -load.clients, default 16): no failed call, no data race under
-//     -race, a stable heap, and the throughput and p50/p99 latency in the
-//     test log. BenchmarkMixed is the same mix as a benchmark.
+//     against the simulator, a fixed number of steps per client
+//     (-load.steps, default 40; -load.clients, default 16; or
+//     -load.duration to measure for a period): no failed call, no data
+//     race under -race, a stable heap, and the throughput and p50/p99
+//     latency in the test log. BenchmarkMixed is the same mix as a
+//     benchmark.
 //   - TestLoadFaults: the same mix through a flaky NAS (busy code 117,
 //     connections reset before and after the work, on the user and
 //     membership calls) with clients that retry with millisecond
