@@ -166,6 +166,7 @@ func (s *Server) groupDelete(q *request) (any, error) {
 	}
 	for _, g := range doomed {
 		delete(s.st.groups, fold(g.name))
+		s.st.forgetPrincipal(true, g.gid) // permissions.go: DSM drops the group's rows
 	}
 	s.dirty = true
 	if len(errs) > 0 {
