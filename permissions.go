@@ -440,7 +440,7 @@ type Access struct {
 }
 
 // Reason says where the right comes from, in dsmctl's words: "rw from
-// group staff", "denied for bob himself", "no access: no row for bob or
+// group staff", "denied for bob (own row)", "no access: no row for bob or
 // their groups".
 func (a Access) Reason() string {
 	if a.Right == RightNone {
@@ -454,7 +454,7 @@ func (a Access) Reason() string {
 	for _, g := range a.From {
 		switch {
 		case !g.Principal.Group:
-			parts = append(parts, fmt.Sprintf("for %s himself", g.Principal.Name))
+			parts = append(parts, fmt.Sprintf("for %s (own row)", g.Principal.Name))
 		case a.Right == RightDeny:
 			parts = append(parts, "by group "+g.Principal.Name)
 		case strings.EqualFold(g.Principal.Name, GroupAdministrators):
@@ -515,4 +515,34 @@ func EffectiveAccess(user string, groups []string, rows []Grant) Access {
 		}
 	}
 	return a
+}
+
+// ListGroups returns the rows of several groups on every shared folder,
+// keyed by group name as given, reading up to MaxBatchCalls groups per
+// compound request.
+//
+// DSM: SYNO.Entry.Request request of SYNO.Core.Share.Permission
+// list_by_group.
+func (s *PermissionsService) ListGroups(ctx context.Context, groups ...string) (map[string][]Permission, error) {
+	for _, g := range groups {
+		if err := ValidateGroupName(g); err != nil {
+			return nil, argError("list permissions", err)
+		}
+	}
+	out := make(map[string][]Permission, len(groups))
+	for chunk := range slices.Chunk(groups, MaxBatchCalls) {
+		answers := make([]sharePermissionsWire, len(chunk))
+		calls := make([]*BatchCall, len(chunk))
+		for i, g := range chunk {
+			r := permissionsRequest(Principal{Name: g, Group: true}, &answers[i])
+			calls[i] = &BatchCall{API: r.api, Method: r.method, Params: r.params, Out: &answers[i]}
+		}
+		if err := s.c.Batch(ctx, BatchOptions{}, calls...); err != nil {
+			return nil, err
+		}
+		for i, g := range chunk {
+			out[g] = answers[i].permissions(Principal{Name: g, Group: true})
+		}
+	}
+	return out, nil
 }

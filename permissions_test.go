@@ -86,7 +86,7 @@ func TestAccessReason(t *testing.T) {
 		want string
 	}{
 		{dsm.Access{User: "alice", Right: dsm.RightReadWrite, From: []dsm.Grant{{Principal: staff, Right: dsm.RightReadWrite}}}, "rw from group staff"},
-		{dsm.Access{User: "bob", Right: dsm.RightDeny, From: []dsm.Grant{{Principal: dsm.Principal{Name: "bob"}, Right: dsm.RightDeny}}}, "denied for bob himself"},
+		{dsm.Access{User: "bob", Right: dsm.RightDeny, From: []dsm.Grant{{Principal: dsm.Principal{Name: "bob"}, Right: dsm.RightDeny}}}, "denied for bob (own row)"},
 		{dsm.Access{User: "bob", Right: dsm.RightDeny, From: []dsm.Grant{{Principal: staff, Right: dsm.RightDeny}}}, "denied by group staff"},
 		{dsm.Access{User: "carol"}, "no access: no row for carol or their groups"},
 		{dsm.EffectiveAccess("erin", []string{"administrators"}, nil), "rw from group administrators (always)"},
@@ -161,7 +161,7 @@ func TestE2EPermissions(t *testing.T) {
 		grants = append(grants, dsm.Grant{Principal: r.Principal, Right: r.Right})
 	}
 	for user, want := range map[string]string{
-		"alice": "rw for alice himself", // her own rw beats staff's ro
+		"alice": "rw for alice (own row)", // her own rw beats staff's ro
 		"bob":   "denied by group interns",
 		"admin": "rw from group administrators (always)",
 	} {

@@ -211,6 +211,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newExportCmd(s, getenv, &g),
 		newVersionCmd(s),
 		newTaskCmd(s, getenv, &g),
+		newShareCmd(s, getenv, &g), newHomeCmd(s, getenv, &g),
 	)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")
@@ -309,7 +310,7 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &ae):
 		return ExitAuth
-	case errors.Is(err, dsm.ErrNoSuchUser), errors.Is(err, dsm.ErrNoSuchGroup):
+	case errors.Is(err, dsm.ErrNoSuchUser), errors.Is(err, dsm.ErrNoSuchGroup), errors.Is(err, dsm.ErrNoSuchShare):
 		return ExitNotFound
 	}
 	for _, target := range authErrors {
