@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -460,12 +459,3 @@ var bucketShares = []byte("shares")
 
 // homesShare is the shared folder of the home service (folded).
 const homesShare = "homes"
-
-// shareNamesOf lists names for error messages and tests.
-func shareNamesOf(st *store) string {
-	names := []string{}
-	for _, sh := range st.sortedShares() {
-		names = append(names, sh.name)
-	}
-	return strings.Join(names, ",")
-}
