@@ -129,6 +129,13 @@ func (c *Client) Batch(ctx context.Context, opts BatchOptions, calls ...*BatchCa
 				return argErrorf("batch", "call %d (%s %s): parameter %q is set by the client; leave it out of Params", i, bc.API, bc.Method, k)
 			}
 		}
+		// A batch has no encryption envelope: over plain http its
+		// parameters travel in clear, so secrets stay out of it.
+		for _, k := range []string{"password", "passwd", "otp_code", "device_id"} {
+			if _, ok := bc.Params[k]; ok {
+				return argErrorf("batch", "call %d (%s %s): parameter %q is a secret, which a batch does not carry; make the call on its own", i, bc.API, bc.Method, k)
+			}
+		}
 		bc.Err = nil
 		change = change || mutatingMethods[bc.Method] || strings.HasPrefix(bc.Method, "set")
 	}

@@ -2,6 +2,7 @@ package dsm_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/dsmkit/dsm"
@@ -87,6 +88,10 @@ func TestE2EBatchErrors(t *testing.T) {
 	}
 	if err := c.Batch(ctx, dsm.BatchOptions{}, &dsm.BatchCall{API: "SYNO.API.Auth", Method: "login"}); !errors.Is(err, dsm.ErrInvalidArgument) {
 		t.Errorf("a login in a batch: %v, want refused before sending", err)
+	}
+	secret := &dsm.BatchCall{API: "SYNO.Core.User", Method: "create", Params: dsm.Params{"name": "x", "password": "Secret-pw-2026"}}
+	if err := c.Batch(ctx, dsm.BatchOptions{}, secret); !errors.Is(err, dsm.ErrInvalidArgument) || strings.Contains(err.Error(), "Secret-pw-2026") {
+		t.Errorf("a password in a batch: %v, want refused before sending, without the password in the message", err)
 	}
 }
 
