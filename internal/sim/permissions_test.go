@@ -2,11 +2,15 @@ package sim
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // The simulator's effective right is held to the same table as the
@@ -202,5 +206,61 @@ func TestCompoundChecksEachCall(t *testing.T) {
 	}
 	if d.Result[0].Success || d.Result[0].Error.Code != 105 || !d.Result[1].Success || d.Result[2].Error.Code != 102 {
 		t.Errorf("results %+v: want 105 for the admin list, success for NormalUser get, 102 for no such API", d.Result)
+	}
+}
+
+// A permission change writes the record of the one shared folder it
+// changed; the home service goes in the meta record; both survive a
+// restart.
+func TestShareWritesOnlyTheChange(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startIn(t, dir, User{Name: "alice", Password: "x"})
+	var mu sync.Mutex
+	var got []string
+	s.disk.written = func(ws []write) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, w := range ws {
+			got = append(got, fmt.Sprintf("%s %s %v", w.bucket, w.key, w.value != nil))
+		}
+	}
+	check := func(what string, want ...string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		slices.Sort(got)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s: records written (-want +got):\n%s", what, d)
+		}
+		got = nil
+	}
+	admin := s.mustLogin(t, "admin", adminPW)
+	ok := func(kv ...string) {
+		t.Helper()
+		if a := s.callKV(t, admin, kv...); !a.Success {
+			t.Fatalf("%v: %s", kv[:2], a.raw)
+		}
+	}
+	ok("SYNO.Core.Share.Permission", "set_by_user_group", "name", "alice", "user_group_type", "local_user",
+		"permissions", `[{"name":"finance","is_readonly":false,"is_writable":true,"is_deny":false,"is_custom":false}]`)
+	check("a right on finance", "shares finance true")
+	ok("SYNO.Core.Share", "create", "name", "projects", "shareinfo", `{"vol_path":"/volume2"}`)
+	check("a new shared folder", "shares projects true")
+	ok("SYNO.Core.User.Home", "set", "enable", "false")
+	check("the home service off", "meta state true")
+	ok("SYNO.Core.Share", "delete", "name", `["projects"]`)
+	check("a deleted shared folder", "shares projects false")
+	s.Close()
+
+	s = startIn(t, dir)
+	admin = s.mustLogin(t, "admin", adminPW)
+	a := s.callKV(t, admin, "SYNO.Core.User.Home", "get")
+	if !strings.Contains(string(a.Data), `"enable":false`) || !strings.Contains(string(a.Data), `"location":"/volume1"`) {
+		t.Errorf("home service after a restart: %s, want off, the location kept", a.Data)
+	}
+	a = s.callKV(t, admin, "SYNO.Core.Share.Permission", "list_by_user", "name", "alice", "user_group_type", "local_user")
+	if !strings.Contains(string(a.Data), `{"inherit":"-","is_custom":false,"is_deny":false,"is_readonly":false,"is_writable":true,"name":"finance","share_path":"/volume1/finance"}`) {
+		t.Errorf("alice's rows after a restart: %s, want rw on finance", a.Data)
 	}
 }

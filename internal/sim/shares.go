@@ -433,6 +433,9 @@ func (d *durableStore) diffShares(st *store, ws []write, first bool) []write {
 	if first || d.shares == nil {
 		d.shares = map[string][]byte{}
 	} else if !st.sharesDirty {
+		if checkDiffs && !d.sameShares(st) {
+			panic("sim: a shared folder changed without st.sharesDirty: its change would not be written")
+		}
 		return ws
 	}
 	st.sharesDirty = false
@@ -452,6 +455,21 @@ func (d *durableStore) diffShares(st *store, ws []write, first bool) []write {
 		}
 	}
 	return ws
+}
+
+// sameShares reports whether the snapshot holds st's shares as they are
+// (the tests' check that no change went unmarked: checkDiffs).
+func (d *durableStore) sameShares(st *store) bool {
+	if len(d.shares) != len(st.shares) {
+		return false
+	}
+	for key, sh := range st.shares {
+		v, _ := json.Marshal(diskShareOf(sh))
+		if string(d.shares[key]) != string(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // bucketShares holds one record per shared folder (diskShare).
