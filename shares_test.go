@@ -102,6 +102,9 @@ func TestE2EHome(t *testing.T) {
 	if done, err := task.Finished(ctx); err != nil || done {
 		t.Fatalf("task finished at once: %v %v", done, err)
 	}
+	if _, err := c.Shares.Get(ctx, "homes"); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("homes before the task is done: %v, want none yet", err)
+	}
 	srv.Advance(time.Hour)
 	if err := task.Wait(ctx); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,22 @@ type homeState struct {
 	RecycleBin bool      `json:"recycle_bin,omitempty"`
 	TaskID     string    `json:"task_id,omitempty"`
 	TaskDue    time.Time `json:"task_due,omitzero"`
+	// HomesOn is the volume homes is made on when the task finishes.
+	HomesOn string `json:"homes_on,omitempty"`
+}
+
+// settleHome finishes the home service's task that is due: the shared
+// folder homes appears then. Call with s.mu held (settle does).
+func (s *Server) settleHome(now time.Time) {
+	h := &s.st.home
+	if h.HomesOn == "" || now.Before(h.TaskDue) {
+		return
+	}
+	if s.st.shareByName(homesShare) == nil && len(s.st.shares) < maxShares {
+		s.st.addShare(&share{name: homesShare, volume: h.HomesOn, description: "user home", uuid: shareUUID(homesShare, now)})
+	}
+	h.HomesOn = ""
+	s.dirty = true
 }
 
 // homeGet answers SYNO.Core.User.Home get -> {enable, location,
@@ -44,11 +60,11 @@ func (s *Server) homeGet(q *request) (any, error) {
 // field (3103 when sent). A location that is a path but no volume of the
 // NAS is 3101 too, and a missing or non-boolean enable 3103: choices.
 //
-// Enabling creates the shared folder homes on the location when there is
-// none, and answers {task_id} as a physical NAS does; the task finishes
+// Enabling answers {task_id} as a physical NAS does; the task finishes
 // after Config.HomeTaskDelay (negative: no task, the answer is {}, as on a
-// virtual DSM). That the settings read back at once, before the task is
-// done, is a choice. Disabling keeps homes and its data (a choice: DSM
+// virtual DSM) and then creates the shared folder homes on the location
+// when there is none (the task exists to make it: batonogov). That the
+// settings read back at once, before the task is done, is a choice. Disabling keeps homes and its data (a choice: DSM
 // does not delete user data when a service is turned off).
 func (s *Server) homeSet(q *request) (any, error) {
 	if !q.has("enable") {
@@ -77,20 +93,18 @@ func (s *Server) homeSet(q *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sh := s.st.shareByName(homesShare); sh == nil {
-		if len(s.st.shares) >= maxShares {
-			return nil, fail(codeInvalidParameter)
-		}
-		s.st.addShare(&share{name: homesShare, volume: loc, description: "user home", uuid: shareUUID(homesShare, q.now)})
+	if s.st.shareByName(homesShare) == nil && len(s.st.shares) >= maxShares {
+		return nil, fail(codeInvalidParameter)
 	}
 	s.st.home.Enabled, s.st.home.Location, s.st.home.RecycleBin = true, loc, recycle
+	s.st.home.HomesOn, s.st.home.TaskDue = loc, q.now.Add(max(s.homeDelay, 0))
 	s.dirty = true
 	if s.homeDelay < 0 {
+		s.settleHome(q.now)
 		return struct{}{}, nil
 	}
 	s.st.nextPID++
 	s.st.home.TaskID = fmt.Sprintf("@administrators/userhome%d", s.st.nextPID)
-	s.st.home.TaskDue = q.now.Add(s.homeDelay)
 	return map[string]any{"task_id": s.st.home.TaskID}, nil
 }
 
