@@ -15,6 +15,8 @@ func newHomeCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cob
 		Short: "Show, turn on and turn off the user home service",
 		Long: `Show, turn on and turn off DSM's user home service (SYNO.Core.User.Home):
 a home folder for every user in the shared folder homes.`,
+		Example: `  dsmctl home get
+  dsmctl home enable --volume /volume1`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(newHomeGetCmd(s, getenv, g), newHomeEnableCmd(s, getenv, g), newHomeDisableCmd(s, getenv, g))

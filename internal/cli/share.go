@@ -23,6 +23,9 @@ a user or a group a right on one.
 A user's right on a shared folder is the strongest of their own row and
 their groups' rows: deny over read/write over read-only. Members of
 administrators always have read/write, unless a row denies them.`,
+		Example: `  dsmctl share list
+  dsmctl share grant finance --group staff ro
+  dsmctl share access finance`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(
