@@ -2,6 +2,7 @@ package dsm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -317,7 +318,7 @@ func (s *PermissionsService) SetFor(ctx context.Context, p Principal, changes []
 		seen[strings.ToLower(ch.Share)] = true
 		rows = append(rows, rowOf(ch.Share, ch.Right, ch.Custom))
 	}
-	return s.c.do(ctx, setForRequest(p, rows))
+	return s.write(ctx, setForRequest(p, rows))
 }
 
 func setForRequest(p Principal, rows []rowWire) *request {
@@ -367,7 +368,7 @@ func (s *PermissionsService) SetShare(ctx context.Context, share string, changes
 		if len(part.rows) == 0 {
 			continue
 		}
-		err := s.c.do(ctx, newSafeChange("SYNO.Core.Share.Permission", "set", Params{
+		err := s.write(ctx, newSafeChange("SYNO.Core.Share.Permission", "set", Params{
 			"name": share, "user_group_type": part.ugt, "permissions": part.rows,
 		}, nil))
 		if err != nil {
@@ -410,7 +411,29 @@ func (s *PermissionsService) Grant(ctx context.Context, share string, p Principa
 	if rows[i].Right == r {
 		return nil
 	}
-	return s.c.do(ctx, setForRequest(p, []rowWire{rowOf(rows[i].Share, r, rows[i].Custom)}))
+	return s.write(ctx, setForRequest(p, []rowWire{rowOf(rows[i].Share, r, rows[i].Custom)}))
+}
+
+// write sends a set or set_by_user_group. go-synology reports its NAS
+// answering 403 to set unless the call comes inside a SYNO.Entry.Request,
+// as DSM's Control Panel sends it (go-synology
+// pkg/api/core/share_permission.go), while math65/dsmaccess and batonogov
+// call it directly on theirs: after a 403 the write is sent once more as a
+// compound request of that one call.
+func (s *PermissionsService) write(ctx context.Context, r *request) error {
+	err := s.c.do(ctx, r)
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 403 {
+		return err
+	}
+	call := &BatchCall{API: r.api, Method: r.method, Params: r.params}
+	if berr := s.c.Batch(ctx, BatchOptions{StopOnError: true}, call); berr != nil {
+		if call.Err != nil {
+			return call.Err
+		}
+		return berr
+	}
+	return nil
 }
 
 func (r Right) validate() error {

@@ -223,3 +223,34 @@ func TestE2EPermissionPatchKeepsCustom(t *testing.T) {
 		t.Errorf("grant on a missing share: %v, want ErrNoSuchShare", err)
 	}
 }
+
+// A NAS that refuses a direct permission write with 403 (go-synology's)
+// gets it again inside a compound request, as DSM's own dialog sends it.
+func TestE2EPermissionWriteFallsBackToCompound(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
+	c, cc := countingClient(t, srv)
+	ctx := t.Context()
+	f, err := dsmtest.ParseFault("SYNO.Core.Share.Permission:set_by_user_group:code=403")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InjectFault(f); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "alice"}, dsm.RightReadOnly); err != nil {
+		t.Fatal(err)
+	}
+	if cc.count("SYNO.Core.Share.Permission set_by_user_group") != 1 || cc.count("SYNO.Entry.Request request") != 1 {
+		t.Errorf("calls %v: want the direct write, then one compound request", cc.calls)
+	}
+	rows, err := c.Permissions.ListUser(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if r.Share == "finance" && r.Right != dsm.RightReadOnly {
+			t.Errorf("alice on finance: %s, want ro", r.Right)
+		}
+	}
+}
