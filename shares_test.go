@@ -145,3 +145,19 @@ func TestE2EHome(t *testing.T) {
 		t.Errorf("Enable(volume1): %v, want refused before sending", err)
 	}
 }
+
+// A NAS that turns the service on at once (a virtual DSM) answers no
+// task: Enable returns none, and homes is there.
+func TestE2EHomeWithoutTask(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithHomeServiceOff(), dsmtest.WithHomeTaskDelay(-1))
+	c := srv.Client()
+	ctx := t.Context()
+	task, err := c.Home.Enable(ctx, "/volume1", false)
+	if err != nil || task != nil {
+		t.Fatalf("Enable: task %v, %v; want no task", task, err)
+	}
+	if sh, err := c.Shares.Get(ctx, "homes"); err != nil || sh.Path != "/volume1/homes" {
+		t.Errorf("homes: %+v %v", sh, err)
+	}
+}
