@@ -224,18 +224,17 @@ func (s *Server) permissionListBy(q *request, wantGroup bool) (any, error) {
 	add := q.list("additional")
 	out := []map[string]any{}
 	for _, sh := range s.st.sortedShares() {
-		m := map[string]any{"name": sh.name, "share_path": sh.volume + "/" + sh.name}
+		// The keys of testdata/real/share_permission_list_by_group.json:
+		// is_mask, is_sync_share and is_unite_permission always, and of
+		// the additional fields asked for (hidden, encryption, is_aclmode)
+		// is_aclmode alone.
+		m := map[string]any{"name": sh.name, "share_path": sh.volume + "/" + sh.name,
+			"is_mask": false, "is_sync_share": false, "is_unite_permission": false}
 		if isGroup {
 			rowFlags(m, s.st.rowOf(sh, true, g.gid))
 		} else {
 			rowFlags(m, s.st.rowOf(sh, false, u.uid))
 			m["inherit"] = inheritWord(s.st.groupRight(sh, u), s.st.groupCustom(sh, u))
-		}
-		if slices.Contains(add, "hidden") {
-			m["hidden"] = sh.hidden
-		}
-		if slices.Contains(add, "encryption") {
-			m["encryption"] = 0
 		}
 		if slices.Contains(add, "is_aclmode") {
 			m["is_aclmode"] = true

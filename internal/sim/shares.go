@@ -171,11 +171,21 @@ func (s *Server) seedShares(cfg Config) error {
 }
 
 // shareRecord is a share as SYNO.Core.Share list and get send it
-// (batonogov share.go and its tests; go-synology Share): the recycle bin
-// and hidden only when asked for in additional ("recyclebin" is DSM's
-// spelling of the request, answered as enable_recycle_bin).
+// (testdata/real/share_list.json and share_get.json; batonogov share.go
+// and its tests; go-synology Share): the other fields only when asked for
+// in additional ("recyclebin" is DSM's spelling of the request, answered
+// as enable_recycle_bin). The simulator has no USB shares, no ACL-less
+// folders and no advanced share permissions.
 func shareRecord(sh *share, additional []string) map[string]any {
-	r := map[string]any{"name": sh.name, "vol_path": sh.volume, "desc": sh.description, "uuid": sh.uuid}
+	r := map[string]any{"name": sh.name, "vol_path": sh.volume, "desc": sh.description, "uuid": sh.uuid, "is_usb_share": false}
+	for _, k := range []string{"disable_list", "disable_modify", "disable_download", "unite_permission"} {
+		if slices.Contains(additional, k) {
+			r[k] = false
+		}
+	}
+	if slices.Contains(additional, "is_aclmode") {
+		r["is_aclmode"] = true
+	}
 	if slices.Contains(additional, "hidden") {
 		r["hidden"] = sh.hidden
 	}
