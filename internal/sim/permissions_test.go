@@ -260,19 +260,15 @@ func TestShareWritesOnlyTheChange(t *testing.T) {
 		t.Errorf("home service after a restart: %s, want off, the location kept", a.Data)
 	}
 	a = s.callKV(t, admin, "SYNO.Core.Share.Permission", "list_by_user", "name", "alice", "user_group_type", "local_user")
-	var rows struct {
-		Shares []struct {
-			Name       string `json:"name"`
-			IsWritable bool   `json:"is_writable"`
-		} `json:"shares"`
-	}
-	a.data(t, &rows)
-	if i := slices.IndexFunc(rows.Shares, func(r struct {
+	type row struct {
 		Name       string `json:"name"`
 		IsWritable bool   `json:"is_writable"`
-	}) bool {
-		return r.Name == "finance"
-	}); i < 0 || !rows.Shares[i].IsWritable {
+	}
+	var rows struct {
+		Shares []row `json:"shares"`
+	}
+	a.data(t, &rows)
+	if i := slices.IndexFunc(rows.Shares, func(r row) bool { return r.Name == "finance" }); i < 0 || !rows.Shares[i].IsWritable {
 		t.Errorf("alice's rows after a restart: %s, want rw on finance", a.Data)
 	}
 }
