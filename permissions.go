@@ -498,7 +498,9 @@ func (a Access) Reason() string {
 // administrators group always has read/write, whatever its row says
 // (synology-community/terraform-provider-synology PR #227); that a deny
 // row of the user or of another of their groups still wins over it is a
-// choice, as no source says otherwise and deny wins over every other row.
+// choice: deny wins over every other row, and DSM does keep a deny row for
+// an administrator who inherits rw (testdata/real/share_permission_list.json,
+// as N4S4/synology-api publishes it), which would mean nothing otherwise.
 func EffectiveAccess(user string, groups []string, rows []Grant) Access {
 	in := map[string]bool{}
 	for _, g := range groups {

@@ -64,7 +64,8 @@ func (q *request) userGroupType() (group bool, err error) {
 // strongest of u's own row and the rows of u's groups, deny over rw over
 // ro; administrators always rw (synology-community
 // terraform-provider-synology PR #227), a deny still winning over it (a
-// choice: deny wins over every other row). It is written here apart from
+// choice: deny wins over every other row, and DSM keeps a deny row for an
+// administrator: testdata/real/share_permission_list.json). It is written here apart from
 // the client's dsm.EffectiveAccess; both are held to
 // testdata/effective-access.json.
 func (st *store) effectiveRight(sh *share, u *user) rightKind {
