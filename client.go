@@ -43,6 +43,12 @@ type Client struct {
 	Policy *PolicyService
 	// System reads what DSM says about the NAS: model, version, uptime.
 	System *SystemService
+	// Shares lists, creates and deletes shared folders.
+	Shares *SharesService
+	// Permissions reads and sets who may use which shared folder.
+	Permissions *PermissionsService
+	// Home turns the user home service on and off.
+	Home *HomeService
 
 	base      *url.URL
 	hc        *http.Client
@@ -260,6 +266,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Groups = &GroupsService{c: c}
 	c.Policy = &PolicyService{c: c}
 	c.System = &SystemService{c: c}
+	c.Shares = &SharesService{c: c}
+	c.Permissions = &PermissionsService{c: c}
+	c.Home = &HomeService{c: c}
 	return c, nil
 }
 
@@ -421,6 +430,9 @@ type request struct {
 	// change marks a call that changes state (safe to repeat or not), for
 	// the meaning of a 105.
 	change bool
+	// compound holds the calls of a SYNO.Entry.Request (compound.go):
+	// build encodes them, each with its version, as parameter compound.
+	compound []*BatchCall
 }
 
 // newRead is a call that reads, or changes nothing when repeated: it is
@@ -575,6 +587,13 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 			return nil, 0, argError(fmt.Sprintf("%s %s", r.api, r.method), fmt.Errorf("parameter %s: %w", k, err))
 		}
 		form.Set(k, enc)
+	}
+	if r.compound != nil {
+		enc, err := c.encodeCompound(ctx, r.compound, s)
+		if err != nil {
+			return nil, 0, err
+		}
+		form.Set("compound", enc)
 	}
 	if len(r.secret) > 0 {
 		if err := c.addSecrets(ctx, form, r.secret, jsonFormat, s); err != nil {

@@ -45,6 +45,18 @@
 // Auth.Session returns after the last call, as a nonce must not be used
 // twice.
 //
+// # Shared folders and batches
+//
+// Shares, Permissions and Home manage shared folders, who may use them
+// and the user home service. Permission writes are patches: only the rows
+// sent change, and Grant sends a row's is_custom back as DSM has it so
+// that ACL-level rights survive. EffectiveAccess computes a user's right
+// as DSM does (deny over read/write over read-only across the user's and
+// their groups' rows; administrators always read/write). Batch sends
+// several calls as one SYNO.Entry.Request through the same call path as
+// every request (one session, one X-SYNO-HASH), with a typed outcome per
+// call; UsersService.Profile reads a user and their rights in one.
+//
 // # Errors
 //
 // A DSM error answer is an *APIError with DSM's code and its meaning.

@@ -64,6 +64,9 @@ var (
 	// ErrGroupNameTaken: the group name exists already or is reserved
 	// (3206, 3207).
 	ErrGroupNameTaken = errors.New("dsm: group name exists or is reserved")
+	// ErrShareExists: a shared folder of that name exists already (3301
+	// from SYNO.Core.Share).
+	ErrShareExists = errors.New("dsm: shared folder exists")
 )
 
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
@@ -205,6 +208,26 @@ var userMessages = map[int]string{
 	3210: "would remove the last administrator",
 }
 
+// shareMessages are the codes of SYNO.Core.Share and its sub-APIs, as
+// batonogov/terraform-provider-synology-dsm (errors.go, share.go) saw
+// them on DSM 7.4. Both 3300 and 3328 clear on their own: they match
+// ErrBusy, and are retried.
+var shareMessages = map[int]string{
+	3300: "an earlier shared-folder change is still settling; try again in a few seconds",
+	3301: "a shared folder of that name exists",
+	3328: "another shared-folder change is in progress; try again",
+	// Without user_group_type (math65/dsmaccess, DSM 7.4); also the
+	// answer to a change without the SynoToken.
+	403: "request refused: user_group_type missing, or missing or wrong SynoToken",
+}
+
+// homeMessages are the codes of SYNO.Core.User.Home (batonogov
+// user_home.go, DSM 7.2.2 and 7.3.2).
+var homeMessages = map[int]string{
+	3101: "invalid home location: give a volume path such as /volume1, not a bare volume name",
+	3103: "the location is missing (it is needed to enable the service) or a parameter is extra (disable takes none)",
+}
+
 // CodeMessage returns DSM's meaning of code for api (the code tables of
 // Synology's Web API guides and the codes clients tested on real NAS
 // boxes report), or "unknown error code" when the code is not known.
@@ -213,6 +236,12 @@ func CodeMessage(api string, code int) string {
 		return m
 	}
 	if m, ok := authMessages[code]; ok && (api == "" || strings.HasPrefix(api, "SYNO.API.Auth")) {
+		return m
+	}
+	if m, ok := shareMessages[code]; ok && strings.HasPrefix(api, "SYNO.Core.Share") {
+		return m
+	}
+	if m, ok := homeMessages[code]; ok && api == "SYNO.Core.User.Home" {
 		return m
 	}
 	if m, ok := userMessages[code]; ok {
@@ -227,6 +256,14 @@ func CodeMessage(api string, code int) string {
 }
 
 func sentinelFor(api string, code int) error {
+	if strings.HasPrefix(api, "SYNO.Core.Share") {
+		switch code {
+		case 3300, 3328:
+			return ErrBusy
+		case 3301:
+			return ErrShareExists
+		}
+	}
 	switch code {
 	case 102, 103, 104:
 		return ErrUnsupported

@@ -143,3 +143,48 @@ func ExampleUsersService_CheckPassword() {
 	// mixed_case
 	// exclude_username
 }
+
+// A user's effective right on a shared folder: the strongest of their
+// own row and their groups' rows, a deny over everything.
+func ExampleEffectiveAccess() {
+	rows := []dsm.Grant{
+		{Principal: dsm.Principal{Name: "staff", Group: true}, Right: dsm.RightReadWrite},
+		{Principal: dsm.Principal{Name: "bob"}, Right: dsm.RightDeny},
+	}
+	for _, user := range []string{"alice", "bob"} {
+		a := dsm.EffectiveAccess(user, []string{"users", "staff"}, rows)
+		fmt.Printf("%s: %s (%s)\n", user, a.Right, a.Reason())
+	}
+	// Output:
+	// alice: rw (rw from group staff)
+	// bob: deny (denied for bob (own row))
+}
+
+// Give a group read-only on a shared folder, then read a user's rights
+// with their profile in one round trip.
+func ExamplePermissionsService_Grant() {
+	srv, err := dsmtest.NewServer(
+		dsmtest.WithGroup(dsmtest.Group{Name: "staff"}),
+		dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Alice-secret-1", Groups: []string{"staff"}}),
+		dsmtest.WithShares(dsmtest.Share{Name: "finance"}))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+
+	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "staff", Group: true}, dsm.RightReadOnly); err != nil {
+		log.Fatal(err)
+	}
+	p, err := c.Users.Profile(ctx, "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, row := range p.Shares {
+		fmt.Printf("%s: own %s, from groups %s\n", row.Share, row.Right, row.Inherited)
+	}
+	// Output:
+	// finance: own none, from groups ro
+	// homes: own none, from groups none
+}

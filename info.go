@@ -35,6 +35,9 @@ var knownAPIs = map[string]versionRange{
 	"SYNO.Core.Group":                {1, 1},
 	"SYNO.Core.Group.Member":         {1, 1},
 	"SYNO.Entry.Request":             {1, 2},
+	"SYNO.Core.Share":                {1, 1},
+	"SYNO.Core.Share.Permission":     {1, 1},
+	"SYNO.Core.User.Home":            {1, 1},
 	// DSM 5 serves version 1 at dsm/info.cgi, DSM 6 and 7 version 2 only
 	// (kwent/syno definitions; mib1185/py-synologydsm-api API lists).
 	"SYNO.DSM.Info": {1, 2},

@@ -117,8 +117,11 @@ func TestRealAnswersDecode(t *testing.T) {
 				"SYNO.Core.Group":                j(1, 1),
 				"SYNO.Core.Group.Member":         j(1, 1),
 				"SYNO.Core.NormalUser":           j(1, 2),
+				"SYNO.Core.Share":                j(1, 1),
+				"SYNO.Core.Share.Permission":     j(1, 1),
 				"SYNO.Core.User":                 j(1, 1),
 				"SYNO.Core.User.Group":           j(1, 1),
+				"SYNO.Core.User.Home":            j(1, 1),
 				"SYNO.Core.User.PasswordConfirm": j(1, 2),
 				"SYNO.Core.User.PasswordExpiry":  j(1, 1),
 				"SYNO.Core.User.PasswordMeter":   j(1, 1),
@@ -323,6 +326,67 @@ func TestRealAnswersDecode(t *testing.T) {
 			}
 			if d := cmp.Diff(Group{Name: "Test_mod", GID: 65536, Description: "A test group"}, got); d != "" {
 				t.Errorf("group (-want +got):\n%s", d)
+			}
+		},
+		"share_list.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.Share list": "share_list.json"}, session)
+			got, err := c.Shares.List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []Share{{Name: "test_shared_folder", Volume: "/volume1", Path: "/volume1/test_shared_folder", UUID: "18585c8d-4d74-41a1-b561-21906a7f6f14"}}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("shares (-want +got):\n%s", d)
+			}
+		},
+		"share_get.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.Share get": "share_get.json"}, session)
+			got, err := c.Shares.Get(t.Context(), "test_shared_folder")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Share{Name: "test_shared_folder", Volume: "/volume1", Path: "/volume1/test_shared_folder", UUID: "18585c8d-4d74-41a1-b561-21906a7f6f14"}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("share (-want +got):\n%s", d)
+			}
+		},
+		"share_create.json": func(t *testing.T) {
+			// Create reads the folder back with get.
+			c := realClient(t, map[string]string{"SYNO.Core.Share create": "share_create.json", "SYNO.Core.Share get": "share_get.json"}, session)
+			got, err := c.Shares.Create(t.Context(), ShareCreateRequest{Name: "test_shared_folder", Volume: "/volume1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Name != "test_shared_folder" || got.Path != "/volume1/test_shared_folder" {
+				t.Errorf("created %+v", got)
+			}
+		},
+		"share_permission_list.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.Share.Permission list": "share_permission_list.json"}, session)
+			got, err := c.Permissions.ListShare(t.Context(), "test_shared_folder", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			user := func(name string, r, inherited Right) Permission {
+				return Permission{Share: "test_shared_folder", Principal: Principal{Name: name}, Right: r, Inherited: inherited}
+			}
+			want := []Permission{
+				user("admin", RightDeny, RightReadWrite), user("guest", RightNone, RightNone),
+				user("test_api", RightReadWrite, RightReadWrite), user("test_test", RightNone, RightNone),
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("rows (-want +got):\n%s", d)
+			}
+		},
+		"share_permission_list_by_group.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.Share.Permission list_by_group": "share_permission_list_by_group.json"}, session)
+			got, err := c.Permissions.ListGroup(t.Context(), "staff")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []Permission{{Share: "ActiveBackupforBusiness", Principal: Principal{Name: "staff", Group: true}, Right: RightDeny}}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("rows (-want +got):\n%s", d)
 			}
 		},
 	}

@@ -129,7 +129,7 @@ func TestRulesAgreement(t *testing.T) {
 	for _, r := range "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" {
 		names = append(names, "a"+string(r)+"b", string(r)+"a", "a"+string(r))
 	}
-	for _, n := range []int{dsm.MaxGroupNameLength, dsm.MaxUserNameLength} {
+	for _, n := range []int{dsm.MaxGroupNameLength, dsm.MaxUserNameLength, dsm.MaxShareNameLength} {
 		for _, ch := range []string{"x", "é", "名", "🙂"} {
 			names = append(names, strings.Repeat(ch, n), strings.Repeat(ch, n+1))
 		}
@@ -146,6 +146,13 @@ func TestRulesAgreement(t *testing.T) {
 			ok, code := n.call(t, "SYNO.Core.Group", "create", "name", str(name))
 			if ok {
 				n.call(t, "SYNO.Core.Group", "delete", "name", jsonText([]string{name}))
+			}
+			return ok, code
+		})
+		add("shared folder name", name, dsm.ValidateShareName(name), 120, func(t *testing.T, n *rulesNAS) (bool, int) {
+			ok, code := n.call(t, "SYNO.Core.Share", "create", "name", str(name), "shareinfo", jsonText(map[string]string{"vol_path": "/volume1"}))
+			if ok {
+				n.call(t, "SYNO.Core.Share", "delete", "name", jsonText([]string{name}))
 			}
 			return ok, code
 		})

@@ -285,7 +285,7 @@ func startNoiseNAS(t *testing.T, q nasQuirks, tls bool) *noiseNAS {
 	n.info[uiConfigAPI] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 	n.info["SYNO.Core.Group.Member"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 	n.info["SYNO.Core.User.PasswordConfirm"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 2, RequestFormat: "JSON"}
-	n.info["SYNO.Core.Share"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
+	n.info["SYNO.Core.Package"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 	return n
 }
 
@@ -342,7 +342,7 @@ func (n *noiseNAS) answer(r *http.Request, form url.Values) any {
 		return fail(119)
 	}
 	switch form.Get("api") + " " + form.Get("method") {
-	case "SYNO.Core.User list", "SYNO.Core.Share list":
+	case "SYNO.Core.User list", "SYNO.Core.Package list":
 		return ok(map[string]any{"users": []any{}, "total": 0})
 	case "SYNO.Core.User get":
 		return fail(105)
@@ -490,7 +490,7 @@ func TestSecureSignInEndToEnd(t *testing.T) {
 		}
 	}
 	// An API outside the known set is discovered with the session.
-	if err := c.Call(ctx, "SYNO.Core.Share", "list", nil, nil); err != nil {
+	if err := c.Call(ctx, "SYNO.Core.Package", "list", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if now, _ := c.Auth.Session(); now.Signing.NextNonce != 4 {
@@ -501,7 +501,7 @@ func TestSecureSignInEndToEnd(t *testing.T) {
 	}
 	want := []signedCall{
 		{"SYNO.Core.User list", 0}, {"SYNO.Core.User list", 1},
-		{"SYNO.API.Info query", 2}, {"SYNO.Core.Share list", 3},
+		{"SYNO.API.Info query", 2}, {"SYNO.Core.Package list", 3},
 		{"SYNO.API.Auth logout", 4},
 	}
 	if d := cmp.Diff(want, n.signed(t, "sid1")); d != "" {

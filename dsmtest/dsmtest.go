@@ -108,6 +108,52 @@ func WithGroup(g Group) Option {
 	}
 }
 
+// Share is a shared folder to seed the simulator with (WithShares).
+type Share struct {
+	Name string
+	// Volume is /volume1 (the default) or /volume2.
+	Volume      string
+	Description string
+	Hidden      bool
+	RecycleBin  bool
+	// Users and Groups give rights by name: "rw", "ro" or "deny".
+	Users, Groups map[string]string
+}
+
+// WithShares seeds these shared folders instead of the default public
+// (read/write for the users group) and finance (no rights); homes is
+// there too while the home service is on. Rights may name users of
+// WithUser and groups of WithGroup.
+func WithShares(shares ...Share) Option {
+	return func(c *config) {
+		c.sim.Shares = []sim.Share{}
+		for _, sh := range shares {
+			c.sim.Shares = append(c.sim.Shares, sim.Share{Name: sh.Name, Volume: sh.Volume, Description: sh.Description,
+				Hidden: sh.Hidden, RecycleBin: sh.RecycleBin, Users: sh.Users, Groups: sh.Groups})
+		}
+	}
+}
+
+// WithHomeServiceOff starts the simulator with the user home service off
+// and no homes folder (default: on, homes on /volume1).
+func WithHomeServiceOff() Option {
+	return func(c *config) { c.sim.HomeServiceOff = true }
+}
+
+// WithHomeTaskDelay sets how long enabling the home service runs as a
+// task on the simulator's clock (default 200 ms); d < 0: no task, as on a
+// virtual DSM.
+func WithHomeTaskDelay(d time.Duration) Option {
+	return func(c *config) { c.sim.HomeTaskDelay = d }
+}
+
+// WithShareChangeTime makes each shared folder create or delete keep the
+// simulator busy for d of its clock: another one within it answers 3328
+// (3300 after a delete), as DSM does to overlapping changes.
+func WithShareChangeTime(d time.Duration) Option {
+	return func(c *config) { c.sim.ShareChangeTime = d }
+}
+
 // WithJoinDelay sets how long a group-membership task (SYNO.Core.User.Group
 // join) runs on the simulator's clock before the membership changes
 // (default 200 ms). Advance moves past it without sleeping; d <= 0 applies

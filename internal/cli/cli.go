@@ -40,7 +40,7 @@ const (
 	// so that it differs from ExitChanges (2, terraform's "changes
 	// pending" of plan --detailed-exitcode).
 	ExitUsage = 64
-	// ExitNotFound: the user or group named does not exist.
+	// ExitNotFound: the user, group or shared folder named does not exist.
 	ExitNotFound = 3
 	// ExitAuth: authentication failed (wrong password, 2-step code needed
 	// or rejected, account disabled or blocked), or not logged in (no
@@ -231,6 +231,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newManCmd(s, getenv),
 		newExitCodesHelpCmd(),
 		newContextCmd(s, getenv, &g),
+		newShareCmd(s, getenv, &g), newHomeCmd(s, getenv, &g),
 	)
 	registerCompletions(root, getenv)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
@@ -333,7 +334,7 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.As(err, &ae):
 		return ExitAuth
-	case errors.Is(err, dsm.ErrNoSuchUser), errors.Is(err, dsm.ErrNoSuchGroup):
+	case errors.Is(err, dsm.ErrNoSuchUser), errors.Is(err, dsm.ErrNoSuchGroup), errors.Is(err, dsm.ErrNoSuchShare):
 		return ExitNotFound
 	}
 	for _, target := range authErrors {

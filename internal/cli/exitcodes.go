@@ -25,7 +25,7 @@ const exitCodesTable = `Exit codes:
        policy, some changes of an apply failed, a confirmation declined
        at the prompt (nothing changed)
   2    plan --detailed-exitcode: changes pending (as terraform's)
-  3    not found: the user or group named does not exist
+  3    not found: the user, group or shared folder named does not exist
   4    authentication: wrong password (confirm-password included), 2-step
        code required or rejected, account disabled or blocked; or not
        logged in (no saved session, or the session expired)

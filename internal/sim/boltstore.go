@@ -30,6 +30,8 @@ import (
 //	groups   gid         -> name and description
 //	members  gid, uid    -> "" (one key per membership: joining the users
 //	                        group of 16,000 writes one key, not 16,000)
+//	shares   folded name -> a shared folder with its permission rows
+//	                        (shares.go), written only when one changed
 //
 // Keys are 8-byte big-endian numbers (members: two of them).
 var (
@@ -53,12 +55,15 @@ type diskMeta struct {
 	// SecureSignInKey is the X25519 private key behind _SSID. States
 	// written before it was kept have none: New makes one.
 	SecureSignInKey []byte `json:"secure_signin_key,omitempty"`
+	// Home is the user home service (home.go); states written before it
+	// was kept have none: the service is off.
+	Home homeState `json:"home,omitzero"`
 }
 
 // metaOf returns the meta record of st.
 func metaOf(st *store) diskMeta {
 	return diskMeta{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
-		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey}
+		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey, Home: st.home}
 }
 
 // diskGroupRecord is a group's record; its members are their own keys.
@@ -104,6 +109,7 @@ type durableStore struct {
 	users   map[int]*user // copies
 	groups  map[int]diskGroupRecord
 	members map[int]map[int]bool // gid -> uids
+	shares  map[string][]byte    // folded share name -> record
 
 	mu       sync.Mutex // guards below
 	cond     *sync.Cond
@@ -250,6 +256,18 @@ func (d *durableStore) load() (*store, error) {
 		}); err != nil {
 			return err
 		}
+		if b := tx.Bucket(bucketShares); b != nil { // states of earlier versions have none
+			if err := b.ForEach(func(k, v []byte) error {
+				var sh diskShare
+				if err := strictJSON(v, &sh); err != nil {
+					return fmt.Errorf("shared folder %q: %w", k, err)
+				}
+				ds.Shares = append(ds.Shares, sh)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
 		var err error
 		st, err = decodeDisk(ds)
 		return err
@@ -259,7 +277,7 @@ func (d *durableStore) load() (*store, error) {
 
 // reset makes the snapshot st: what was just loaded from the database.
 func (d *durableStore) reset(st *store) {
-	d.meta, d.users, d.groups, d.members = nil, nil, nil, nil
+	d.meta, d.users, d.groups, d.members, d.shares = nil, nil, nil, nil, nil
 	d.diff(st)
 }
 
@@ -279,6 +297,7 @@ func (d *durableStore) diff(st *store) []write {
 		d.meta = m
 	}
 
+	ws = d.diffShares(st, ws, first)
 	if first || st.touchedAll {
 		ws = d.diffAll(st, ws)
 	} else {

@@ -35,6 +35,15 @@ const (
 	// swept, besides when the session count has doubled since the last
 	// sweep; a call with an expired session is refused whenever it comes.
 	sessionSweepEvery = time.Minute
+	// maxShares is how many shared folders the simulator keeps. DSM's
+	// limit depends on the model (256 on many); a choice.
+	maxShares = 256
+	// maxShareRows bounds the permission rows of one shared folder: one
+	// per user and per group at most.
+	maxShareRows = maxUsers + 2 + maxGroups
+	// maxCompoundCalls bounds the calls of one SYNO.Entry.Request. DSM's
+	// limit is unknown; a choice, the client's MaxBatchCalls.
+	maxCompoundCalls = 32
 )
 
 // tooLong reports whether v has more than n characters (or is not UTF-8
@@ -123,6 +132,9 @@ func checkState(st *store) error {
 	}
 	if len(st.groups) > maxGroups {
 		return fmt.Errorf("%d groups, want at most %d", len(st.groups), maxGroups)
+	}
+	if err := checkShares(st); err != nil {
+		return err
 	}
 	if len(st.tasks) > 2*keptTasks {
 		return fmt.Errorf("%d join tasks, want at most %d", len(st.tasks), 2*keptTasks)

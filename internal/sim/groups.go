@@ -166,6 +166,7 @@ func (s *Server) groupDelete(q *request) (any, error) {
 	}
 	for _, g := range doomed {
 		delete(s.st.groups, fold(g.name))
+		s.st.forgetPrincipal(true, g.gid) // permissions.go: DSM drops the group's rows
 	}
 	s.dirty = true
 	if len(errs) > 0 {
@@ -357,6 +358,7 @@ func (s *Server) userGroupJoin(q *request) (any, error) {
 // that has become invalid (user or group deleted, last administrator)
 // finishes with success false and changes nothing. Call with s.mu held.
 func (s *Server) settle(now time.Time) {
+	s.settleHome(now) // home.go
 	for _, t := range s.st.tasks {
 		if t.Done || now.Before(t.Due) {
 			continue

@@ -333,6 +333,15 @@ func (s *Server) authorize(q *request, m *methodDef) error {
 		return err
 	}
 	sess.lastUsed = q.now
+	return s.permit(q, m, sess, u)
+}
+
+// permit checks what authorize checks once the session is known: the
+// SynoToken of a mutating call (403), a limited session's changes (105)
+// and admin rights (105). The calls of a compound request (compound.go)
+// are checked here, with the session of the request that carries them.
+// Call with s.mu held.
+func (s *Server) permit(q *request, m *methodDef, sess *session, u *user) error {
 	if m.mutates && sess.synoToken != "" {
 		tok := q.r.Header.Get("X-SYNO-TOKEN")
 		if tok == "" {

@@ -34,7 +34,7 @@ func TestDispatchErrors(t *testing.T) {
 		{"unknown method", info("api", "SYNO.API.Info", "method", "nope", "version", "1"), 103},
 		{"method version range", info("api", "SYNO.Test.Sim", "method", "v2only", "version", "3"), 104},
 		{"method version in range", info("api", "SYNO.Test.Sim", "method", "v2only", "version", "2"), 0},
-		{"listed API, method not served", info("api", "SYNO.Entry.Request", "method", "request", "version", "1"), 103},
+		{"listed API, method not served", info("api", "SYNO.Entry.Request", "method", "batch", "version", "1"), 103},
 		{"panic becomes 100", info("api", "SYNO.Test.Sim", "method", "panic", "version", "1"), 100},
 		{"JSON-quoted method and version", info("api", "SYNO.API.Info", "method", `"query"`, "version", "1"), 0},
 		{"api from path", call{path: "/webapi/entry.cgi/SYNO.API.Info", form: form("method", "query", "version", "1")}, 0},
@@ -144,6 +144,10 @@ var wantInfo = map[string]apiInfo{
 	"SYNO.Core.NormalUser":           {"entry.cgi", 1, 2, "JSON"},
 	"SYNO.DSM.Info":                  {"entry.cgi", 2, 2, "JSON"},
 	"SYNO.API.Auth.Type":             {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Share":                {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Share.Permission":     {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Storage.Volume":       {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.User.Home":            {"entry.cgi", 1, 1, "JSON"},
 }
 
 func TestInfo(t *testing.T) {

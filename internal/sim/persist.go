@@ -39,6 +39,9 @@ type diskState struct {
 	diskMeta
 	Users  []diskUser  `json:"users"`
 	Groups []diskGroup `json:"groups"`
+	// Shares are the shared folders with their rows (shares.go); states
+	// of earlier versions have none.
+	Shares []diskShare `json:"shares,omitempty"`
 }
 
 type diskUser struct {
@@ -81,6 +84,7 @@ func encodeState(st *store) ([]byte, error) {
 		}
 		d.Groups = append(d.Groups, dg)
 	}
+	d.Shares = sharesOf(st)
 	return json.MarshalIndent(d, "", "\t")
 }
 
@@ -105,7 +109,7 @@ func decodeDisk(d diskState) (*store, error) {
 		return nil, fmt.Errorf("format version %d, want %d", d.Version, stateVersion)
 	}
 	st := &store{users: map[string]*user{}, groups: map[string]*group{}, nextUID: d.NextUID, nextGID: d.NextGID,
-		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks, ikKey: d.SecureSignInKey}
+		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks, ikKey: d.SecureSignInKey, home: d.Home}
 	if d.SecureSignInKey != nil && len(d.SecureSignInKey) != 32 {
 		return nil, fmt.Errorf("secure_signin_key has %d bytes, want 32", len(d.SecureSignInKey))
 	}
@@ -155,6 +159,9 @@ func decodeDisk(d diskState) (*store, error) {
 		if t == nil || t.ID == "" {
 			return nil, errors.New("a join task without an id")
 		}
+	}
+	if err := decodeShares(st, d.Shares); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -113,6 +113,17 @@ func TestRealAnswersShape(t *testing.T) {
 		"group_member_list.json": {run: asAdmin(Config{}, "SYNO.Core.Group.Member", "list", "1", "group", "administrators", "ingroup", "true")},
 		"group_set.json": {run: asAdmin(Config{Groups: []Group{{Name: "Test", Description: "A test group"}}}, "SYNO.Core.Group", "set", "1",
 			"name", "Test", "new_name", "Test_mod", "description", "A test group")},
+		"share_list.json": {run: asAdmin(Config{}, "SYNO.Core.Share", "list", "1", "share_type", `"all"`, "additional", `[]`)},
+		"share_get.json": {run: asAdmin(Config{}, "SYNO.Core.Share", "get", "1", "name", `"public"`,
+			"additional", `["disable_list","disable_modify","disable_download","unite_permission","is_aclmode"]`)},
+		"share_create.json": {run: asAdmin(Config{}, "SYNO.Core.Share", "create", "1", "name", `"test_shared_folder"`,
+			"shareinfo", `{"name":"test_shared_folder","vol_path":"/volume1","desc":""}`)},
+		// with_inherit: the published answer has inherit.
+		"share_permission_list.json": {run: asAdmin(Config{Users: []User{testAPI}}, "SYNO.Core.Share.Permission", "list", "1",
+			"name", `"public"`, "user_group_type", `"local_user"`, "offset", "0", "limit", "50", "with_inherit", "true")},
+		"share_permission_list_by_group.json": {run: asAdmin(Config{}, "SYNO.Core.Share.Permission", "list_by_group", "1",
+			"name", `"users"`, "user_group_type", `"local_group"`, "share_type", `["dec","local","usb","sata","cluster","c2","cold_storage","worm"]`,
+			"additional", `["hidden","encryption","is_aclmode"]`)},
 	}
 
 	files, err := filepath.Glob(filepath.Join(realDir, "*.json"))

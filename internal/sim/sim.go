@@ -171,6 +171,21 @@ type Config struct {
 	// Logger receives what the simulator cannot tell its clients, such
 	// as a change it could not write to DataDir. Nil: nothing is logged.
 	Logger *slog.Logger
+	// Shares are the shared folders seeded besides homes, with rights by
+	// user and group name. Nil: public (rw for the users group) and
+	// finance (no rows), a choice (shares.go).
+	Shares []Share
+	// HomeServiceOff starts with the user home service off and no homes
+	// folder. False: on, homes on /volume1.
+	HomeServiceOff bool
+	// HomeTaskDelay is how long the task of enabling the home service
+	// runs (sim clock). Zero: DefaultHomeTaskDelay; negative: no task,
+	// as on a virtual DSM.
+	HomeTaskDelay time.Duration
+	// ShareChangeTime is how long a shared folder create or delete keeps
+	// DSM busy (sim clock): another one within it answers 3328, or 3300
+	// after a delete (batonogov share.go). Zero: no such contention.
+	ShareChangeTime time.Duration
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -208,6 +223,9 @@ type Server struct {
 
 	started time.Time // the clock at New: SYNO.DSM.Info's uptime counts from it
 
+	homeDelay   time.Duration // Config.HomeTaskDelay, defaulted
+	shareChange time.Duration // Config.ShareChangeTime
+
 	mu            sync.Mutex // guards everything below
 	st            *store
 	dirty         bool          // st changed since the last commit
@@ -217,6 +235,10 @@ type Server struct {
 	sweptSize     int                    // len(sessions) after that sweep
 	tokens        map[int64]*issuedToken // ciphertoken (server_time) -> when issued, uses left
 	confirmTokens map[string]confirmToken
+	// A shared folder change is going on until shareBusyUntil (shares.go);
+	// shareBusyDelete: it is a delete.
+	shareBusyUntil  time.Time
+	shareBusyDelete bool
 }
 
 // session is one logged-in session.
@@ -272,6 +294,10 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.started = s.clock.Now()
+	s.homeDelay, s.shareChange = cfg.HomeTaskDelay, cfg.ShareChangeTime
+	if s.homeDelay == 0 {
+		s.homeDelay = DefaultHomeTaskDelay
+	}
 	if s.joinDelay == 0 {
 		s.joinDelay = DefaultJoinDelay
 	}
@@ -381,6 +407,9 @@ func (s *Server) seed(cfg Config) error {
 			}
 			s.st.groupByName(g.Name).members[u.uid] = true
 		}
+	}
+	if err := s.seedShares(cfg); err != nil {
+		return err
 	}
 	s.dirty = true
 	return nil

@@ -118,6 +118,13 @@ type store struct {
 	// touchedAll: sortedUsers handed out every user.
 	touched    map[*user]bool
 	touchedAll bool
+
+	// Shared folders (shares.go) by folded name, with their permission
+	// rows; sharesDirty: one changed since the last commit. home is the
+	// user home service (home.go).
+	shares      map[string]*share
+	sharesDirty bool
+	home        homeState
 }
 
 // usersChanged drops the caches; call it whenever st.users changes.

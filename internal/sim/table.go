@@ -62,7 +62,30 @@ func init() {
 		{name: "SYNO.DSM.Info", path: entry, minVersion: 2, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"getinfo": anyUser((*Server).dsmInfoGetinfo),
 		}},
-		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{}},
+		{name: "SYNO.Entry.Request", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"request": anyUser((*Server).entryRequest),
+		}},
+		{name: "SYNO.Core.Share", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list":   adminRead((*Server).shareList),
+			"get":    adminRead((*Server).shareGet),
+			"create": adminWrite((*Server).shareCreate),
+			"delete": adminWrite((*Server).shareDelete),
+		}},
+		{name: "SYNO.Core.Share.Permission", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list":              adminRead((*Server).permissionList),
+			"list_by_user":      adminRead((*Server).permissionListByUser),
+			"list_by_group":     adminRead((*Server).permissionListByGroup),
+			"set":               adminWrite((*Server).permissionSet),
+			"set_by_user_group": adminWrite((*Server).permissionSetByUserGroup),
+		}},
+		{name: "SYNO.Core.Storage.Volume", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list": adminRead((*Server).volumeList),
+		}},
+		{name: "SYNO.Core.User.Home", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get":    adminRead((*Server).homeGet),
+			"set":    adminWrite((*Server).homeSet),
+			"status": adminRead((*Server).homeStatus),
+		}},
 		{name: "SYNO.Core.User", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"list":   adminRead((*Server).userList),
 			"get":    adminRead((*Server).userGet),

@@ -443,6 +443,7 @@ func (s *Server) userDelete(q *request) (any, error) {
 			delete(g.members, u.uid)
 		}
 		delete(s.st.users, fold(u.name))
+		s.st.forgetPrincipal(false, u.uid) // permissions.go: DSM drops the user's rows
 	}
 	s.st.usersChanged()
 	s.dirty = true
