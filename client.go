@@ -43,6 +43,12 @@ type Client struct {
 	Policy *PolicyService
 	// System reads what DSM says about the NAS: model, version, uptime.
 	System *SystemService
+	// Quotas reads and sets the quotas of users and groups.
+	Quotas *QuotasService
+	// Apps reads the application catalogue and the application rules.
+	Apps *AppsService
+	// Speed reads and sets the speed limits of users and groups.
+	Speed *SpeedService
 
 	base      *url.URL
 	hc        *http.Client
@@ -260,6 +266,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Groups = &GroupsService{c: c}
 	c.Policy = &PolicyService{c: c}
 	c.System = &SystemService{c: c}
+	c.Quotas = &QuotasService{c: c}
+	c.Apps = &AppsService{c: c}
+	c.Speed = &SpeedService{c: c}
 	return c, nil
 }
 

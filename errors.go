@@ -64,6 +64,9 @@ var (
 	// ErrGroupNameTaken: the group name exists already or is reserved
 	// (3206, 3207).
 	ErrGroupNameTaken = errors.New("dsm: group name exists or is reserved")
+	// ErrQuotaTooLarge: a quota exceeds the free space of its volume
+	// (3117).
+	ErrQuotaTooLarge = errors.New("dsm: quota exceeds the free space of the volume")
 )
 
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
@@ -184,6 +187,7 @@ var userMessages = map[int]string{
 	3114: "user name is reserved",
 	3115: "default or system account cannot be deleted",
 	3116: "user setup failed",
+	3117: "quota exceeds the free space of the volume",
 	3121: "password does not meet the password policy",
 	3122: "password was used before",
 	3123: "password not strong enough or too common",
@@ -250,6 +254,8 @@ func sentinelFor(api string, code int) error {
 		return ErrNoSuchGroup
 	case 3206, 3207:
 		return ErrGroupNameTaken
+	case 3117:
+		return ErrQuotaTooLarge
 	}
 	if api != "" && !strings.HasPrefix(api, "SYNO.API.Auth") {
 		return nil

@@ -35,6 +35,14 @@ var knownAPIs = map[string]versionRange{
 	"SYNO.Core.Group":                {1, 1},
 	"SYNO.Core.Group.Member":         {1, 1},
 	"SYNO.Entry.Request":             {1, 2},
+	// Quotas, application privileges and speed limits: the versions
+	// DSM's own dialog calls (ADMIN-APIS 2.1); BandwidthControl get is
+	// called at 2 and set at 1 by the services.
+	"SYNO.Core.Quota":            {1, 1},
+	"SYNO.Core.Share.Quota":      {1, 1},
+	"SYNO.Core.AppPriv.App":      {1, 1},
+	"SYNO.Core.AppPriv.Rule":     {1, 1},
+	"SYNO.Core.BandwidthControl": {1, 2},
 	// DSM 5 serves version 1 at dsm/info.cgi, DSM 6 and 7 version 2 only
 	// (kwent/syno definitions; mib1185/py-synologydsm-api API lists).
 	"SYNO.DSM.Info": {1, 2},
