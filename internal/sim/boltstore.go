@@ -251,8 +251,10 @@ func (d *durableStore) load() (*store, error) {
 			return err
 		}
 		var err error
-		st, err = decodeDisk(ds)
-		return err
+		if st, err = decodeDisk(ds); err != nil {
+			return err
+		}
+		return loadProfiles(tx, st)
 	})
 	return st, err
 }
@@ -289,6 +291,7 @@ func (d *durableStore) diff(st *store) []write {
 			}
 		}
 	}
+	ws = st.diffProfiles(ws, first)
 	st.untouch()
 	return ws
 }

@@ -35,6 +35,15 @@ const (
 	// swept, besides when the session count has doubled since the last
 	// sweep; a call with an expired session is refused whenever it comes.
 	sessionSweepEvery = time.Minute
+	// maxQuotaBytes bounds a quota: 1 PiB. A choice (DSM publishes no
+	// limit); package dsm's MaxQuota is the same.
+	maxQuotaBytes = 1 << 50
+	// maxRuleAddresses bounds the addresses of one application rule. A
+	// choice; package dsm's MaxAppRuleAddresses is the same.
+	maxRuleAddresses = 64
+	// maxSpeedKBps bounds a speed limit, in KB/s. A choice; package
+	// dsm's MaxSpeedLimit is the same.
+	maxSpeedKBps = 1_000_000
 )
 
 // tooLong reports whether v has more than n characters (or is not UTF-8
