@@ -142,6 +142,12 @@ var wantInfo = map[string]apiInfo{
 	"SYNO.Core.NormalUser":           {"entry.cgi", 1, 2, "JSON"},
 	"SYNO.DSM.Info":                  {"entry.cgi", 2, 2, "JSON"},
 	"SYNO.API.Auth.Type":             {"entry.cgi", 1, 1, "JSON"},
+	// Quotas, application privileges, speed limits (ADMIN-APIS 2.3, 2.4).
+	"SYNO.Core.Quota":            {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Share.Quota":      {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.AppPriv.App":      {"entry.cgi", 1, 3, "JSON"},
+	"SYNO.Core.AppPriv.Rule":     {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.BandwidthControl": {"entry.cgi", 1, 2, "JSON"},
 }
 
 func TestInfo(t *testing.T) {

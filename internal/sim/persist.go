@@ -39,6 +39,9 @@ type diskState struct {
 	diskMeta
 	Users  []diskUser  `json:"users"`
 	Groups []diskGroup `json:"groups"`
+	// Profiles are the quotas, application rules and speed limits of
+	// users and groups (profiles.go); absent in earlier versions.
+	Profiles []diskOwnerProfile `json:"profiles,omitempty"`
 }
 
 type diskUser struct {
@@ -81,6 +84,7 @@ func encodeState(st *store) ([]byte, error) {
 		}
 		d.Groups = append(d.Groups, dg)
 	}
+	d.Profiles = st.diskProfiles()
 	return json.MarshalIndent(d, "", "\t")
 }
 
@@ -155,6 +159,9 @@ func decodeDisk(d diskState) (*store, error) {
 		if t == nil || t.ID == "" {
 			return nil, errors.New("a join task without an id")
 		}
+	}
+	if err := st.loadDiskProfiles(d.Profiles); err != nil {
+		return nil, err
 	}
 	return st, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"maps"
 	"slices"
 
@@ -111,15 +112,7 @@ func (st *store) diffProfiles(ws []write, first bool) []write {
 			keys[o] = true
 		}
 	}
-	for _, o := range slices.SortedFunc(maps.Keys(keys), func(a, b owner) int {
-		if a.group != b.group {
-			if a.group {
-				return 1
-			}
-			return -1
-		}
-		return a.id - b.id
-	}) {
+	for _, o := range sortedOwners(maps.Keys(keys)) {
 		p := ps.by[o]
 		if p.empty() {
 			delete(ps.by, o)
@@ -141,13 +134,7 @@ func loadProfiles(tx *bolt.Tx, st *store) error {
 	if b == nil {
 		return nil
 	}
-	ids := make(map[owner]bool, len(st.users)+len(st.groups))
-	for _, u := range st.users {
-		ids[userOwner(u)] = true
-	}
-	for _, g := range st.groups {
-		ids[groupOwner(g)] = true
-	}
+	ids := st.ownerIDs()
 	return b.ForEach(func(k, v []byte) error {
 		if len(k) != 9 || (k[0] != 'u' && k[0] != 'g') {
 			return fmt.Errorf("profile key %x: want 'u' or 'g' and 8 bytes", k)
@@ -157,26 +144,14 @@ func loadProfiles(tx *bolt.Tx, st *store) error {
 		if err := strictJSON(v, &d); err != nil {
 			return fmt.Errorf("profile %x: %w", k, err)
 		}
-		p := &profile{quotas: d.Quotas, rules: d.Rules, speeds: d.Speeds}
-		if p.quotas == nil {
-			p.quotas = map[string]int64{}
-		}
-		if p.rules == nil {
-			p.rules = map[string]appRule{}
-		}
-		if p.speeds == nil {
-			p.speeds = map[string]speedLimit{}
-		}
+		p := newProfile(d)
 		if !ids[o] {
 			return fmt.Errorf("profile %x: no user or group with id %d", k, o.id)
 		}
 		if err := checkProfile(p); err != nil {
 			return fmt.Errorf("profile %x: %w", k, err)
 		}
-		if st.profiles.by == nil {
-			st.profiles.by = map[owner]*profile{}
-		}
-		st.profiles.by[o] = p
+		st.setProfile(o, p)
 		return nil
 	})
 }
@@ -200,4 +175,87 @@ func checkProfile(p *profile) error {
 		}
 	}
 	return nil
+}
+
+// diskOwnerProfile is one profile in the state file's form (DumpState).
+type diskOwnerProfile struct {
+	Group bool `json:"group,omitempty"`
+	ID    int  `json:"id"`
+	diskProfile
+}
+
+// diskProfiles returns every profile, users first, by id.
+func (st *store) diskProfiles() []diskOwnerProfile {
+	var out []diskOwnerProfile
+	for _, o := range sortedOwners(maps.Keys(st.profiles.by)) {
+		if p := st.profiles.by[o]; !p.empty() {
+			out = append(out, diskOwnerProfile{o.group, o.id, diskProfile{p.quotas, p.rules, p.speeds}})
+		}
+	}
+	return out
+}
+
+// loadDiskProfiles takes the profiles of a state file into st.
+func (st *store) loadDiskProfiles(ps []diskOwnerProfile) error {
+	ids := st.ownerIDs()
+	for _, d := range ps {
+		o := owner{d.Group, d.ID}
+		p := newProfile(d.diskProfile)
+		if !ids[o] || st.profiles.by[o] != nil {
+			return fmt.Errorf("profile of id %d: no such user or group, or a second one", d.ID)
+		}
+		if err := checkProfile(p); err != nil {
+			return fmt.Errorf("profile of id %d: %w", d.ID, err)
+		}
+		st.setProfile(o, p)
+	}
+	return nil
+}
+
+// ownerIDs returns every user and group as an owner.
+func (st *store) ownerIDs() map[owner]bool {
+	ids := make(map[owner]bool, len(st.users)+len(st.groups))
+	for _, u := range st.users {
+		ids[userOwner(u)] = true
+	}
+	for _, g := range st.groups {
+		ids[groupOwner(g)] = true
+	}
+	return ids
+}
+
+// newProfile makes a profile of its disk form, with no nil map.
+func newProfile(d diskProfile) *profile {
+	p := &profile{quotas: d.Quotas, rules: d.Rules, speeds: d.Speeds}
+	if p.quotas == nil {
+		p.quotas = map[string]int64{}
+	}
+	if p.rules == nil {
+		p.rules = map[string]appRule{}
+	}
+	if p.speeds == nil {
+		p.speeds = map[string]speedLimit{}
+	}
+	return p
+}
+
+// setProfile stores a loaded profile (not marked changed).
+func (st *store) setProfile(o owner, p *profile) {
+	if st.profiles.by == nil {
+		st.profiles.by = map[owner]*profile{}
+	}
+	st.profiles.by[o] = p
+}
+
+// sortedOwners returns owners in order: users, then groups, each by id.
+func sortedOwners(keys iter.Seq[owner]) []owner {
+	return slices.SortedFunc(keys, func(a, b owner) int {
+		if a.group != b.group {
+			if a.group {
+				return 1
+			}
+			return -1
+		}
+		return a.id - b.id
+	})
 }
