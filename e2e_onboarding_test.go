@@ -129,7 +129,10 @@ func TestE2ESpeedLimits(t *testing.T) {
 }
 
 // TestE2EDeleteUserDropsProfile: DSM removes a deleted user's quotas,
-// rules and limits; a new user of the same name starts with none.
+// rules and limits; a new user of the same name starts with none, so a
+// profile is the account's, not the name's. (That the deleted rows are
+// gone from the state, not only out of reach, is
+// internal/sim's TestProfilesFollowTheirOwner.)
 func TestE2EDeleteUserDropsProfile(t *testing.T) {
 	t.Parallel()
 	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "bob", Password: "Secret-pw-2026"}))
