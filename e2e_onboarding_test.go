@@ -2,6 +2,8 @@ package dsm_test
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -157,5 +159,72 @@ func TestE2EDeleteUserDropsProfile(t *testing.T) {
 	l, _ := c.Speed.Get(ctx, bob)
 	if q[len(q)-1].Limit != 0 || len(r) != 0 || l[0].Policy != dsm.SpeedNotSet {
 		t.Errorf("a new bob has the old one's quotas %v, rules %v or limits %v", q, r, l[0])
+	}
+}
+
+// TestRulesAgreementOnboarding holds the client's rules of schedules,
+// rule addresses and speed limits against the simulator's copies, as
+// TestRulesAgreement does for names and passwords.
+func TestRulesAgreementOnboarding(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "rules", Password: rulesPassword}))
+	c := newClient(t, srv, dsm.WithSecureSignIn(dsm.SecureSignInOff))
+	sess, err := c.Auth.Login(t.Context(), dsm.Credentials{Account: dsm.AccountAdmin, Password: srv.AdminPassword()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nas := &rulesNAS{url: srv.URL(), sess: sess, hc: srv.HTTPClient()}
+	var cases []verdict
+	add := func(rule, value string, client error, refusal int, sim func(t *testing.T, n *rulesNAS) (bool, int)) {
+		cases = append(cases, verdict{rule: rule, value: value, client: client, sim: sim, refusal: refusal})
+	}
+	argOnly := func(err error) error {
+		if errors.Is(err, dsm.ErrInvalidArgument) {
+			return err
+		}
+		return nil
+	}
+	speedRow := func(plan string, up int) string {
+		return jsonText([]map[string]any{{"name": "rules", "owner_type": "local_user", "protocol": "FTP", "policy": "scheduled",
+			"upload_limit_1": up, "download_limit_1": 0, "upload_limit_2": 0, "download_limit_2": 0, "schedule_plan": plan}})
+	}
+	full := dsm.AlwaysLimited
+	for _, plan := range []string{"", full, full[1:], full + "0", strings.Repeat("0", 168), strings.Repeat("2", 168), strings.Repeat("012", 56),
+		"3" + full[1:], full[:167] + "a", " " + full[1:], strings.Repeat("é", 84), full[:100] + "\x00" + full[101:]} {
+		add("schedule", plan, dsm.ValidateSchedule(plan), 120, func(t *testing.T, n *rulesNAS) (bool, int) {
+			return n.call(t, "SYNO.Core.BandwidthControl", "set", "bandwidths", speedRow(plan, 0))
+		})
+	}
+	for _, up := range []int{-1, 0, 1, dsm.MaxSpeedLimit, dsm.MaxSpeedLimit + 1} {
+		err := c.Speed.Set(t.Context(), dsm.UserOwner("rules"), dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedScheduled, Upload: up, Schedule: full})
+		add("speed limit", strconv.Itoa(up), argOnly(err), 120, func(t *testing.T, n *rulesNAS) (bool, int) {
+			return n.call(t, "SYNO.Core.BandwidthControl", "set", "bandwidths", speedRow(full, up))
+		})
+	}
+	rule := func(addrs []string) string {
+		return jsonText([]map[string]any{{"app_id": "SYNO.FTP", "entity_type": "user", "entity_name": "rules", "allow_ip": addrs, "deny_ip": []string{}}})
+	}
+	for _, a := range []string{"0.0.0.0", "10.0.0.1", "10.0.0.0/8", "10.0.0.1/8", "10.0.0.0/33", "fd00::/8", "::1", "", "all", "10.0.0.256",
+		"10.0.0.1-10.0.0.9", " 10.0.0.1", "010.0.0.1", "10.0.0.1%eth0"} {
+		add("rule address", a, dsm.ValidateAppAddress(a), 3400, func(t *testing.T, n *rulesNAS) (bool, int) {
+			return n.call(t, "SYNO.Core.AppPriv.Rule", "set", "rules", rule([]string{a}))
+		})
+	}
+	for _, k := range []int{1, dsm.MaxAppRuleAddresses, dsm.MaxAppRuleAddresses + 1} {
+		addrs := slices.Repeat([]string{"10.0.0.1"}, k)
+		err := c.Apps.Allow(t.Context(), dsm.UserOwner("rules"), "SYNO.FTP", addrs...)
+		add("rule addresses", strconv.Itoa(k), argOnly(err), 3400, func(t *testing.T, n *rulesNAS) (bool, int) {
+			return n.call(t, "SYNO.Core.AppPriv.Rule", "set", "rules", rule(addrs))
+		})
+	}
+	for _, tc := range cases {
+		simOK, code := tc.sim(t, nas)
+		if !simOK && code != tc.refusal {
+			t.Errorf("%s %q: the simulator answered %d, not the rule's refusal %d: the case tests something else", tc.rule, tc.value, code, tc.refusal)
+			continue
+		}
+		if clientOK := tc.client == nil; clientOK != simOK {
+			t.Errorf("%s %q: the client accepts: %v; the simulator accepts: %v (%d)", tc.rule, tc.value, clientOK, simOK, code)
+		}
 	}
 }
