@@ -211,6 +211,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newExportCmd(s, getenv, &g),
 		newVersionCmd(s),
 		newTaskCmd(s, getenv, &g),
+		newQuotaCmd(s, getenv, &g), newAppCmd(s, getenv, &g), newSpeedCmd(s, getenv, &g),
 	)
 	root.Version = readBuild(debug.ReadBuildInfo).String()
 	root.SetVersionTemplate("{{.Version}}\n")

@@ -148,7 +148,6 @@ func TestGroupDeleteDropsItsProfile(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-
 // callV calls kv[0]/kv[1] at version v with parameters kv[2:].
 func (s *Server) callV(t testing.TB, d loginData, v string, kv ...string) answer {
 	t.Helper()

@@ -33,7 +33,9 @@ func TestSpeedLimits(t *testing.T) {
 	if webdav["policy"] != "disabled" || fs["policy"] != "notexist" || fs["schedule_plan"] != fullSchedule || fs["protocol_ui"] != "File Station" {
 		t.Errorf("WebDAV row %v, File Station row %v", webdav, fs)
 	}
-	set := func(r string) []string { return []string{"SYNO.Core.BandwidthControl", "set", "bandwidths", "[" + r + "]"} }
+	set := func(r string) []string {
+		return []string{"SYNO.Core.BandwidthControl", "set", "bandwidths", "[" + r + "]"}
+	}
 	checkRefusals(t, s, admin, []refusal{
 		{"get: no name", []string{"SYNO.Core.BandwidthControl", "get"}, 114},
 		{"get: no such group", []string{"SYNO.Core.BandwidthControl", "get", "name", "alice", "owner_type", "local_group"}, 3204},
