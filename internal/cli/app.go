@@ -64,7 +64,7 @@ application's default decide).`,
 			})
 		},
 	}
-	addConnFlags(cmd, &o.conn)
+	addOwnerConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
 	addOwnerFlags(cmd, &o.Owner, "rules to show")
 	return cmd
@@ -209,7 +209,7 @@ the groups' rules and its default (SYNO.Core.AppPriv.Rule delete: DSM has
 no "no rule" value).`
 		cmd.Example = `  dsmctl app default ftp --user alice`
 	}
-	addConnFlags(cmd, &o.conn)
+	addOwnerConnFlags(cmd, &o.conn)
 	addOwnerFlags(cmd, &o.Owner, "rule to change")
 	if verb != "default" {
 		cmd.Flags().StringArrayVar(&o.From, "from", nil, "an address or prefix the rule is for (repeatable; default: every address)")

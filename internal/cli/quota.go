@@ -25,6 +25,18 @@ type ownerFlags struct {
 	User, Group string
 }
 
+// addOwnerConnFlags declares the connection flags of a command with
+// --user and --group: there --user names the user whose quota, rule or
+// limit it is, so the DSM account to log in with is -u/--account ($DSM_USER
+// as everywhere).
+func addOwnerConnFlags(cmd *cobra.Command, o *connOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
+	f.StringVarP(&o.User, "account", "u", "", "DSM account to log in with (default $DSM_USER)")
+	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	addSecurityFlags(cmd, o)
+}
+
 func addOwnerFlags(cmd *cobra.Command, f *ownerFlags, what string) {
 	cmd.Flags().StringVar(&f.User, "user", "", "the user whose "+what)
 	cmd.Flags().StringVar(&f.Group, "group", "", "the group whose "+what)
@@ -117,7 +129,7 @@ that it is not supported). Exit code 3 when there is no such user or group.`,
 			return runQuotaGet(cmd.Context(), o, s)
 		},
 	}
-	addConnFlags(cmd, &o.conn)
+	addOwnerConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
 	addOwnerFlags(cmd, &o.Owner, "quotas to show")
 	cmd.Flags().StringVar(&o.Share, "share", "", "the shared folder whose user quotas to show")
@@ -233,7 +245,7 @@ shared folder. DSM refuses a quota above the volume's free space (code
 			})
 		},
 	}
-	addConnFlags(cmd, &o.conn)
+	addOwnerConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
 	addOwnerFlags(cmd, &o.Owner, "quotas to set")
 	return cmd

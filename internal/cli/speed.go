@@ -87,7 +87,7 @@ when there is no such user or group.`,
 			})
 		},
 	}
-	addConnFlags(cmd, &o.conn)
+	addOwnerConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
 	addOwnerFlags(cmd, &o.Owner, "limits to show")
 	return cmd
@@ -142,7 +142,7 @@ hour from Sunday 00:00, each 0 (no limit), 1 (--upload and --download) or
 			})
 		},
 	}
-	addConnFlags(cmd, &o.conn)
+	addOwnerConnFlags(cmd, &o.conn)
 	addOwnerFlags(cmd, &o.Owner, "limit to set")
 	cmd.Flags().IntVar(&l.Upload, "upload", 0, "upload limit, KB/s (0: none)")
 	cmd.Flags().IntVar(&l.Download, "download", 0, "download limit, KB/s (0: none)")
