@@ -109,11 +109,11 @@ func (s *Server) quotaOwner(q *request, group bool) (owner, error) {
 }
 
 // quotaShareRecord and quotaVolumeRecord are SYNO.Core.Quota get's
-// shapes (N4S4/synology-api core_group.py get_quota's example: volume,
-// quota_status "v1", deduped, support_share_quota, shares of name,
-// description and quota in MB). "quota" on the volume, for a volume
-// without per-share quotas, is the set call's name for it (ADMIN-APIS
-// 2.1), a choice.
+// shapes (testdata/real/quota_get_group.json, N4S4/synology-api
+// core_group.py get_quota's example: volume, quota_status "v1", deduped,
+// support_share_quota, shares of name, description and quota in MB, and
+// no quota of the volume itself). "quota" on a volume without per-share
+// quotas is the set call's name for it (ADMIN-APIS 2.1), a choice.
 type quotaShareRecord struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -125,7 +125,7 @@ type quotaVolumeRecord struct {
 	QuotaStatus       string             `json:"quota_status"`
 	Deduped           bool               `json:"deduped"`
 	SupportShareQuota bool               `json:"support_share_quota"`
-	Quota             int64              `json:"quota"`
+	Quota             *int64             `json:"quota,omitempty"` // volumes without per-share quotas only
 	Shares            []quotaShareRecord `json:"shares"`
 }
 
@@ -165,7 +165,8 @@ func (s *Server) quotaGet(q *request) (any, error) {
 				}
 			}
 		} else {
-			r.Quota = quota(volumeTarget(v))
+			mb := quota(volumeTarget(v))
+			r.Quota = &mb
 		}
 		vols = append(vols, r)
 	}

@@ -20,13 +20,13 @@ func TestQuotas(t *testing.T) {
 	}
 	a := s.callKV(t, admin, "SYNO.Core.Quota", "get", "name", "ALICE", "support_share_quota", "true")
 	want := `{"user_quota":[` +
-		`{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"quota":0,"shares":[{"name":"public","description":"","quota":20480},{"name":"photo","description":"","quota":0}]},` +
+		`{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"shares":[{"name":"public","description":"","quota":20480},{"name":"photo","description":"","quota":0}]},` +
 		`{"volume":"/volume2","quota_status":"v1","deduped":false,"support_share_quota":false,"quota":500,"shares":[]}]}`
 	if string(a.Data) != want {
 		t.Errorf("user get:\n got %s\nwant %s", a.Data, want)
 	}
 	a = s.callKV(t, admin, "SYNO.Core.Quota", "get", "name", "staff", "subject_type", "group")
-	if want := `{"group_quota":[{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"quota":0,"shares":[{"name":"public","description":"","quota":0},{"name":"photo","description":"","quota":1024}]},{"volume":"/volume2","quota_status":"v1","deduped":false,"support_share_quota":false,"quota":0,"shares":[]}]}`; string(a.Data) != want {
+	if want := `{"group_quota":[{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"shares":[{"name":"public","description":"","quota":0},{"name":"photo","description":"","quota":1024}]},{"volume":"/volume2","quota_status":"v1","deduped":false,"support_share_quota":false,"quota":0,"shares":[]}]}`; string(a.Data) != want {
 		t.Errorf("group get: %s", a.Data)
 	}
 	// The same quota through SYNO.Core.Share.Quota, in bytes.
