@@ -64,9 +64,10 @@ var (
 	// ErrGroupNameTaken: the group name exists already or is reserved
 	// (3206, 3207).
 	ErrGroupNameTaken = errors.New("dsm: group name exists or is reserved")
-	// ErrQuotaTooLarge: a quota exceeds the free space of its volume
-	// (3117).
-	ErrQuotaTooLarge = errors.New("dsm: quota exceeds the free space of the volume")
+	// ErrQuotaTooLarge: DSM could not set a quota (3117, DSM's
+	// user_quota_set_fail), as when it exceeds the free space of its
+	// volume (ADMIN-APIS 1: DSM's import stops on it for that reason).
+	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
 )
 
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
@@ -187,7 +188,11 @@ var userMessages = map[int]string{
 	3114: "user name is reserved",
 	3115: "default or system account cannot be deleted",
 	3116: "user setup failed",
-	3117: "quota exceeds the free space of the volume",
+	// 3117 and 3118: DSM's message keys user_quota_set_fail and
+	// error_no_enough_space (synology-community/go-synology
+	// pkg/api/errors.go).
+	3117: "failed to set the quota (more than the volume's free space)",
+	3118: "not enough free space",
 	3121: "password does not meet the password policy",
 	3122: "password was used before",
 	3123: "password not strong enough or too common",

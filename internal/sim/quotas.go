@@ -17,9 +17,11 @@ import (
 // MB and GB of 1024; a choice where no capture shows a conversion).
 const mib = 1 << 20
 
-// codeQuotaTooLarge is DSM's "quota exceeds free space" (ADMIN-APIS 1:
-// the UI of import_status stops on 3117; used here for the quota calls
-// too, a choice: no capture of SYNO.Core.Quota set's refusal exists).
+// codeQuotaTooLarge is DSM's user_quota_set_fail
+// (synology-community/go-synology pkg/api/errors.go), which DSM's import
+// UI reads as "quota exceeds free space" (ADMIN-APIS 1). Answered here
+// by the quota calls for a quota above the volume's free space, a
+// choice: no capture of SYNO.Core.Quota set's refusal exists.
 const codeQuotaTooLarge = 3117
 
 // quotaVolume is a volume as quotas see it: its name and size. Kept
