@@ -92,8 +92,12 @@ func quotaMB(op string, b Bytes) (int64, error) {
 		return 0, err
 	}
 	if b%MiB != 0 {
+		up := ((b/MiB + 1) * MiB).String()
+		if b < MiB {
+			return 0, argErrorf(op, "quota %d bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to %s (0 means no limit)", int64(b), up)
+		}
 		return 0, argErrorf(op, "quota %d bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to %s or %s",
-			int64(b), (b / MiB * MiB).String(), ((b/MiB + 1) * MiB).String())
+			int64(b), (b / MiB * MiB).String(), up)
 	}
 	return int64(b / MiB), nil
 }

@@ -110,7 +110,7 @@ func TestQuotaUnits(t *testing.T) {
 		t.Errorf("refused quotas sent %d requests", len(f.requests)-sent)
 	}
 	err := c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "public", Limit: 1500})
-	if want := "dsm: set quotas of user alice: quota 1500 bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to 0 or 1MiB"; err.Error() != want {
+	if want := "dsm: set quotas of user alice: quota 1500 bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to 1MiB (0 means no limit)"; err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
 	}
 }
