@@ -228,3 +228,20 @@ func TestRulesAgreementOnboarding(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EShareQuotaNotServed: a DSM without SYNO.Core.Share.Quota answers
+// ErrUnsupported; SYNO.Core.Quota still sets the same quota in MB.
+func TestE2EShareQuotaNotServed(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithoutShareQuota(), dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
+	c := srv.Client()
+	if _, err := c.Quotas.ListShare(t.Context(), "public"); !errors.Is(err, dsm.ErrUnsupported) {
+		t.Errorf("ListShare: %v, want ErrUnsupported", err)
+	}
+	if err := c.Quotas.SetShare(t.Context(), "public", "alice", dsm.GiB); !errors.Is(err, dsm.ErrUnsupported) {
+		t.Errorf("SetShare: %v, want ErrUnsupported", err)
+	}
+	if err := c.Quotas.Set(t.Context(), dsm.UserOwner("alice"), dsm.Quota{Share: "public", Limit: dsm.GiB}); err != nil {
+		t.Errorf("Set: %v", err)
+	}
+}

@@ -166,6 +166,11 @@ type Config struct {
 	// Logger receives what the simulator cannot tell its clients, such
 	// as a change it could not write to DataDir. Nil: nothing is logged.
 	Logger *slog.Logger
+	// WithoutShareQuota leaves SYNO.Core.Share.Quota out, as on the DSM 7
+	// whose API list synology-community/go-synology keeps (ADMIN-APIS
+	// 2.3: it is not served everywhere): discovery does not list it and
+	// a call answers 102.
+	WithoutShareQuota bool
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -184,8 +189,9 @@ type Server struct {
 	latency       time.Duration
 	log           *slog.Logger // never nil
 	logins        atomic.Int64
-	faults        *faultSet // injected faults, under their own lock
-	release       release   // the DSM release modelled (Config.DSMVersion)
+	faults        *faultSet       // injected faults, under their own lock
+	release       release         // the DSM release modelled (Config.DSMVersion)
+	absent        map[string]bool // APIs of the table this simulator does not serve (Config.WithoutShareQuota)
 
 	// The secure sign-in (securesignin.go): set by New, then read-only
 	// but for the counter.
@@ -241,6 +247,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
+		absent:        map[string]bool{"SYNO.Core.Share.Quota": cfg.WithoutShareQuota},
 		release:       rel,
 		clock:         NewClock(cfg.Start),
 		key:           cfg.RSAKey,
