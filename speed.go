@@ -103,6 +103,8 @@ type speedRowWire struct {
 	SchedulePlan   string  `json:"schedule_plan"`
 }
 
+// ownerType is owner_type of SYNO.Core.BandwidthControl: local_user or
+// local_group (ADMIN-APIS 2.3).
 func (o Owner) ownerType() string {
 	if o.Group {
 		return "local_group"

@@ -121,8 +121,8 @@ func TestProfilesFollowTheirOwner(t *testing.T) {
 	check(s2, s2.mustLogin(t, "admin", adminPW))
 }
 
-// TestGroupDeleteDropsItsProfile: a deleted group's quotas, rules and
-// limits go with it, on disk too.
+// TestGroupDeleteDropsItsProfile: a renamed group keeps its quotas; a
+// deleted group's quotas, rules and limits go with it, on disk too.
 func TestGroupDeleteDropsItsProfile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -130,7 +130,10 @@ func TestGroupDeleteDropsItsProfile(t *testing.T) {
 	admin := s.mustLogin(t, "admin", adminPW)
 	for _, kv := range [][]string{
 		{"SYNO.Core.Group", "create", "name", "staff"},
+		{"SYNO.Core.Group", "create", "name", "team"},
 		{"SYNO.Core.Quota", "set", "name", "staff", "group_quota", `[{"share":"photo","quota":5}]`},
+		{"SYNO.Core.Quota", "set", "name", "team", "group_quota", `[{"share":"photo","quota":7}]`},
+		{"SYNO.Core.Group", "set", "name", "team", "new_name", "crew"},
 		{"SYNO.Core.Group", "delete", "name", `["staff"]`},
 		{"SYNO.Core.Group", "create", "name", "staff"},
 	} {
@@ -140,9 +143,13 @@ func TestGroupDeleteDropsItsProfile(t *testing.T) {
 	}
 	s.Close()
 	s2 := startIn(t, dir)
-	a := s2.callKV(t, s2.mustLogin(t, "admin", adminPW), "SYNO.Core.Quota", "get", "name", "staff", "subject_type", "group")
+	admin2 := s2.mustLogin(t, "admin", adminPW)
+	a := s2.callKV(t, admin2, "SYNO.Core.Quota", "get", "name", "staff", "subject_type", "group")
 	if contains(a.raw, `"quota":5`) {
 		t.Errorf("a new group has the deleted group's quota: %s", a.Data)
+	}
+	if a := s2.callKV(t, admin2, "SYNO.Core.Quota", "get", "name", "crew", "subject_type", "group"); !contains(a.raw, `"quota":7`) {
+		t.Errorf("the renamed group lost its quota: %s", a.Data)
 	}
 }
 
