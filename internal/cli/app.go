@@ -19,6 +19,9 @@ depends on the packages installed), and allow or deny them to users and
 groups, from every address or from some (SYNO.Core.AppPriv.Rule). An
 application is named by its ID (SYNO.FTP) or its name (ftp, "File
 Station"), without regard to case.`,
+		Example: `  dsmctl app list --user alice
+  dsmctl app deny ftp --user alice
+  dsmctl app default ftp --user alice`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(newAppListCmd(s, getenv, g),

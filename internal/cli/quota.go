@@ -65,6 +65,8 @@ func newQuotaCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 		Long: `Show and set the quotas of users and groups (SYNO.Core.Quota): on a volume,
 or on a shared folder where the volume keeps quotas per shared folder
 (Btrfs). ` + "\n\n" + sizeHelp,
+		Example: `  dsmctl quota set --user alice public=20GiB volume2=500MB
+  dsmctl quota get --user alice`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(newQuotaGetCmd(s, getenv, g), newQuotaSetCmd(s, getenv, g))

@@ -16,6 +16,8 @@ func newSpeedCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 		Long: `Show and set the speed limits of users and groups per protocol
 (SYNO.Core.BandwidthControl): ` + strings.Join(dsm.SpeedProtocols, ", ") + `.
 Limits are in KB/s, 0 for no limit.`,
+		Example: `  dsmctl speed set FTP --user alice --upload 1024 --download 2048
+  dsmctl speed get --user alice`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(newSpeedGetCmd(s, getenv, g), newSpeedSetCmd(s, getenv, g))
