@@ -2,7 +2,12 @@ package sim
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
+	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // FuzzProfileParams puts one fuzzed value in the JSON list of each call
@@ -37,4 +42,56 @@ func FuzzProfileParams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestProfileWritesOnlyTheChange: setting one user's quota writes that
+// user's profile record and nothing else, however many users have one;
+// deleting the user deletes it.
+func TestProfileWritesOnlyTheChange(t *testing.T) {
+	t.Parallel()
+	const n = 500
+	var users []User
+	for i := range n {
+		users = append(users, User{Name: fmt.Sprintf("u%d", i), Password: "pw"})
+	}
+	s := startIn(t, t.TempDir(), users...)
+	admin := s.mustLogin(t, "admin", adminPW)
+	for i := range n {
+		if a := s.callKV(t, admin, "SYNO.Core.Quota", "set", "name", fmt.Sprintf("u%d", i), "user_quota", `[{"volume":"/volume2","quota":1}]`); !a.Success {
+			t.Fatal(a.raw)
+		}
+	}
+	var mu sync.Mutex
+	var got []string
+	s.disk.written = func(ws []write) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, w := range ws {
+			got = append(got, fmt.Sprintf("%s %x %v", w.bucket, w.key, w.value != nil))
+		}
+	}
+	check := func(what string, want ...string) {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		slices.Sort(got)
+		slices.Sort(want)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: records written (-want +got):\n%s", what, diff)
+		}
+		got = nil
+	}
+	key := fmt.Sprintf("profiles 75%016x", firstUID+7)
+	if a := s.callKV(t, admin, "SYNO.Core.Quota", "set", "name", "u7", "user_quota", `[{"volume":"/volume2","quota":2}]`); !a.Success {
+		t.Fatal(a.raw)
+	}
+	check("a quota", key+" true")
+	if a := s.callKV(t, admin, "SYNO.Core.AppPriv.Rule", "get", "entity_type", "user", "entity_name", "u7"); !a.Success {
+		t.Fatal(a.raw)
+	}
+	check("a read")
+	if a := s.callKV(t, admin, "SYNO.Core.User", "delete", "name", `["u7"]`); !a.Success {
+		t.Fatal(a.raw)
+	}
+	check("a deleted user", key+" false", fmt.Sprintf("users %016x false", firstUID+7), fmt.Sprintf("members %016x%016x false", usersGID, firstUID+7))
 }
