@@ -95,3 +95,33 @@ func TestProfileWritesOnlyTheChange(t *testing.T) {
 	}
 	check("a deleted user", key+" false", fmt.Sprintf("users %016x false", firstUID+7), fmt.Sprintf("members %016x%016x false", usersGID, firstUID+7))
 }
+
+// BenchmarkQuotaSet measures SYNO.Core.Quota set on a simulator of 1,000
+// users that all have a profile, in memory and on disk.
+func BenchmarkQuotaSet(b *testing.B) {
+	for _, durable := range []bool{false, true} {
+		b.Run(fmt.Sprintf("durable=%v", durable), func(b *testing.B) {
+			var users []User
+			for i := range 1000 {
+				users = append(users, User{Name: fmt.Sprintf("u%d", i), Password: "pw"})
+			}
+			cfg := Config{Users: users}
+			if durable {
+				cfg.DataDir = b.TempDir()
+			}
+			s := newServer(b, cfg)
+			b.Cleanup(func() { s.Close() })
+			admin := s.mustLogin(b, "admin", adminPW)
+			for i := range 1000 {
+				s.callKV(b, admin, "SYNO.Core.Quota", "set", "name", fmt.Sprintf("u%d", i), "user_quota", `[{"volume":"/volume2","quota":1}]`)
+			}
+			i := 0
+			for b.Loop() {
+				i++
+				if a := s.callKV(b, admin, "SYNO.Core.Quota", "set", "name", fmt.Sprintf("u%d", i%1000), "user_quota", fmt.Sprintf(`[{"volume":"/volume2","quota":%d}]`, i)); !a.Success {
+					b.Fatal(a.raw)
+				}
+			}
+		})
+	}
+}
