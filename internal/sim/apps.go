@@ -187,7 +187,7 @@ type ruleParam struct {
 // choice), an unknown entity 3106 or 3204.
 func (s *Server) rulesParam(q *request) ([]ruleParam, []owner, error) {
 	var rules []ruleParam
-	if err := json.Unmarshal([]byte(q.params.Get("rules")), &rules); err != nil || len(rules) == 0 || len(rules) > len(appCatalogue)*4 {
+	if err := json.Unmarshal([]byte(q.params.Get("rules")), &rules); err != nil || len(rules) == 0 || len(rules) > maxRowsPerCall {
 		return nil, nil, fail(codeAppPrivBadParameter)
 	}
 	owners := make([]owner, len(rules))

@@ -44,6 +44,11 @@ const (
 	// maxSpeedKBps bounds a speed limit, in KB/s. A choice; package
 	// dsm's MaxSpeedLimit is the same.
 	maxSpeedKBps = 1_000_000
+	// maxRowsPerCall bounds the rows of one call that changes profiles
+	// (quota rows, application rules, speed limit rows). A choice: DSM's
+	// dialog sends at most a row per volume, shared folder, application
+	// or protocol.
+	maxRowsPerCall = 64
 )
 
 // tooLong reports whether v has more than n characters (or is not UTF-8

@@ -178,10 +178,6 @@ func (s *Server) quotaGet(q *request) (any, error) {
 	return map[string]any{"user_quota": vols}, nil
 }
 
-// maxQuotaRows bounds the rows of one SYNO.Core.Quota set: a row per
-// volume and shared folder, four times over (a choice).
-var maxQuotaRows = 4 * (len(quotaVolumes) + len(quotaShares))
-
 // quotaRow is one row of SYNO.Core.Quota set: {share, quota} or
 // {volume, quota}, quota in MB (ADMIN-APIS 2.1, UI 6.2.3).
 type quotaRow struct {
@@ -211,7 +207,7 @@ func (s *Server) quotaSet(q *request) (any, error) {
 		return nil, err
 	}
 	var rows []quotaRow
-	if err := json.Unmarshal([]byte(q.params.Get(key)), &rows); err != nil || len(rows) == 0 || len(rows) > maxQuotaRows {
+	if err := json.Unmarshal([]byte(q.params.Get(key)), &rows); err != nil || len(rows) == 0 || len(rows) > maxRowsPerCall {
 		return nil, fail(codeInvalidParameter)
 	}
 	type change struct {

@@ -154,7 +154,7 @@ func (s *Server) speedSet(q *request) (any, error) {
 		Protocol  string  `json:"protocol"`
 		speedLimit
 	}
-	if err := json.Unmarshal([]byte(q.params.Get("bandwidths")), &rows); err != nil || len(rows) == 0 || len(rows) > 4*len(speedProtocols) {
+	if err := json.Unmarshal([]byte(q.params.Get("bandwidths")), &rows); err != nil || len(rows) == 0 || len(rows) > maxRowsPerCall {
 		return nil, fail(codeInvalidParameter)
 	}
 	owners := make([]owner, len(rows))
