@@ -59,6 +59,7 @@ func TestQuotas(t *testing.T) {
 		{"set: a string", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":"1"}]`}, 120},
 		{"set: a fraction", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":1.5}]`}, 120},
 		{"set: no such user", []string{"SYNO.Core.Quota", "set", "name", "nobody", "user_quota", `[{"volume":"/volume2","quota":1}]`}, 3106},
+		{"set: too many rows", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", "[" + strings.Repeat(`{"volume":"/volume2","quota":1},`, maxRowsPerCall) + `{"volume":"/volume2","quota":1}]`}, 120},
 		{"share list: no such share", []string{"SYNO.Core.Share.Quota", "list", "name", "nope"}, 120},
 		{"share set: no such user", []string{"SYNO.Core.Share.Quota", "set", "name", "public", "quotas", `[{"username":"nobody","quota_size":1}]`}, 3106},
 		{"share set: above free space", []string{"SYNO.Core.Share.Quota", "set", "name", "public", "quotas", `[{"username":"alice","quota_size":4398046511105}]`}, 3117},
