@@ -119,3 +119,21 @@ func make65() []string {
 	}
 	return out
 }
+
+func TestAppPrivMessages(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		api  string
+		code int
+		want string
+	}{
+		{"SYNO.Core.AppPriv.Rule", 3403, "no such user or group"},
+		{"SYNO.Core.AppPriv.Rule", 3405, "wrong data format"},
+		{"SYNO.Core.AppPriv.App", 3400, "system error (bad or missing parameters)"},
+		{"SYNO.Core.User", 3403, "unknown error code"},
+	} {
+		if got := CodeMessage(tt.api, tt.code); got != tt.want {
+			t.Errorf("CodeMessage(%s, %d) = %q, want %q", tt.api, tt.code, got, tt.want)
+		}
+	}
+}

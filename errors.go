@@ -214,6 +214,19 @@ var userMessages = map[int]string{
 	3210: "would remove the last administrator",
 }
 
+// appPrivMessages are the codes of SYNO.Core.AppPriv and its sub-APIs, as
+// DSM's message keys name them (synology-community/go-synology
+// pkg/api/errors.go); a NAS answered 3400 to bad or missing parameters of
+// SYNO.Core.AppPriv.Rule (internal/sim/apps.go cites the capture).
+var appPrivMessages = map[int]string{
+	3400: "system error (bad or missing parameters)",
+	3401: "system error",
+	3402: "system error",
+	3403: "no such user or group",
+	3404: "privilege not enough",
+	3405: "wrong data format",
+}
+
 // CodeMessage returns DSM's meaning of code for api (the code tables of
 // Synology's Web API guides and the codes clients tested on real NAS
 // boxes report), or "unknown error code" when the code is not known.
@@ -222,6 +235,9 @@ func CodeMessage(api string, code int) string {
 		return m
 	}
 	if m, ok := authMessages[code]; ok && (api == "" || strings.HasPrefix(api, "SYNO.API.Auth")) {
+		return m
+	}
+	if m, ok := appPrivMessages[code]; ok && strings.HasPrefix(api, "SYNO.Core.AppPriv") {
 		return m
 	}
 	if m, ok := userMessages[code]; ok {

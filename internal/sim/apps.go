@@ -23,9 +23,18 @@ import (
 // SYNO.FTP, SYNO.Rsync, SYNO.SFTP; set and delete answer no data;
 // AppPriv.Rule answers 3400 to bad or missing parameters).
 
-// codeAppPrivBadParameter is what SYNO.AppPriv.Rule answers to bad or
-// missing parameters (the NAS write-up above).
-const codeAppPrivBadParameter = 3400
+// The codes of SYNO.Core.AppPriv.Rule: 3400 is what a NAS answered to
+// bad or missing parameters (the write-up above); 3403 and 3405 are DSM's
+// app_privilege error_no_such_user_or_group and error_wrong_data_format
+// (synology-community/go-synology pkg/api/errors.go, DSM's message
+// keys). Which of them DSM answers to which mistake beyond that capture
+// is a choice: 3403 for an unknown user or group, 3405 for rules that
+// are not a JSON list of rules, 3400 for the rest.
+const (
+	codeAppPrivBadParameter = 3400
+	codeAppPrivNoSuchEntity = 3403
+	codeAppPrivBadFormat    = 3405
+)
 
 // catalogueEntry is one application of the catalogue.
 type catalogueEntry struct {
@@ -124,20 +133,19 @@ func (s *Server) appList(q *request) (any, error) {
 }
 
 // ruleEntity finds the user or group of entity_type and entity_name:
-// 3400 for a missing or unknown type, 3106 or 3204 for an unknown name
-// (choices: DSM's code for an unknown entity is not known).
+// 3400 for a missing or unknown type, 3403 for an unknown name.
 func (s *Server) ruleEntity(typ, name string) (owner, string, error) {
 	switch typ {
 	case "user":
 		if u := s.st.userByName(name); u != nil {
 			return userOwner(u), u.name, nil
 		}
-		return owner{}, "", fail(codeNoSuchUser)
+		return owner{}, "", fail(codeAppPrivNoSuchEntity)
 	case "group":
 		if g := s.st.groupByName(name); g != nil {
 			return groupOwner(g), g.name, nil
 		}
-		return owner{}, "", fail(codeNoSuchGroup)
+		return owner{}, "", fail(codeAppPrivNoSuchEntity)
 	}
 	return owner{}, "", fail(codeAppPrivBadParameter)
 }
@@ -182,12 +190,18 @@ type ruleParam struct {
 	DenyIP     *[]string `json:"deny_ip"`
 }
 
-// rulesParam reads the rules parameter: 3400 when it is missing, not a
-// list of rules, or names an application outside the catalogue (a
-// choice), an unknown entity 3106 or 3204.
+// rulesParam reads the rules parameter: 3400 when it is missing, empty,
+// too long or names an application outside the catalogue, 3405 when it
+// is not a JSON list of rules, 3403 for an unknown entity (choices).
 func (s *Server) rulesParam(q *request) ([]ruleParam, []owner, error) {
+	if !q.has("rules") {
+		return nil, nil, fail(codeAppPrivBadParameter)
+	}
 	var rules []ruleParam
-	if err := json.Unmarshal([]byte(q.params.Get("rules")), &rules); err != nil || len(rules) == 0 || len(rules) > maxRowsPerCall {
+	if err := json.Unmarshal([]byte(q.params.Get("rules")), &rules); err != nil {
+		return nil, nil, fail(codeAppPrivBadFormat)
+	}
+	if len(rules) == 0 || len(rules) > maxRowsPerCall {
 		return nil, nil, fail(codeAppPrivBadParameter)
 	}
 	owners := make([]owner, len(rules))

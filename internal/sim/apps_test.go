@@ -45,8 +45,8 @@ func TestAppPrivileges(t *testing.T) {
 	checkRefusals(t, s, admin, []refusal{
 		{"get: no entity", []string{"SYNO.Core.AppPriv.Rule", "get"}, 3400},
 		{"get: everyone", []string{"SYNO.Core.AppPriv.Rule", "get", "entity_type", "everyone", "entity_name", "everyone"}, 3400},
-		{"get: no such user", []string{"SYNO.Core.AppPriv.Rule", "get", "entity_type", "user", "entity_name", "nobody"}, 3106},
-		{"get: no such group", []string{"SYNO.Core.AppPriv.Rule", "get", "entity_type", "group", "entity_name", "nobody"}, 3204},
+		{"get: no such user", []string{"SYNO.Core.AppPriv.Rule", "get", "entity_type", "user", "entity_name", "nobody"}, 3403},
+		{"get: no such group", []string{"SYNO.Core.AppPriv.Rule", "get", "entity_type", "group", "entity_name", "nobody"}, 3403},
 		{"set: no rules", []string{"SYNO.Core.AppPriv.Rule", "set"}, 3400},
 		{"set: unknown app", set(rule("SYNO.Nope", "user", "alice", `["0.0.0.0"]`, `[]`)), 3400},
 		{"set: empty rule", set(rule("SYNO.FTP", "user", "alice", `[]`, `[]`)), 3400},
@@ -54,7 +54,9 @@ func TestAppPrivileges(t *testing.T) {
 		{"set: bad address", set(rule("SYNO.FTP", "user", "alice", `["10.0.0.300"]`, `[]`)), 3400},
 		{"set: unmasked prefix", set(rule("SYNO.FTP", "user", "alice", `["10.0.0.1/8"]`, `[]`)), 3400},
 		{"set: too many addresses", set(rule("SYNO.FTP", "user", "alice", many, `[]`)), 3400},
-		{"set: no such user", set(rule("SYNO.FTP", "user", "nobody", `["0.0.0.0"]`, `[]`)), 3106},
+		{"set: no such user", set(rule("SYNO.FTP", "user", "nobody", `["0.0.0.0"]`, `[]`)), 3403},
+		{"set: not a list of rules", []string{"SYNO.Core.AppPriv.Rule", "set", "rules", `{"app_id":"SYNO.FTP"}`}, 3405},
+		{"set: empty list", []string{"SYNO.Core.AppPriv.Rule", "set", "rules", `[]`}, 3400},
 		{"set: all or nothing", []string{"SYNO.Core.AppPriv.Rule", "set", "rules", "[" + rule("SYNO.AFP", "user", "alice", `["0.0.0.0"]`, `[]`) + "," + rule("SYNO.FTP", "user", "alice", `[]`, `[]`) + "]"}, 3400},
 		{"delete: unknown app", []string{"SYNO.Core.AppPriv.Rule", "delete", "rules", `[{"app_id":"SYNO.Nope","entity_type":"user","entity_name":"alice"}]`}, 3400},
 	})
