@@ -57,8 +57,8 @@ func TestAppRulesWire(t *testing.T) {
 	if d := cmp.Diff([]App{{"SYNO.AFP", "AFP", true}, {"SYNO.Finder.Application", "Universal Search", false}}, apps); d != "" {
 		t.Errorf("List (-want +got):\n%s", d)
 	}
-	if v := f.last("SYNO.Core.AppPriv.App").form.Get("version"); v != "1" {
-		t.Errorf("App list at version %s, want 1", v)
+	if v := f.last("SYNO.Core.AppPriv.App").form.Get("version"); v != "3" {
+		t.Errorf("App list at version %s, want 3, the highest offered", v)
 	}
 	rules, err := c.Apps.Rules(ctx, UserOwner("martine"))
 	if err != nil {
