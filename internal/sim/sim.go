@@ -189,9 +189,12 @@ type Server struct {
 	latency       time.Duration
 	log           *slog.Logger // never nil
 	logins        atomic.Int64
-	faults        *faultSet       // injected faults, under their own lock
-	release       release         // the DSM release modelled (Config.DSMVersion)
-	absent        map[string]bool // APIs of the table this simulator does not serve (Config.WithoutShareQuota)
+	faults        *faultSet // injected faults, under their own lock
+	release       release   // the DSM release modelled (Config.DSMVersion)
+
+	// absent are the APIs of the table this simulator does not serve
+	// (Config.WithoutShareQuota).
+	absent map[string]bool
 
 	// The secure sign-in (securesignin.go): set by New, then read-only
 	// but for the counter.
