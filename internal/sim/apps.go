@@ -181,6 +181,38 @@ func (s *Server) ruleGet(q *request) (any, error) {
 	return map[string]any{"rules": rules}, nil
 }
 
+// ruleList answers SYNO.Core.AppPriv.Rule list {app_id}: {rules}, every
+// rule of one application, as the NAS write-up above recorded it: the
+// rule of everyone first (allow from 0.0.0.0 for an application granted
+// by default; none otherwise, a choice), then the users' rules by name,
+// then the groups' (the order beyond the first is a choice). An
+// application outside the catalogue is 3400.
+func (s *Server) ruleList(q *request) (any, error) {
+	app := catalogueApp(q.str("app_id"))
+	if app == nil {
+		return nil, fail(codeAppPrivBadParameter)
+	}
+	rules := []ruleRecord{}
+	if app.grantByDefault {
+		rules = append(rules, ruleRecord{AppID: app.id, AllowIP: []string{anyAddress}, DenyIP: []string{}, EntityName: "everyone", EntityType: "everyone"})
+	}
+	for _, u := range s.st.sortedUsers() {
+		if p := s.st.profiles.get(userOwner(u)); p != nil {
+			if r, ok := p.rules[app.id]; ok {
+				rules = append(rules, ruleRecord{AppID: app.id, AllowIP: slices.Clone(r.Allow), DenyIP: slices.Clone(r.Deny), EntityName: u.name, EntityType: "user"})
+			}
+		}
+	}
+	for _, g := range s.st.sortedGroups() {
+		if p := s.st.profiles.get(groupOwner(g)); p != nil {
+			if r, ok := p.rules[app.id]; ok {
+				rules = append(rules, ruleRecord{AppID: app.id, AllowIP: slices.Clone(r.Allow), DenyIP: slices.Clone(r.Deny), EntityName: g.name, EntityType: "group"})
+			}
+		}
+	}
+	return map[string]any{"rules": rules}, nil
+}
+
 // ruleParam is one rule of set and delete.
 type ruleParam struct {
 	AppID      string    `json:"app_id"`

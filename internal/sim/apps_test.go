@@ -40,6 +40,15 @@ func TestAppPrivileges(t *testing.T) {
 	if want := `{"rules":[{"app_id":"SYNO.Desktop","allow_ip":["0.0.0.0"],"deny_ip":[],"entity_name":"staff","entity_type":"group"}]}`; string(a.Data) != want {
 		t.Errorf("group rules: %s", a.Data)
 	}
+	a = s.callKV(t, admin, "SYNO.Core.AppPriv.Rule", "list", "app_id", "SYNO.Desktop")
+	if want := `{"rules":[{"app_id":"SYNO.Desktop","allow_ip":["0.0.0.0"],"deny_ip":[],"entity_name":"everyone","entity_type":"everyone"},` +
+		`{"app_id":"SYNO.Desktop","allow_ip":["0.0.0.0"],"deny_ip":[],"entity_name":"staff","entity_type":"group"}]}`; string(a.Data) != want {
+		t.Errorf("list:\n got %s\nwant %s", a.Data, want)
+	}
+	a = s.callKV(t, admin, "SYNO.Core.AppPriv.Rule", "list", "app_id", "SYNO.Finder.Application")
+	if string(a.Data) != `{"rules":[]}` {
+		t.Errorf("list of an app denied by default, no rules: %s", a.Data)
+	}
 	many := `["` + strings.Repeat(`10.0.0.1","`, 64) + `10.0.0.2"]`
 	set := func(r string) []string { return []string{"SYNO.Core.AppPriv.Rule", "set", "rules", "[" + r + "]"} }
 	checkRefusals(t, s, admin, []refusal{
@@ -58,6 +67,7 @@ func TestAppPrivileges(t *testing.T) {
 		{"set: not a list of rules", []string{"SYNO.Core.AppPriv.Rule", "set", "rules", `{"app_id":"SYNO.FTP"}`}, 3405},
 		{"set: empty list", []string{"SYNO.Core.AppPriv.Rule", "set", "rules", `[]`}, 3400},
 		{"set: all or nothing", []string{"SYNO.Core.AppPriv.Rule", "set", "rules", "[" + rule("SYNO.AFP", "user", "alice", `["0.0.0.0"]`, `[]`) + "," + rule("SYNO.FTP", "user", "alice", `[]`, `[]`) + "]"}, 3400},
+		{"list: unknown app", []string{"SYNO.Core.AppPriv.Rule", "list", "app_id", "SYNO.Nope"}, 3400},
 		{"delete: unknown app", []string{"SYNO.Core.AppPriv.Rule", "delete", "rules", `[{"app_id":"SYNO.Nope","entity_type":"user","entity_name":"alice"}]`}, 3400},
 	})
 }

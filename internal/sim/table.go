@@ -132,6 +132,7 @@ func init() {
 			"get":    adminRead((*Server).ruleGet),
 			"set":    adminWrite((*Server).ruleSet),
 			"delete": adminWrite((*Server).ruleDelete),
+			"list":   adminRead((*Server).ruleList),
 		}},
 		{name: "SYNO.Core.BandwidthControl", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"get": adminRead((*Server).speedGet),
