@@ -49,6 +49,12 @@ type Client struct {
 	Permissions *PermissionsService
 	// Home turns the user home service on and off.
 	Home *HomeService
+	// Quotas reads and sets the quotas of users and groups.
+	Quotas *QuotasService
+	// Apps reads the application catalogue and the application rules.
+	Apps *AppsService
+	// Speed reads and sets the speed limits of users and groups.
+	Speed *SpeedService
 
 	base      *url.URL
 	hc        *http.Client
@@ -269,6 +275,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Shares = &SharesService{c: c}
 	c.Permissions = &PermissionsService{c: c}
 	c.Home = &HomeService{c: c}
+	c.Quotas = &QuotasService{c: c}
+	c.Apps = &AppsService{c: c}
+	c.Speed = &SpeedService{c: c}
 	return c, nil
 }
 

@@ -67,6 +67,10 @@ var (
 	// ErrShareExists: a shared folder of that name exists already (3301
 	// from SYNO.Core.Share).
 	ErrShareExists = errors.New("dsm: shared folder exists")
+	// ErrQuotaTooLarge: DSM could not set a quota (3117, DSM's
+	// user_quota_set_fail), as when it exceeds the free space of its
+	// volume (ADMIN-APIS 1: DSM's import stops on it for that reason).
+	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
 )
 
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
@@ -187,6 +191,11 @@ var userMessages = map[int]string{
 	3114: "user name is reserved",
 	3115: "default or system account cannot be deleted",
 	3116: "user setup failed",
+	// 3117 and 3118: DSM's message keys user_quota_set_fail and
+	// error_no_enough_space (synology-community/go-synology
+	// pkg/api/errors.go).
+	3117: "failed to set the quota (more than the volume's free space)",
+	3118: "not enough free space",
 	3121: "password does not meet the password policy",
 	3122: "password was used before",
 	3123: "password not strong enough or too common",
@@ -228,6 +237,19 @@ var homeMessages = map[int]string{
 	3103: "the location is missing (it is needed to enable the service) or a parameter is extra (disable takes none)",
 }
 
+// appPrivMessages are the codes of SYNO.Core.AppPriv and its sub-APIs, as
+// DSM's message keys name them (synology-community/go-synology
+// pkg/api/errors.go); a NAS answered 3400 to bad or missing parameters of
+// SYNO.Core.AppPriv.Rule (internal/sim/apps.go cites the capture).
+var appPrivMessages = map[int]string{
+	3400: "system error (bad or missing parameters)",
+	3401: "system error",
+	3402: "system error",
+	3403: "no such user or group",
+	3404: "privilege not enough",
+	3405: "wrong data format",
+}
+
 // CodeMessage returns DSM's meaning of code for api (the code tables of
 // Synology's Web API guides and the codes clients tested on real NAS
 // boxes report), or "unknown error code" when the code is not known.
@@ -242,6 +264,9 @@ func CodeMessage(api string, code int) string {
 		return m
 	}
 	if m, ok := homeMessages[code]; ok && api == "SYNO.Core.User.Home" {
+		return m
+	}
+	if m, ok := appPrivMessages[code]; ok && strings.HasPrefix(api, "SYNO.Core.AppPriv") {
 		return m
 	}
 	if m, ok := userMessages[code]; ok {
@@ -287,6 +312,8 @@ func sentinelFor(api string, code int) error {
 		return ErrNoSuchGroup
 	case 3206, 3207:
 		return ErrGroupNameTaken
+	case 3117:
+		return ErrQuotaTooLarge
 	}
 	if api != "" && !strings.HasPrefix(api, "SYNO.API.Auth") {
 		return nil

@@ -38,6 +38,17 @@ var knownAPIs = map[string]versionRange{
 	"SYNO.Core.Share":                {1, 1},
 	"SYNO.Core.Share.Permission":     {1, 1},
 	"SYNO.Core.User.Home":            {1, 1},
+	// Quotas, application privileges and speed limits: the versions
+	// DSM's own dialog calls (ADMIN-APIS 2.1); BandwidthControl get is
+	// called at 2 and set at 1 by the services. AppPriv.App list is
+	// called at the highest version offered (3 on DSM 7), as
+	// math65/dsmaccess (DSMAPI.swift, DSM 7.4) and N4S4/synology-api do:
+	// the shapes on record are of that version.
+	"SYNO.Core.Quota":            {1, 1},
+	"SYNO.Core.Share.Quota":      {1, 1},
+	"SYNO.Core.AppPriv.App":      {1, 3},
+	"SYNO.Core.AppPriv.Rule":     {1, 1},
+	"SYNO.Core.BandwidthControl": {1, 2},
 	// DSM 5 serves version 1 at dsm/info.cgi, DSM 6 and 7 version 2 only
 	// (kwent/syno definitions; mib1185/py-synologydsm-api API lists).
 	"SYNO.DSM.Info": {1, 2},

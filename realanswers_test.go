@@ -128,6 +128,10 @@ func TestRealAnswersDecode(t *testing.T) {
 				"SYNO.Core.User.PasswordPolicy":  j(1, 1),
 				"SYNO.Core.User.UsernamePolicy":  j(1, 1),
 				"SYNO.Entry.Request":             j(1, 2),
+				"SYNO.Core.Quota":                j(1, 1),
+				"SYNO.Core.AppPriv.App":          j(1, 3),
+				"SYNO.Core.AppPriv.Rule":         j(1, 1),
+				"SYNO.Core.BandwidthControl":     j(1, 2),
 			}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("APIs (-want +got):\n%s", d)
@@ -310,6 +314,48 @@ func TestRealAnswersDecode(t *testing.T) {
 			want := []Member{{Name: "admin", UID: 1024, Description: "System default user"}, {Name: "customAdmin", UID: 1026}, {Name: "test", UID: 1032}}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("members (-want +got):\n%s", d)
+			}
+		},
+		"quota_get_group.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.Quota get": "quota_get_group.json"}, session)
+			got, err := c.Quotas.Get(t.Context(), GroupOwner("group_name"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff([]Quota{{Volume: "volume3", Share: "ActiveBackupforBusiness", Limit: GiB}}, got); d != "" {
+				t.Errorf("quotas (-want +got):\n%s", d)
+			}
+		},
+		"quota_set.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.Quota set": "quota_set.json"}, session)
+			if err := c.Quotas.Set(t.Context(), GroupOwner("group_name"), Quota{Share: "ActiveBackupforBusiness", Limit: GiB}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"bandwidth_get_group.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.BandwidthControl get": "bandwidth_get_group.json"}, session)
+			got, err := c.Speed.Get(t.Context(), GroupOwner("group_name"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff([]SpeedLimit{{Protocol: "FTP", Policy: SpeedNotSet, Schedule: AlwaysLimited}}, got); d != "" {
+				t.Errorf("limits (-want +got):\n%s", d)
+			}
+		},
+		"bandwidth_set.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.BandwidthControl set": "bandwidth_set.json"}, session)
+			if err := c.Speed.Set(t.Context(), GroupOwner("group_name"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Upload: 100, Download: 100}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		"apppriv_app_list.json": func(t *testing.T) {
+			c := realClient(t, map[string]string{"SYNO.Core.AppPriv.App list": "apppriv_app_list.json"}, session)
+			got, err := c.Apps.List(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff([]App{{ID: "SYNO.AFP", Name: "AFP", GrantByDefault: true}, {ID: "SYNO.Desktop", Name: "DSM", GrantByDefault: true}}, got); d != "" {
+				t.Errorf("apps (-want +got):\n%s", d)
 			}
 		},
 		"group_set.json": func(t *testing.T) {

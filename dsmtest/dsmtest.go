@@ -235,6 +235,13 @@ func WithDSMVersion(v string) Option {
 	return func(c *config) { c.sim.DSMVersion = v }
 }
 
+// WithoutShareQuota makes a simulator without SYNO.Core.Share.Quota, as
+// some DSM 7 releases are: QuotasService.ListShare and SetShare then
+// answer ErrUnsupported.
+func WithoutShareQuota() Option {
+	return func(c *config) { c.sim.WithoutShareQuota = true }
+}
+
 // WithLocalNets sets the client networks the simulator counts as local
 // (default: loopback, 10/8, 172.16/12, 192.168/16, 169.254/16, fe80::/10
 // and fc00::/7; see sim.DefaultLocalNets). A session of any other client

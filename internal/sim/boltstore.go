@@ -269,8 +269,10 @@ func (d *durableStore) load() (*store, error) {
 			}
 		}
 		var err error
-		st, err = decodeDisk(ds)
-		return err
+		if st, err = decodeDisk(ds); err != nil {
+			return err
+		}
+		return loadProfiles(tx, st)
 	})
 	return st, err
 }
@@ -308,6 +310,7 @@ func (d *durableStore) diff(st *store) []write {
 			}
 		}
 	}
+	ws = st.diffProfiles(ws, first)
 	st.untouch()
 	return ws
 }

@@ -44,6 +44,20 @@ const (
 	// maxCompoundCalls bounds the calls of one SYNO.Entry.Request. DSM's
 	// limit is unknown; a choice, the client's MaxBatchCalls.
 	maxCompoundCalls = 32
+	// maxQuotaBytes bounds a quota: 1 PiB. A choice (DSM publishes no
+	// limit); package dsm's MaxQuota is the same.
+	maxQuotaBytes = 1 << 50
+	// maxRuleAddresses bounds the addresses of one application rule. A
+	// choice; package dsm's MaxAppRuleAddresses is the same.
+	maxRuleAddresses = 64
+	// maxSpeedKBps bounds a speed limit, in KB/s. A choice; package
+	// dsm's MaxSpeedLimit is the same.
+	maxSpeedKBps = 1_000_000
+	// maxRowsPerCall bounds the rows of one call that changes profiles
+	// (quota rows, application rules, speed limit rows). A choice: DSM's
+	// dialog sends at most a row per volume, shared folder, application
+	// or protocol.
+	maxRowsPerCall = 64
 )
 
 // tooLong reports whether v has more than n characters (or is not UTF-8

@@ -165,6 +165,7 @@ func (s *Server) groupDelete(q *request) (any, error) {
 		return nil, &apiError{code: errs[0].Code, details: errs}
 	}
 	for _, g := range doomed {
+		s.st.dropProfile(true, g.gid)
 		delete(s.st.groups, fold(g.name))
 		s.st.forgetPrincipal(true, g.gid) // permissions.go: DSM drops the group's rows
 	}

@@ -218,7 +218,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 		return nil, fail(codeBadRequest)
 	}
 	api := apiTable[apiName]
-	if api == nil {
+	if api == nil || s.absent[apiName] {
 		return nil, fail(codeNoSuchAPI)
 	}
 	if only, legacy := legacyCGI[cgi]; legacy && only != apiName {

@@ -148,6 +148,12 @@ var wantInfo = map[string]apiInfo{
 	"SYNO.Core.Share.Permission":     {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.Storage.Volume":       {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.User.Home":            {"entry.cgi", 1, 1, "JSON"},
+	// Quotas, application privileges, speed limits (ADMIN-APIS 2.3, 2.4).
+	"SYNO.Core.Quota":            {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Share.Quota":      {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.AppPriv.App":      {"entry.cgi", 1, 3, "JSON"},
+	"SYNO.Core.AppPriv.Rule":     {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.BandwidthControl": {"entry.cgi", 1, 2, "JSON"},
 }
 
 func TestInfo(t *testing.T) {

@@ -19,6 +19,9 @@ func (s *Server) infoQuery(q *request) (any, error) {
 	query := strings.TrimSpace(q.str("query"))
 	out := map[string]apiInfo{}
 	add := func(d *apiDef) {
+		if s.absent[d.name] {
+			return
+		}
 		info := apiInfo{Path: d.path, MinVersion: d.minVersion, MaxVersion: d.maxVersion}
 		if d.jsonFormat {
 			info.RequestFormat = "JSON"

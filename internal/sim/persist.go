@@ -42,6 +42,9 @@ type diskState struct {
 	// Shares are the shared folders with their rows (shares.go); states
 	// of earlier versions have none.
 	Shares []diskShare `json:"shares,omitempty"`
+	// Profiles are the quotas, application rules and speed limits of
+	// users and groups (profiles.go); absent in earlier versions.
+	Profiles []diskOwnerProfile `json:"profiles,omitempty"`
 }
 
 type diskUser struct {
@@ -85,6 +88,7 @@ func encodeState(st *store) ([]byte, error) {
 		d.Groups = append(d.Groups, dg)
 	}
 	d.Shares = sharesOf(st)
+	d.Profiles = st.diskProfiles()
 	return json.MarshalIndent(d, "", "\t")
 }
 
@@ -161,6 +165,9 @@ func decodeDisk(d diskState) (*store, error) {
 		}
 	}
 	if err := decodeShares(st, d.Shares); err != nil {
+		return nil, err
+	}
+	if err := st.loadDiskProfiles(d.Profiles); err != nil {
 		return nil, err
 	}
 	return st, nil

@@ -186,6 +186,11 @@ type Config struct {
 	// DSM busy (sim clock): another one within it answers 3328, or 3300
 	// after a delete (batonogov share.go). Zero: no such contention.
 	ShareChangeTime time.Duration
+	// WithoutShareQuota leaves SYNO.Core.Share.Quota out, as on the DSM 7
+	// whose API list synology-community/go-synology keeps (ADMIN-APIS
+	// 2.3: it is not served everywhere): discovery does not list it and
+	// a call answers 102.
+	WithoutShareQuota bool
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -206,6 +211,10 @@ type Server struct {
 	logins        atomic.Int64
 	faults        *faultSet // injected faults, under their own lock
 	release       release   // the DSM release modelled (Config.DSMVersion)
+
+	// absent are the APIs of the table this simulator does not serve
+	// (Config.WithoutShareQuota).
+	absent map[string]bool
 
 	// The secure sign-in (securesignin.go): set by New, then read-only
 	// but for the counter.
@@ -268,6 +277,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
+		absent:        map[string]bool{"SYNO.Core.Share.Quota": cfg.WithoutShareQuota},
 		release:       rel,
 		clock:         NewClock(cfg.Start),
 		key:           cfg.RSAKey,

@@ -125,6 +125,9 @@ type store struct {
 	shares      map[string]*share
 	sharesDirty bool
 	home        homeState
+	// profiles holds the quotas, application rules and speed limits of
+	// users and groups (profiles.go).
+	profiles profiles
 }
 
 // usersChanged drops the caches; call it whenever st.users changes.
@@ -143,7 +146,7 @@ func (st *store) touch(u *user) *user {
 
 // untouch forgets the users handed out: call it once their changes are
 // taken into a commit, or when a call changed nothing.
-func (st *store) untouch() { st.touched, st.touchedAll = nil, false }
+func (st *store) untouch() { st.touched, st.touchedAll, st.profiles.dirty = nil, false, nil }
 
 func fold(name string) string { return strings.ToLower(name) }
 

@@ -136,6 +136,31 @@ func init() {
 
 			"admin_check": adminRead((*Server).groupMemberAdminCheck),
 		}},
+		// Quotas, application privileges, speed limits (quotas.go,
+		// apps.go, speed.go). Versions: DSM 7's table (kwent/syno
+		// definitions/7.x via ADMIN-APIS 2.3, 2.4: AppPriv.App v1-3,
+		// BandwidthControl v1 list/get/set and v2 get).
+		{name: "SYNO.Core.Quota", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).quotaGet),
+			"set": adminWrite((*Server).quotaSet),
+		}},
+		{name: "SYNO.Core.Share.Quota", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list": adminRead((*Server).shareQuotaList),
+			"set":  adminWrite((*Server).shareQuotaSet),
+		}},
+		{name: "SYNO.Core.AppPriv.App", path: entry, minVersion: 1, maxVersion: 3, jsonFormat: true, methods: map[string]*methodDef{
+			"list": adminRead((*Server).appList),
+		}},
+		{name: "SYNO.Core.AppPriv.Rule", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get":    adminRead((*Server).ruleGet),
+			"set":    adminWrite((*Server).ruleSet),
+			"delete": adminWrite((*Server).ruleDelete),
+			"list":   adminRead((*Server).ruleList),
+		}},
+		{name: "SYNO.Core.BandwidthControl", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).speedGet),
+			"set": {session: true, admin: true, mutates: true, change: true, minVersion: 1, maxVersion: 1, handle: (*Server).speedSet},
+		}},
 		{name: "SYNO.Core.NormalUser", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"get": anyUser((*Server).normalUserGet),
 			"set": userWrite((*Server).normalUserSet),

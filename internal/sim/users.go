@@ -442,6 +442,7 @@ func (s *Server) userDelete(q *request) (any, error) {
 		for _, g := range s.st.groups {
 			delete(g.members, u.uid)
 		}
+		s.st.dropProfile(false, u.uid)
 		delete(s.st.users, fold(u.name))
 		s.st.forgetPrincipal(false, u.uid) // permissions.go: DSM drops the user's rows
 	}
