@@ -53,12 +53,16 @@ type diskMeta struct {
 	// SecureSignInKey is the X25519 private key behind _SSID. States
 	// written before it was kept have none: New makes one.
 	SecureSignInKey []byte `json:"secure_signin_key,omitempty"`
+	// Security holds the sign-in protection and 2-step enforcement
+	// settings; states written before they were kept have none: New
+	// takes them from its Config.
+	Security *securityState `json:"security,omitempty"`
 }
 
 // metaOf returns the meta record of st.
 func metaOf(st *store) diskMeta {
 	return diskMeta{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
-		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey}
+		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey, Security: st.security}
 }
 
 // diskGroupRecord is a group's record; its members are their own keys.

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,6 +169,12 @@ type Config struct {
 	// checked). DSM 7.3.2 refuses a replay (N4S4/synology-api issue
 	// #448); what earlier DSM 7 versions do is unknown. False: refused.
 	HashReplayAllowed bool
+	// OTPEnforceOption is the 2-step enforcement policy of a new state
+	// (SYNO.Core.OTP.EnforcePolicy otp_enforce_option): "none" (or ""),
+	// "admin" (administrators must have 2-step verification) or "user"
+	// (everyone). A login of an account it covers that has none answers
+	// 406.
+	OTPEnforceOption string
 	// Logger receives what the simulator cannot tell its clients, such
 	// as a change it could not write to DataDir. Nil: nothing is logged.
 	Logger *slog.Logger
@@ -279,12 +286,12 @@ func New(cfg Config) (*Server, error) {
 	if blockAttempts == 0 {
 		blockAttempts = DefaultAutoBlockAttempts
 	}
-	s.byAddr = newLimiter(blockAttempts, orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin), orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor))
+	s.byAddr = newLimiter(blockAttempts, DefaultAutoBlockAttempts, orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin), orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor))
 	lockAttempts := cfg.AccountLockAttempts
 	if lockAttempts == 0 {
 		lockAttempts = DefaultAccountLockAttempts
 	}
-	s.byAccount = newLimiter(lockAttempts, orDefault(cfg.AccountLockWithin, DefaultAccountLockWithin), orDefault(cfg.AccountLockFor, DefaultAccountLockFor))
+	s.byAccount = newLimiter(lockAttempts, DefaultAccountLockAttempts, orDefault(cfg.AccountLockWithin, DefaultAccountLockWithin), orDefault(cfg.AccountLockFor, DefaultAccountLockFor))
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -329,6 +336,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.setupSecureSignIn(cfg.SecureSignInKey); err != nil {
 		return nil, err
 	}
+	if cfg.OTPEnforceOption != "" && !slices.Contains(otpEnforceOptions, cfg.OTPEnforceOption) {
+		return nil, fmt.Errorf("sim: OTPEnforceOption %q: want none, admin or user", cfg.OTPEnforceOption)
+	}
+	s.setupSecurity(cfg.OTPEnforceOption)
 	if s.dirty {
 		if err := s.awaitDurable(s.commit()); err != nil {
 			s.Close()
