@@ -43,6 +43,10 @@ type Client struct {
 	Policy *PolicyService
 	// System reads what DSM says about the NAS: model, version, uptime.
 	System *SystemService
+	// TwoStep sets up and administers 2-step verification.
+	TwoStep *TwoStepService
+	// Security reads and sets sign-in protection.
+	Security *SecurityService
 
 	base      *url.URL
 	hc        *http.Client
@@ -260,6 +264,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Groups = &GroupsService{c: c}
 	c.Policy = &PolicyService{c: c}
 	c.System = &SystemService{c: c}
+	c.TwoStep = &TwoStepService{c: c}
+	c.Security = &SecurityService{c: c}
 	return c, nil
 }
 

@@ -66,6 +66,21 @@ var (
 	ErrGroupNameTaken = errors.New("dsm: group name exists or is reserved")
 )
 
+// securityMessages are the codes of the 2-step and sign-in protection
+// APIs (SYNO.Core.OTP*, SYNO.Core.Security.*, SYNO.Core.SmartBlock*).
+var securityMessages = map[int]string{
+	// math65/dsmaccess (DSM 7.4): AutoBlock.Rules list without action
+	// "load" and a type.
+	5100: "the request lacks its action or type",
+	// SYNO.Core.OTP auth_tmp_code: a code that is not the new seed's.
+	404: "2-step verification code rejected",
+}
+
+// isSecurityAPI reports whether api is one of securityMessages' APIs.
+func isSecurityAPI(api string) bool {
+	return strings.HasPrefix(api, "SYNO.Core.OTP") || strings.HasPrefix(api, "SYNO.Core.Security.") || strings.HasPrefix(api, "SYNO.Core.SmartBlock")
+}
+
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
 // with "success": false.
 type APIError struct {
@@ -215,6 +230,9 @@ func CodeMessage(api string, code int) string {
 	if m, ok := authMessages[code]; ok && (api == "" || strings.HasPrefix(api, "SYNO.API.Auth")) {
 		return m
 	}
+	if m, ok := securityMessages[code]; ok && isSecurityAPI(api) {
+		return m
+	}
 	if m, ok := userMessages[code]; ok {
 		return m
 	}
@@ -250,6 +268,9 @@ func sentinelFor(api string, code int) error {
 		return ErrNoSuchGroup
 	case 3206, 3207:
 		return ErrGroupNameTaken
+	}
+	if code == 404 && strings.HasPrefix(api, "SYNO.Core.OTP") {
+		return ErrOTPRejected
 	}
 	if api != "" && !strings.HasPrefix(api, "SYNO.API.Auth") {
 		return nil

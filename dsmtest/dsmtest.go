@@ -180,6 +180,15 @@ func WithAccountLock(attempts int, within, lockFor time.Duration) Option {
 	}
 }
 
+// WithTwoStepEnforcement sets the 2-step enforcement policy the
+// simulator starts with: "none" (the default), "admin" (members of
+// administrators must have 2-step verification) or "user" (everyone). A
+// login of an account it covers that has no 2-step verification answers
+// code 406 (dsm.ErrOTPEnforced). Any other value makes NewServer fail.
+func WithTwoStepEnforcement(option string) Option {
+	return func(c *config) { c.sim.OTPEnforceOption = option }
+}
+
 // WithDSMVersion makes the simulator behave as DSM release v: "7.2",
 // "7.3" or "7.4" (default: the newest). They differ in how a user's groups
 // are listed (as {name, inherited} objects on 7.2 and 7.3, as names on
@@ -214,6 +223,12 @@ func WithSecureSignInKey(priv []byte) Option {
 }
 
 // WithTLS serves https with a self-signed certificate for 127.0.0.1;
+// PendingTOTPSecret returns the base32 seed the simulator made for the
+// named account's 2-step set-up (SYNO.Core.OTP get_qrcode) that is not
+// confirmed yet, or "": what an authenticator app would have read from
+// the QR code.
+func (s *Server) PendingTOTPSecret(name string) string { return s.sim.PendingTOTPSecret(name) }
+
 // Certificate returns it and Client trusts exactly it.
 func WithTLS() Option {
 	return func(c *config) { c.tls = true }
