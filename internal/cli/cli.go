@@ -213,6 +213,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newTaskCmd(s, getenv, &g),
 		newCompletionCmd(s),
 		newManCmd(s, getenv),
+		newSecurityCmd(s, getenv, &g), newTwoFACmd(s, getenv, &g),
 	)
 	registerCompletions(root, getenv)
 	root.Version = readBuild(debug.ReadBuildInfo).String()

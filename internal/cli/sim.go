@@ -52,6 +52,9 @@ type simOptions struct {
 	// secure sign-in handshake (--local-net, repeatable; "none": every
 	// client is remote). Nil: sim.DefaultLocalNets.
 	LocalNets []netip.Prefix
+	// Users are accounts to seed a new state with (--user, repeatable;
+	// simUserFlag in twofa.go).
+	Users []simUser
 
 	// TLS serves https with a self-signed certificate made at start
 	// (--tls), or with CertFile and KeyFile (--cert, --key).
@@ -129,6 +132,7 @@ session with POST /_sim/sessions/expire.`,
   dsmctl sim --fault '*:*:latency=50ms' --fault '*:*:reset:p=0.05' --fault-seed 1
   dsmctl sim --fault SYNO.Core.User:create:code=117:times=2
   dsmctl sim --local-net none
+  dsmctl sim --user alice:Alice-pw-1 --user bob:Bob-pw-1:otp
   dsmctl sim --listen 0.0.0.0:5000 --local-net 127.0.0.0/8,192.168.1.0/24`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -149,6 +153,9 @@ session with POST /_sim/sessions/expire.`,
 			if !slices.Contains(sim.DSMVersions, o.DSMVersion) {
 				return usagef("--dsm %s: use one of %s", o.DSMVersion, strings.Join(sim.DSMVersions, ", "))
 			}
+			if err := checkSimUsers(o.Users); err != nil {
+				return err
+			}
 			if o.Latency < 0 {
 				return usagef("--latency %s: a delay cannot be negative; give 0 for none, or e.g. 50ms", o.Latency)
 			}
@@ -164,6 +171,7 @@ session with POST /_sim/sessions/expire.`,
 	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
 	cmd.Flags().Uint64Var(&o.FaultSeed, "fault-seed", 0, "seed of the faults' probabilities, to repeat a run (0: random)")
 	cmd.Flags().StringVar(&o.DSMVersion, "dsm", sim.DefaultDSMVersion, "DSM release to behave as: "+strings.Join(sim.DSMVersions, ", "))
+	cmd.Flags().Var(simUserFlag{&o.Users}, "user", "add a user to a new state: NAME:PASSWORD, or NAME:PASSWORD:otp for one with 2-step verification (its seed is printed at start), or NAME:PASSWORD:otp=SEED (repeatable)")
 	cmd.Flags().Var(&localNetFlag{nets: &o.LocalNets}, "local-net", "client networks with full access without the secure sign-in, e.g. 192.168.1.0/24,fd00::/8 (repeatable; none: every client is remote; default: see above)")
 	return cmd
 }
@@ -190,7 +198,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
 		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets,
-		Logger: o.logger(s.ErrOut)})
+		Logger: o.logger(s.ErrOut), Users: simUsers(o.Users)})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -232,6 +240,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	default:
 		fmt.Fprintln(s.Out, "admin password: the value of DSM_SIM_ADMIN_PASSWORD")
 	}
+	printSimUsers(s.Out, o.Users, stored)
 	if fingerprint != "" {
 		fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login --fingerprint %s\n", url, fingerprint)
 	} else {

@@ -38,6 +38,7 @@ On these commands standard input is the new password's: log in with
 		newUserJoinCmd(s, getenv, g, false),
 		newUserCheckPasswordCmd(s, getenv, g),
 		newUserImportCmd(s, getenv, g),
+		newUserTwoFACmd(s, getenv, g),
 	)
 	return cmd
 }
