@@ -171,7 +171,7 @@ session with POST /_sim/sessions/expire.`,
 	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
 	cmd.Flags().Uint64Var(&o.FaultSeed, "fault-seed", 0, "seed of the faults' probabilities, to repeat a run (0: random)")
 	cmd.Flags().StringVar(&o.DSMVersion, "dsm", sim.DefaultDSMVersion, "DSM release to behave as: "+strings.Join(sim.DSMVersions, ", "))
-	cmd.Flags().Var(simUserFlag{&o.Users}, "user", "add a user to a new state: NAME:PASSWORD, or NAME:PASSWORD:otp for one with 2-step verification (its seed is printed at start), or NAME:PASSWORD:otp=SEED (repeatable)")
+	cmd.Flags().Var(simUserFlag{&o.Users}, "user", "add the user NAME:PASSWORD to a new state; NAME:PASSWORD:otp gives it 2-step verification (its seed is printed at start), NAME:PASSWORD:otp=SEED a given seed (repeatable)")
 	cmd.Flags().Var(&localNetFlag{nets: &o.LocalNets}, "local-net", "client networks with full access without the secure sign-in, e.g. 192.168.1.0/24,fd00::/8 (repeatable; none: every client is remote; default: see above)")
 	return cmd
 }

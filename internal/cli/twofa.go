@@ -450,7 +450,7 @@ func checkSimUsers(users []simUser) error {
 	return nil
 }
 
-func (f simUserFlag) Type() string { return "NAME:PASSWORD[:otp]" }
+func (f simUserFlag) Type() string { return "USER" }
 
 // simUsers are the sim.Users of --user.
 func simUsers(users []simUser) []sim.User {
