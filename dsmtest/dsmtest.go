@@ -16,6 +16,13 @@
 //		srv.Advance(20 * time.Minute) // the session expires; the client logs in again
 //	}
 //
+// 2-step verification can be set up through the API as on a NAS
+// (SYNO.Core.OTP; PendingTOTPSecret plays the authenticator app), reset by
+// an administrator and enforced (WithTwoStepEnforcement); auto-block, its
+// allow and block lists and account protection are settings read and
+// written through the API (WithAutoBlock and WithAccountLock set where
+// they start).
+//
 // It also keeps users and groups with DSM's rules (SYNO.Core.User, Group,
 // Group.Member, User.Group join tasks, password policy and expiry,
 // PasswordConfirm), in memory or, with WithDataDir, on disk.
@@ -160,7 +167,9 @@ func WithSessionIdleTimeout(d time.Duration) Option {
 // WithAutoBlock blocks a client address for blockFor after attempts
 // failed logins within the given window; while blocked, login answers
 // code 407 even to a correct password. Default: 5 within 10 minutes,
-// blocked 30 minutes. attempts <= 0 turns auto-block off.
+// blocked 30 minutes. attempts <= 0 turns auto-block off. These are the
+// settings the simulator starts with: SYNO.Core.Security.AutoBlock set
+// (dsm.SecurityService.SetAutoBlock) changes them.
 func WithAutoBlock(attempts int, within, blockFor time.Duration) Option {
 	return func(c *config) {
 		if attempts <= 0 {
@@ -173,7 +182,8 @@ func WithAutoBlock(attempts int, within, blockFor time.Duration) Option {
 // WithAccountLock locks an account for lockFor after attempts failed
 // logins of it, from any address, within within (code 411). Zero values
 // keep the defaults (10, 10 minutes, 30 minutes); attempts below zero
-// turn the lock off.
+// turn the lock off. SYNO.Core.SmartBlock set
+// (dsm.SecurityService.SetAccountProtection) changes them.
 func WithAccountLock(attempts int, within, lockFor time.Duration) Option {
 	return func(c *config) {
 		c.sim.AccountLockAttempts, c.sim.AccountLockWithin, c.sim.AccountLockFor = attempts, within, lockFor

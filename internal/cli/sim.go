@@ -104,6 +104,15 @@ differences it models: how a user's groups are listed (as {name,
 inherited} objects on 7.2 and 7.3, as names on 7.4), and that sessions of
 a version 6 login cannot change users or groups (all three).
 
+--user NAME:PASSWORD (repeatable) adds an account to a new state;
+NAME:PASSWORD:otp gives it 2-step verification with a seed made up at
+start and printed once, as the admin password is; NAME:PASSWORD:otp=SEED
+with that base32 seed. Accounts can also set 2-step up themselves
+("dsmctl 2fa setup"), and auto-block, its allow and block lists, account
+protection and the 2-step enforcement policy are settings read and
+written through the API ("dsmctl security", "dsmctl policy 2fa"), kept
+with the state.
+
 --fault SPEC (repeatable) makes the simulator fail like a flaky NAS behind
 a proxy; --fault-seed N makes the random faults repeat from run to run.
 ` + sim.FaultSpecHelp + `

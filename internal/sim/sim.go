@@ -1,7 +1,9 @@
 // Package sim is a simulator of the Synology DSM 7 Web API: an
 // http.Handler that serves /webapi/*.cgi with the behaviour of a real DSM
 // (discovery, encrypted login, 2-step codes, device tokens, SynoToken,
-// session expiry, auto-block, users, groups, password policies) on a state
+// session expiry, auto-block with allow and block lists, account
+// protection, 2-step set-up and enforcement, users, groups, password
+// policies) on a state
 // kept in memory and, with Config.DataDir, on disk.
 //
 // It is an independent oracle for the client in package dsm: it shares no
