@@ -21,6 +21,10 @@ Protection): auto-block, which blocks a client address after failed
 logins (SYNO.Core.Security.AutoBlock), its block and allow lists
 (SYNO.Core.Security.AutoBlock.Rules), and the accounts account
 protection has locked after failed logins (SYNO.Core.SmartBlock).`,
+		Example: `  dsmctl security autoblock get
+  dsmctl security blocked list
+  dsmctl security allow add 192.168.1.0/24
+  dsmctl security locked unlock alice`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(
@@ -61,12 +65,17 @@ func newSecurityAutoBlockCmd(s *IOStreams, getenv func(string) string, g *global
 		Long: `Show and change auto-block (SYNO.Core.Security.AutoBlock): after ATTEMPTS
 failed logins within MINUTES, a client address is blocked for DAYS days
 (0: until unblocked with "dsmctl security blocked unblock").`,
+		Example: `  dsmctl security autoblock get
+  dsmctl security autoblock set --attempts 5 --within 10 --expire-days 7`,
 	}
 	parentCmd(cmd)
 	get := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, get, &cobra.Command{
 		Use:   "get",
 		Short: "Show the auto-block settings",
+		Long: `Show the auto-block settings (SYNO.Core.Security.AutoBlock get): whether it
+is on, how many failed logins within how many minutes block an address,
+and for how many days (0: until unblocked).`,
 		Example: `  dsmctl security autoblock get
   dsmctl security autoblock get -o json`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
@@ -153,12 +162,16 @@ func newSecurityBlockedCmd(s *IOStreams, getenv func(string) string, g *globalOp
 		Long: `List the client addresses whose logins DSM refuses (auto-block's blocks
 and the block list), and lift blocks (SYNO.Core.Security.AutoBlock.Rules,
 type deny). EXPIRES is when a block ends; "-": never.`,
+		Example: `  dsmctl security blocked list
+  dsmctl security blocked unblock 192.0.2.7`,
 	}
 	parentCmd(cmd)
 	list := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, list, &cobra.Command{
-		Use:     "list",
-		Short:   "List the blocked addresses",
+		Use:   "list",
+		Short: "List the blocked addresses",
+		Long: `List the addresses whose logins DSM refuses, with when the block began
+and when it ends (SYNO.Core.Security.AutoBlock.Rules list, type deny).`,
 		Example: `  dsmctl security blocked list`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
 		return withClient(ctx, &list.conn, s, func(c *dsm.Client) error {
@@ -171,8 +184,11 @@ type deny). EXPIRES is when a block ends; "-": never.`,
 	}))
 	unblock := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, unblock, &cobra.Command{
-		Use:     "unblock IP...",
-		Short:   "Lift the blocks of addresses",
+		Use:   "unblock IP...",
+		Short: "Lift the blocks of addresses",
+		Long: `Lift the blocks of the addresses given, whether auto-block or the block
+list made them (SYNO.Core.Security.AutoBlock.Rules delete, type deny):
+their next login is checked again. Give addresses, not networks.`,
 		Example: `  dsmctl security blocked unblock 192.0.2.7 2001:db8::7`,
 	}, cobra.MinimumNArgs(1), func(ctx context.Context, _ *cobra.Command, args []string) error {
 		ips, err := checkAddresses(args, false)
@@ -215,12 +231,16 @@ func newSecurityAllowCmd(s *IOStreams, getenv func(string) string, g *globalOpti
 (SYNO.Core.Security.AutoBlock.Rules, type allow): auto-block never
 blocks them, even after failed logins. Add your own network before
 tightening auto-block.`,
+		Example: `  dsmctl security allow list
+  dsmctl security allow add 192.168.1.0/24`,
 	}
 	parentCmd(cmd)
 	list := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, list, &cobra.Command{
-		Use:     "list",
-		Short:   "List the allow list",
+		Use:   "list",
+		Short: "List the allow list",
+		Long: `List the addresses and networks auto-block never blocks, with when each
+was added (SYNO.Core.Security.AutoBlock.Rules list, type allow).`,
 		Example: `  dsmctl security allow list -o json`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
 		return withClient(ctx, &list.conn, s, func(c *dsm.Client) error {
@@ -268,12 +288,17 @@ func newSecurityLockedCmd(s *IOStreams, getenv func(string) string, g *globalOpt
 		Short: "List and unlock the accounts account protection locked",
 		Long: `List the accounts account protection has locked after failed logins,
 and unlock them (SYNO.Core.SmartBlock.Untrusted list and pardon).`,
+		Example: `  dsmctl security locked list
+  dsmctl security locked unlock alice`,
 	}
 	parentCmd(cmd)
 	list := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, list, &cobra.Command{
-		Use:     "list",
-		Short:   "List the locked accounts",
+		Use:   "list",
+		Short: "List the locked accounts",
+		Long: `List the accounts account protection has locked, with when the lock
+began and the address of the failed logins
+(SYNO.Core.SmartBlock.Untrusted list).`,
 		Example: `  dsmctl security locked list`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
 		return withClient(ctx, &list.conn, s, func(c *dsm.Client) error {

@@ -27,6 +27,8 @@ login) for the account you are logged in as, as DSM's own wizard does
 (SYNO.Core.OTP), and list or forget the devices it trusts
 (SYNO.Core.TrustDevice). An administrator resets another user's with
 "dsmctl user 2fa reset NAME"; "dsmctl policy 2fa" enforces it.`,
+		Example: `  dsmctl 2fa setup
+  dsmctl 2fa devices`,
 	}
 	parentCmd(cmd)
 	cmd.AddCommand(newTwoFASetupCmd(s, getenv, g), newTwoFADevicesCmd(s, getenv, g), newTwoFAForgetCmd(s, getenv, g))
@@ -267,12 +269,16 @@ func newUserTwoFACmd(s *IOStreams, getenv func(string) string, g *globalOptions)
 (SYNO.Core.OTP.Admin get and reset): after a reset the user signs in
 with the password alone, and sets it up again with "dsmctl 2fa setup"
 (or must, when "dsmctl policy 2fa" enforces it).`,
+		Example: `  dsmctl user 2fa status alice
+  dsmctl user 2fa reset alice`,
 	}
 	parentCmd(cmd)
 	status := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, status, &cobra.Command{
-		Use:     "status NAME",
-		Short:   "Show whether a user has 2-step verification",
+		Use:   "status NAME",
+		Short: "Show whether a user has 2-step verification",
+		Long: `Show whether the user NAME has 2-step verification
+(SYNO.Core.OTP.Admin get).`,
 		Example: `  dsmctl user 2fa status alice`,
 	}, cobra.ExactArgs(1), func(ctx context.Context, _ *cobra.Command, args []string) error {
 		if err := checkUserNames(args...); err != nil {
@@ -288,8 +294,11 @@ with the password alone, and sets it up again with "dsmctl 2fa setup"
 	}))
 	reset := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, reset, &cobra.Command{
-		Use:     "reset NAME",
-		Short:   "Turn off a user's 2-step verification, so they can set it up again",
+		Use:   "reset NAME",
+		Short: "Turn off a user's 2-step verification, so they can set it up again",
+		Long: `Turn off the 2-step verification of the user NAME and forget the devices
+it trusted (SYNO.Core.OTP.Admin reset), as DSM's "reset 2-step
+verification" does, for a user who lost the authenticator app.`,
 		Example: `  dsmctl user 2fa reset alice`,
 	}, cobra.ExactArgs(1), func(ctx context.Context, _ *cobra.Command, args []string) error {
 		if err := checkUserNames(args...); err != nil {
@@ -332,12 +341,16 @@ none, admins (members of administrators) or all users. An account the
 policy covers that has no 2-step verification cannot sign in until it
 sets it up: set yours up first ("dsmctl 2fa setup"). DSM 7's custom
 policy (chosen users and groups) is shown as custom; set it in DSM.`,
+		Example: `  dsmctl policy 2fa get
+  dsmctl policy 2fa set --enforce admins`,
 	}
 	parentCmd(cmd)
 	get := &policyOptions{}
 	cmd.AddCommand(securityCmd(s, getenv, g, get, &cobra.Command{
-		Use:     "get",
-		Short:   "Show the 2-step enforcement policy",
+		Use:   "get",
+		Short: "Show the 2-step enforcement policy",
+		Long: `Show whose accounts must have 2-step verification: none, admins, all or
+custom (SYNO.Core.OTP.EnforcePolicy get).`,
 		Example: `  dsmctl policy 2fa get -o json`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
 		return withClient(ctx, &get.conn, s, func(c *dsm.Client) error {
@@ -353,6 +366,9 @@ policy (chosen users and groups) is shown as custom; set it in DSM.`,
 	setCmd := securityCmd(s, getenv, g, set, &cobra.Command{
 		Use:   "set --enforce none|admins|all",
 		Short: "Set whose accounts must have 2-step verification",
+		Long: `Set whose accounts must have 2-step verification
+(SYNO.Core.OTP.EnforcePolicy set), then show the policy. Covered accounts
+without it cannot sign in until they set it up: set yours up first.`,
 		Example: `  dsmctl policy 2fa set --enforce admins
   dsmctl policy 2fa set --enforce none`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
