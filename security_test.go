@@ -196,6 +196,22 @@ func TestAccountProtection(t *testing.T) {
 	if len(locked) != 1 || locked[0].Name != "alice" || locked[0].UID != 1026 || locked[0].Address != "127.0.0.1" || locked[0].Since.IsZero() {
 		t.Fatalf("locked %+v", locked)
 	}
+	// Off, account protection locks nothing and lists nothing; on again,
+	// the lock is back until it lapses or is lifted.
+	off := p
+	off.Enabled = false
+	if err := admin.Security.SetAccountProtection(ctx, off); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := admin.Security.LockedAccounts(ctx); err != nil || len(l) != 0 {
+		t.Errorf("locked while off: %+v, %v", l, err)
+	}
+	if _, err := newClient(t, srv).Auth.Login(ctx, right); err != nil {
+		t.Errorf("login while off: %v", err)
+	}
+	if err := admin.Security.SetAccountProtection(ctx, p); err != nil {
+		t.Fatal(err)
+	}
 	if err := admin.Security.Unlock(ctx, locked[0].UID); err != nil {
 		t.Fatal(err)
 	}

@@ -72,8 +72,12 @@ type blockedEntry struct {
 	since, until    time.Time
 }
 
-// blockedList returns the labelled keys blocked at now, sorted by label.
+// blockedList returns the labelled keys blocked at now, sorted by label;
+// none while the limiter is off (its blocks do not apply).
 func (l *limiter) blockedList(now time.Time) []blockedEntry {
+	if l.off {
+		return nil
+	}
 	var out []blockedEntry
 	for _, rec := range l.records {
 		if rec.label != "" && now.Before(rec.blockedUntil) {
