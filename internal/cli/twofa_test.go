@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -153,4 +154,33 @@ func TestSimUserFlagErrors(t *testing.T) {
 			t.Errorf("%q: exit code %d, want %d", v, exitCode(err), ExitUsage)
 		}
 	}
+}
+
+// TestTwoFADevices lists the device a 2-step login trusted and forgets
+// it: the next login needs a code again.
+func TestTwoFADevices(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithRSAKey(testKey()), dsmtest.WithUser(dsmtest.User{Name: "bob", Password: bobPassword, OTPSecret: bobOTPSecret}))
+	e := newEnv(t, srv, "DSM_USER", "bob", "DSM_PASSWORD", bobPassword)
+	e.mustRun(t, "login", "--otp", dsmtest.TOTP(bobOTPSecret, srv.Now()))
+	r := e.mustRun(t, "2fa", "devices", "-o", "json")
+	var devs []struct{ ID, Name string }
+	if err := json.Unmarshal([]byte(r.stdout), &devs); err != nil || len(devs) != 1 || devs[0].ID == "" || devs[0].Name == "" {
+		t.Fatalf("devices %s (%v)", r.stdout, err)
+	}
+	e.mustRun(t, "logout")
+	e.mustRun(t, "login") // the saved device token skips the code
+	// That login may have been given a new token: forget every device.
+	r = e.mustRun(t, "2fa", "devices", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &devs); err != nil || len(devs) == 0 {
+		t.Fatalf("devices %s (%v)", r.stdout, err)
+	}
+	for _, d := range devs {
+		if r := e.mustRun(t, "2fa", "forget", d.ID); r.stdout != "device "+d.ID+" is no longer trusted\n" {
+			t.Errorf("forget: %q", r.stdout)
+		}
+	}
+	// The environment's password signs each command in with the saved
+	// device token, now forgotten: a code is needed again.
+	e.run(t, "2fa", "devices").wantCode(t, ExitAuth)
 }
