@@ -188,3 +188,22 @@ func TestSecurityStateBounds(t *testing.T) {
 		t.Errorf("a good state refused: %v", err)
 	}
 }
+
+// TestNormalUserOTPEnforced: NormalUser get's OTP_enforced follows the
+// enforcement policy.
+func TestNormalUserOTPEnforced(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, Config{Users: []User{{Name: "alice", Password: "Alice-pw1"}}})
+	alice := s.mustLogin(t, "alice", "Alice-pw1")
+	admin := s.mustLogin(t, "admin", adminPW)
+	for _, opt := range []string{"user", "admin"} {
+		if c := adminCall(t, s, admin, "SYNO.Core.OTP.EnforcePolicy", "set", "enable_otp_enforcement", "true", "otp_enforce_option", `"`+opt+`"`).code(); c != 0 {
+			t.Fatal(c)
+		}
+		var me map[string]any
+		adminCall(t, s, alice, "SYNO.Core.NormalUser", "get").data(t, &me)
+		if want := opt == "user"; me["OTP_enforced"] != want {
+			t.Errorf("policy %s: OTP_enforced %v, want %v", opt, me["OTP_enforced"], want)
+		}
+	}
+}
