@@ -46,15 +46,15 @@ func (t *TwoStepSetup) URI() string {
 func (t *TwoStepSetup) Key() (*TOTPKey, error) { return TOTP(t.secret) }
 
 // String hides the seed.
-func (t *TwoStepSetup) String() string {
+func (t TwoStepSetup) String() string {
 	return fmt.Sprintf("dsm.TwoStepSetup{Account: %q, [secret redacted]}", t.Account)
 }
 
 // GoString hides the seed.
-func (t *TwoStepSetup) GoString() string { return t.String() }
+func (t TwoStepSetup) GoString() string { return t.String() }
 
 // MarshalJSON hides the seed.
-func (t *TwoStepSetup) MarshalJSON() ([]byte, error) {
+func (t TwoStepSetup) MarshalJSON() ([]byte, error) {
 	return json.Marshal(map[string]string{"account": t.Account})
 }
 

@@ -38,7 +38,9 @@ func TestTwoStepSetupConfirmReset(t *testing.T) {
 	}
 	// The seed is in none of the printed or encoded forms.
 	j, _ := json.Marshal(setup)
-	for _, s := range []string{fmt.Sprint(setup), fmt.Sprintf("%+v", setup), fmt.Sprintf("%#v", setup), string(j)} {
+	jv, _ := json.Marshal(*setup)
+	for _, s := range []string{fmt.Sprint(setup), fmt.Sprintf("%+v", setup), fmt.Sprintf("%#v", setup), string(j),
+		fmt.Sprint(*setup), fmt.Sprintf("%+v", *setup), fmt.Sprintf("%#v", *setup), string(jv)} {
 		if strings.Contains(s, setup.Secret()) {
 			t.Errorf("the seed shows in %s", s)
 		}
