@@ -100,7 +100,10 @@ type Config struct {
 	// AutoBlockAttempts failed logins from one address within
 	// AutoBlockWithin block that address for AutoBlockFor (code 407).
 	// Zero values: 5, 10 minutes, 30 minutes. A negative
-	// AutoBlockAttempts turns auto-block off.
+	// AutoBlockAttempts turns auto-block off. These and the
+	// AccountLock values below are where a new state starts:
+	// SYNO.Core.Security.AutoBlock set and SYNO.Core.SmartBlock set
+	// change them, and a state loaded from DataDir keeps its own.
 	AutoBlockAttempts int
 	AutoBlockWithin   time.Duration
 	AutoBlockFor      time.Duration
