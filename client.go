@@ -55,6 +55,10 @@ type Client struct {
 	Apps *AppsService
 	// Speed reads and sets the speed limits of users and groups.
 	Speed *SpeedService
+	// TwoStep sets up and administers 2-step verification.
+	TwoStep *TwoStepService
+	// Security reads and sets sign-in protection.
+	Security *SecurityService
 
 	base      *url.URL
 	hc        *http.Client
@@ -278,6 +282,8 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 	c.Quotas = &QuotasService{c: c}
 	c.Apps = &AppsService{c: c}
 	c.Speed = &SpeedService{c: c}
+	c.TwoStep = &TwoStepService{c: c}
+	c.Security = &SecurityService{c: c}
 	return c, nil
 }
 

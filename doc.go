@@ -25,6 +25,14 @@
 // carries a device token (Session.DeviceID) that later logins present as
 // Credentials.DeviceID instead of a code.
 //
+// TwoStep sets up 2-step verification for the logged-in account as DSM's
+// wizard does (Setup gives the seed and its otpauth URI, Confirm turns it
+// on with a code), resets that of others, sets the policy that enforces
+// it (whose logins then fail with ErrOTPEnforced until they set it up),
+// and lists and forgets trusted devices. Security reads and sets
+// auto-block (ErrIPBlocked), its allow and block lists, and account
+// protection (ErrAccountLocked) with its locked accounts.
+//
 // A client made WithCredentials logs in on its first call, and when a call
 // answers that the session has expired (codes 106, 107, 119) it logs in
 // again, once, and repeats the call; concurrent calls share that one

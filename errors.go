@@ -73,6 +73,21 @@ var (
 	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
 )
 
+// securityMessages are the codes of the 2-step and sign-in protection
+// APIs (SYNO.Core.OTP*, SYNO.Core.Security.*, SYNO.Core.SmartBlock*).
+var securityMessages = map[int]string{
+	// math65/dsmaccess (DSM 7.4): AutoBlock.Rules list without action
+	// "load" and a type.
+	5100: "the request lacks its action or type",
+	// SYNO.Core.OTP auth_tmp_code: a code that is not the new seed's.
+	404: "2-step verification code rejected",
+}
+
+// isSecurityAPI reports whether api is one of securityMessages' APIs.
+func isSecurityAPI(api string) bool {
+	return strings.HasPrefix(api, "SYNO.Core.OTP") || strings.HasPrefix(api, "SYNO.Core.Security.") || strings.HasPrefix(api, "SYNO.Core.SmartBlock")
+}
+
 // APIError is an error answer of the DSM Web API: an HTTP 200 envelope
 // with "success": false.
 type APIError struct {
@@ -269,6 +284,9 @@ func CodeMessage(api string, code int) string {
 	if m, ok := appPrivMessages[code]; ok && strings.HasPrefix(api, "SYNO.Core.AppPriv") {
 		return m
 	}
+	if m, ok := securityMessages[code]; ok && isSecurityAPI(api) {
+		return m
+	}
 	if m, ok := userMessages[code]; ok {
 		return m
 	}
@@ -314,6 +332,9 @@ func sentinelFor(api string, code int) error {
 		return ErrGroupNameTaken
 	case 3117:
 		return ErrQuotaTooLarge
+	}
+	if code == 404 && strings.HasPrefix(api, "SYNO.Core.OTP") {
+		return ErrOTPRejected
 	}
 	if api != "" && !strings.HasPrefix(api, "SYNO.API.Auth") {
 		return nil

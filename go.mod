@@ -23,4 +23,5 @@ require (
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/tools v0.36.0 // indirect
+	rsc.io/qr v0.2.0 // indirect
 )

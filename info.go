@@ -49,6 +49,16 @@ var knownAPIs = map[string]versionRange{
 	"SYNO.Core.AppPriv.App":      {1, 3},
 	"SYNO.Core.AppPriv.Rule":     {1, 1},
 	"SYNO.Core.BandwidthControl": {1, 2},
+	// 2-step verification and sign-in protection (twofa.go, security.go):
+	// SYNO.Core.OTP version 2 as ApaipaiLtd/dsm_helper calls it.
+	"SYNO.Core.OTP":                      {1, 2},
+	"SYNO.Core.OTP.Admin":                {1, 1},
+	"SYNO.Core.OTP.EnforcePolicy":        {1, 1},
+	"SYNO.Core.TrustDevice":              {1, 1},
+	"SYNO.Core.Security.AutoBlock":       {1, 1},
+	"SYNO.Core.Security.AutoBlock.Rules": {1, 1},
+	"SYNO.Core.SmartBlock":               {1, 1},
+	"SYNO.Core.SmartBlock.Untrusted":     {1, 1},
 	// DSM 5 serves version 1 at dsm/info.cgi, DSM 6 and 7 version 2 only
 	// (kwent/syno definitions; mib1185/py-synologydsm-api API lists).
 	"SYNO.DSM.Info": {1, 2},

@@ -247,6 +247,60 @@ func TestRulesAgreement(t *testing.T) {
 		})
 	}
 
+	// Auto-block: each threshold at and over its bounds, enabled or not
+	// (DSM ignores the thresholds of a disabled auto-block).
+	var blocks []dsm.AutoBlock
+	for _, on := range []bool{true, false} {
+		for _, n := range []int{-1, 0, dsm.AutoBlockMinAttempts, dsm.AutoBlockMaxAttempts, dsm.AutoBlockMaxAttempts + 1} {
+			blocks = append(blocks, dsm.AutoBlock{Enabled: on, Attempts: n, WithinMinutes: 5})
+		}
+		for _, n := range []int{0, 1, dsm.AutoBlockMaxWithinMinutes, dsm.AutoBlockMaxWithinMinutes + 1} {
+			blocks = append(blocks, dsm.AutoBlock{Enabled: on, Attempts: 5, WithinMinutes: n})
+		}
+		for _, n := range []int{-1, 0, 1, dsm.AutoBlockMaxExpireDays, dsm.AutoBlockMaxExpireDays + 1} {
+			blocks = append(blocks, dsm.AutoBlock{Enabled: on, Attempts: 5, WithinMinutes: 5, ExpireDays: n})
+		}
+	}
+	for _, a := range blocks {
+		add("auto-block", fmt.Sprintf("%+v", a), a.Validate(), 120, func(t *testing.T, n *rulesNAS) (bool, int) {
+			return n.call(t, "SYNO.Core.Security.AutoBlock", "set", "enable", strconv.FormatBool(a.Enabled),
+				"attempts", strconv.Itoa(a.Attempts), "within_mins", strconv.Itoa(a.WithinMinutes), "expire_day", strconv.Itoa(a.ExpireDays))
+		})
+	}
+	// Account protection: each threshold at and over its bounds.
+	var protections []dsm.AccountProtection
+	ok := dsm.LoginLimit{Attempts: 5, WithinMinutes: 1, LockMinutes: 30}
+	for _, l := range []dsm.LoginLimit{
+		{Attempts: 0, WithinMinutes: 1, LockMinutes: 30}, {Attempts: dsm.AccountProtectionMaxAttempts, WithinMinutes: 1, LockMinutes: 30},
+		{Attempts: dsm.AccountProtectionMaxAttempts + 1, WithinMinutes: 1, LockMinutes: 30},
+		{Attempts: 5, WithinMinutes: 0, LockMinutes: 30}, {Attempts: 5, WithinMinutes: dsm.AccountProtectionMaxWithinMinutes, LockMinutes: 30},
+		{Attempts: 5, WithinMinutes: dsm.AccountProtectionMaxWithinMinutes + 1, LockMinutes: 30},
+		{Attempts: 5, WithinMinutes: 1, LockMinutes: 0}, {Attempts: 5, WithinMinutes: 1, LockMinutes: dsm.AccountProtectionMaxLockMinutes},
+		{Attempts: 5, WithinMinutes: 1, LockMinutes: dsm.AccountProtectionMaxLockMinutes + 1},
+	} {
+		protections = append(protections, dsm.AccountProtection{Enabled: true, Untrusted: l, Trusted: ok}, dsm.AccountProtection{Untrusted: ok, Trusted: l})
+	}
+	for _, p := range protections {
+		add("account protection", fmt.Sprintf("%+v", p), p.Validate(), 120, func(t *testing.T, n *rulesNAS) (bool, int) {
+			return n.call(t, "SYNO.Core.SmartBlock", "set", "enabled", strconv.FormatBool(p.Enabled),
+				"untrust_try", strconv.Itoa(p.Untrusted.Attempts), "untrust_minute", strconv.Itoa(p.Untrusted.WithinMinutes), "untrust_lock", strconv.Itoa(p.Untrusted.LockMinutes),
+				"trust_try", strconv.Itoa(p.Trusted.Attempts), "trust_minute", strconv.Itoa(p.Trusted.WithinMinutes), "trust_lock", strconv.Itoa(p.Trusted.LockMinutes))
+		})
+	}
+	// Allow-list entries: addresses and networks, and what is neither.
+	for _, a := range []string{"192.0.2.7", "2001:db8::7", "::ffff:192.0.2.7", "192.168.1.0/24", "192.168.1.7/24", "10.0.0.0/8", "0.0.0.0/0",
+		"2001:db8::/32", "::/0", "192.0.2.7/32", "10.0.0.0/33", "2001:db8::/129", "::ffff:10.0.0.0/104", "fe80::1%eth0", "", " ", "nonsense",
+		"192.0.2", "192.0.2.256", "1.2.3.4/", "/24", "1.2.3.4/-1", "01.2.3.4", "example.com"} {
+		_, err := dsm.ParseAddressRule(a)
+		add("allow-list entry", a, err, 120, func(t *testing.T, n *rulesNAS) (bool, int) {
+			ok, code := n.call(t, "SYNO.Core.Security.AutoBlock.Rules", "create", "type", str("allow"), "ip", jsonText([]string{a}))
+			if ok {
+				n.call(t, "SYNO.Core.Security.AutoBlock.Rules", "delete", "type", str("allow"), "ip", jsonText([]string{a}))
+			}
+			return ok, code
+		})
+	}
+
 	// Built-in names: the client's lists against what the simulator will
 	// not delete (none of these names but the built-in ones exists).
 	noSuchUser, noSuchGroup := 3106, 3204

@@ -332,3 +332,28 @@ func (e PasswordExpiry) Validate() error {
 	}
 	return nil
 }
+
+// Bounds of the auto-block settings (AutoBlock), as DSM's UI sets them
+// (math65/dsmaccess DSMLogSecurityService.swift, DSM 7.4).
+const (
+	AutoBlockMinAttempts      = 1
+	AutoBlockMaxAttempts      = 100
+	AutoBlockMaxWithinMinutes = 1440
+	// AutoBlockMaxExpireDays is the longest block in days; 0 is never
+	// lifted.
+	AutoBlockMaxExpireDays = 2000
+)
+
+// Bounds of the account protection settings (AccountProtection). DSM's
+// are not published: these are this package's choices, as wide as
+// auto-block's, and the simulator models the same ones.
+const (
+	AccountProtectionMaxAttempts      = 100
+	AccountProtectionMaxWithinMinutes = 1440
+	AccountProtectionMaxLockMinutes   = 525600 // a year
+)
+
+// MaxAddressRules is the most entries the allow and block lists hold
+// together, and the most one call adds or removes. A choice: DSM's limit
+// is unknown.
+const MaxAddressRules = 1024

@@ -16,6 +16,13 @@
 //		srv.Advance(20 * time.Minute) // the session expires; the client logs in again
 //	}
 //
+// 2-step verification can be set up through the API as on a NAS
+// (SYNO.Core.OTP; PendingTOTPSecret plays the authenticator app), reset by
+// an administrator and enforced (WithTwoStepEnforcement); auto-block, its
+// allow and block lists and account protection are settings read and
+// written through the API (WithAutoBlock and WithAccountLock set where
+// they start).
+//
 // It also keeps users and groups with DSM's rules (SYNO.Core.User, Group,
 // Group.Member, User.Group join tasks, password policy and expiry,
 // PasswordConfirm), in memory or, with WithDataDir, on disk.
@@ -206,7 +213,9 @@ func WithSessionIdleTimeout(d time.Duration) Option {
 // WithAutoBlock blocks a client address for blockFor after attempts
 // failed logins within the given window; while blocked, login answers
 // code 407 even to a correct password. Default: 5 within 10 minutes,
-// blocked 30 minutes. attempts <= 0 turns auto-block off.
+// blocked 30 minutes. attempts <= 0 turns auto-block off. These are the
+// settings the simulator starts with: SYNO.Core.Security.AutoBlock set
+// (dsm.SecurityService.SetAutoBlock) changes them.
 func WithAutoBlock(attempts int, within, blockFor time.Duration) Option {
 	return func(c *config) {
 		if attempts <= 0 {
@@ -219,11 +228,21 @@ func WithAutoBlock(attempts int, within, blockFor time.Duration) Option {
 // WithAccountLock locks an account for lockFor after attempts failed
 // logins of it, from any address, within within (code 411). Zero values
 // keep the defaults (10, 10 minutes, 30 minutes); attempts below zero
-// turn the lock off.
+// turn the lock off. SYNO.Core.SmartBlock set
+// (dsm.SecurityService.SetAccountProtection) changes them.
 func WithAccountLock(attempts int, within, lockFor time.Duration) Option {
 	return func(c *config) {
 		c.sim.AccountLockAttempts, c.sim.AccountLockWithin, c.sim.AccountLockFor = attempts, within, lockFor
 	}
+}
+
+// WithTwoStepEnforcement sets the 2-step enforcement policy the
+// simulator starts with: "none" (the default), "admin" (members of
+// administrators must have 2-step verification) or "user" (everyone). A
+// login of an account it covers that has no 2-step verification answers
+// code 406 (dsm.ErrOTPEnforced). Any other value makes NewServer fail.
+func WithTwoStepEnforcement(option string) Option {
+	return func(c *config) { c.sim.OTPEnforceOption = option }
 }
 
 // WithDSMVersion makes the simulator behave as DSM release v: "7.2",
@@ -267,6 +286,12 @@ func WithSecureSignInKey(priv []byte) Option {
 }
 
 // WithTLS serves https with a self-signed certificate for 127.0.0.1;
+// PendingTOTPSecret returns the base32 seed the simulator made for the
+// named account's 2-step set-up (SYNO.Core.OTP get_qrcode) that is not
+// confirmed yet, or "": what an authenticator app would have read from
+// the QR code.
+func (s *Server) PendingTOTPSecret(name string) string { return s.sim.PendingTOTPSecret(name) }
+
 // Certificate returns it and Client trusts exactly it.
 func WithTLS() Option {
 	return func(c *config) { c.tls = true }

@@ -30,6 +30,7 @@ settings and change only the flags given.`,
 		newPolicyPasswordCmd(s, getenv, g),
 		newPolicyExpiryCmd(s, getenv, g),
 		newPolicyReservedCmd(s, getenv, g),
+		newPolicyTwoFACmd(s, getenv, g),
 	)
 	return cmd
 }

@@ -63,7 +63,8 @@ type scriptSim struct {
 //	newcert                 give the https simulator a new certificate on
 //	                        the same URL; OLD_FINGERPRINT(_COLONS) is the
 //	                        previous one
-//	otpcode                 set OTP to bob's current 2-step code
+//	otpcode [SEEDFILE]      set OTP to bob's current 2-step code, or to
+//	                        that of the base32 seed in SEEDFILE
 //	advance DURATION        move the simulator's clock
 //	exitcode N PROG ARGS... run PROG and check that it exits with N
 //	mode PERM PATH          check the permission bits of PATH (e.g. 0600)
@@ -177,10 +178,14 @@ func cmdNewCert(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdOTPCode(ts *testscript.TestScript, neg bool, args []string) {
 	s := scriptServer(ts)
-	if neg || len(args) != 0 || s.srv == nil {
-		ts.Fatalf("usage: otpcode (after dsmsim)")
+	if neg || len(args) > 1 || s.srv == nil {
+		ts.Fatalf("usage: otpcode [SEEDFILE] (after dsmsim)")
 	}
-	ts.Setenv("OTP", dsmtest.TOTP(bobOTPSecret, s.srv.Now()))
+	seed := bobOTPSecret
+	if len(args) == 1 {
+		seed = strings.TrimSpace(ts.ReadFile(args[0]))
+	}
+	ts.Setenv("OTP", dsmtest.TOTP(seed, s.srv.Now()))
 }
 
 func cmdAdvance(ts *testscript.TestScript, neg bool, args []string) {

@@ -52,6 +52,9 @@ type simOptions struct {
 	// secure sign-in handshake (--local-net, repeatable; "none": every
 	// client is remote). Nil: sim.DefaultLocalNets.
 	LocalNets []netip.Prefix
+	// Users are accounts to seed a new state with (--user, repeatable;
+	// simUserFlag in twofa.go).
+	Users []simUser
 
 	// TLS serves https with a self-signed certificate made at start
 	// (--tls), or with CertFile and KeyFile (--cert, --key).
@@ -101,6 +104,15 @@ differences it models: how a user's groups are listed (as {name,
 inherited} objects on 7.2 and 7.3, as names on 7.4), and that sessions of
 a version 6 login cannot change users or groups (all three).
 
+--user NAME:PASSWORD (repeatable) adds an account to a new state;
+NAME:PASSWORD:otp gives it 2-step verification with a seed made up at
+start and printed once, as the admin password is; NAME:PASSWORD:otp=SEED
+with that base32 seed. Accounts can also set 2-step up themselves
+("dsmctl 2fa setup"), and auto-block, its allow and block lists, account
+protection and the 2-step enforcement policy are settings read and
+written through the API ("dsmctl security", "dsmctl policy 2fa"), kept
+with the state.
+
 --fault SPEC (repeatable) makes the simulator fail like a flaky NAS behind
 a proxy; --fault-seed N makes the random faults repeat from run to run.
 ` + sim.FaultSpecHelp + `
@@ -129,6 +141,7 @@ session with POST /_sim/sessions/expire.`,
   dsmctl sim --fault '*:*:latency=50ms' --fault '*:*:reset:p=0.05' --fault-seed 1
   dsmctl sim --fault SYNO.Core.User:create:code=117:times=2
   dsmctl sim --local-net none
+  dsmctl sim --user alice:Alice-pw-1 --user bob:Bob-pw-1:otp
   dsmctl sim --listen 0.0.0.0:5000 --local-net 127.0.0.0/8,192.168.1.0/24`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -154,6 +167,9 @@ session with POST /_sim/sessions/expire.`,
 			if !slices.Contains(sim.DSMVersions, o.DSMVersion) {
 				return usagef("--dsm %s: use one of %s", o.DSMVersion, strings.Join(sim.DSMVersions, ", "))
 			}
+			if err := checkSimUsers(o.Users); err != nil {
+				return err
+			}
 			if o.Latency < 0 {
 				return usagef("--latency %s: a delay cannot be negative; give 0 for none, or e.g. 50ms", o.Latency)
 			}
@@ -169,6 +185,7 @@ session with POST /_sim/sessions/expire.`,
 	cmd.Flags().Var(faultFlag{&o.Faults}, "fault", "inject a fault, e.g. SYNO.Core.User:create:code=117:times=2 (repeatable; see above)")
 	cmd.Flags().Uint64Var(&o.FaultSeed, "fault-seed", 0, "seed of the faults' probabilities, to repeat a run (0: random)")
 	cmd.Flags().StringVar(&o.DSMVersion, "dsm", sim.DefaultDSMVersion, "DSM release to behave as: "+strings.Join(sim.DSMVersions, ", "))
+	cmd.Flags().Var(simUserFlag{&o.Users}, "user", "add the user NAME:PASSWORD to a new state; NAME:PASSWORD:otp gives it 2-step verification (its seed is printed at start), NAME:PASSWORD:otp=SEED a given seed (repeatable)")
 	cmd.Flags().Var(&localNetFlag{nets: &o.LocalNets}, "local-net", "client networks with full access without the secure sign-in, e.g. 192.168.1.0/24,fd00::/8 (repeatable; none: every client is remote; default: see above)")
 	return cmd
 }
@@ -195,7 +212,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	}
 	srv, err := sim.New(sim.Config{AdminPassword: o.AdminPassword, RSAKey: o.rsaKey, DataDir: o.DataDir, Latency: o.Latency,
 		Faults: o.Faults, FaultSeed: o.FaultSeed, DSMVersion: o.DSMVersion, LocalNets: o.LocalNets,
-		Logger: o.logger(s.ErrOut)})
+		Logger: o.logger(s.ErrOut), Users: simUsers(o.Users)})
 	if err != nil {
 		return fmt.Errorf("starting the simulator: %w", err)
 	}
@@ -237,6 +254,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 	default:
 		fmt.Fprintln(s.Out, "admin password: the value of DSM_SIM_ADMIN_PASSWORD")
 	}
+	printSimUsers(s.Out, o.Users, stored)
 	if fingerprint != "" {
 		fmt.Fprintf(s.Out, "try: DSM_URL=%s DSM_USER=admin dsmctl login --fingerprint %s\n", url, fingerprint)
 	} else {

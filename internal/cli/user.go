@@ -39,6 +39,7 @@ On these commands standard input is the new password's: log in with
 		newUserCheckPasswordCmd(s, getenv, g),
 		newUserImportCmd(s, getenv, g),
 		newUserAccessCmd(s, getenv, g), // share.go
+		newUserTwoFACmd(s, getenv, g),
 	)
 	return cmd
 }

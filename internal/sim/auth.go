@@ -92,7 +92,7 @@ func (s *Server) authTypeGet(q *request) (any, error) {
 // client outside Config.LocalNets that did not complete the handshake is
 // limited (N4S4/synology-api issue #239).
 func (s *Server) login(q *request) (any, error) {
-	if s.byAddr.blocked(q.addr, q.now) {
+	if s.addrBlocked(q.addr, q.now) {
 		return nil, fail(codeAddressBlocked)
 	}
 	if !q.has("account") {
@@ -114,7 +114,7 @@ func (s *Server) login(q *request) (any, error) {
 	}
 	u := s.st.userByName(q.str("account"))
 	if u == nil {
-		s.loginFailed(q.addr, account, q.now)
+		s.loginFailed(q.addr, account, "", q.now)
 		return nil, fail(codeWrongCredentials)
 	}
 	u, ok, changed := s.passwordMatches(u, q.str("passwd"))
@@ -125,7 +125,7 @@ func (s *Server) login(q *request) (any, error) {
 		return nil, fail(codeWrongCredentials)
 	}
 	if !ok {
-		s.loginFailed(q.addr, account, q.now)
+		s.loginFailed(q.addr, account, u.name, q.now)
 		return nil, fail(codeWrongCredentials)
 	}
 	if u.disabled(q.now) {
@@ -139,7 +139,7 @@ func (s *Server) login(q *request) (any, error) {
 	}
 	deviceID := q.str("device_id")
 	if u.otpKey == nil {
-		if u.otpEnforced {
+		if s.mustHaveOTP(u) {
 			return nil, fail(codeOTPEnforced)
 		}
 		deviceID = ""
@@ -158,7 +158,7 @@ func (s *Server) login(q *request) (any, error) {
 			}}
 		}
 		if !acceptOTP(u, code, q.now) {
-			s.loginFailed(q.addr, account, q.now)
+			s.loginFailed(q.addr, account, u.name, q.now)
 			return nil, fail(codeOTPRejected)
 		}
 		s.dirty = true
@@ -248,11 +248,12 @@ func acceptOTP(u *user, code string, now time.Time) bool {
 	return false
 }
 
-// loginFailed counts a failed login from addr for account. Call with s.mu
-// held.
-func (s *Server) loginFailed(addr, account string, now time.Time) {
-	s.byAddr.failed(addr, now)
-	s.byAccount.failed(account, now)
+// loginFailed counts a failed login from addr for account; name is the
+// account's name as the lock list shows it ("" for no such account).
+// Call with s.mu held.
+func (s *Server) loginFailed(addr, account, name string, now time.Time) {
+	s.addrFailed(addr, now)
+	s.byAccount.failed(account, name, addr, now)
 }
 
 // logout answers SYNO.API.Auth logout: it ends the session named by _sid

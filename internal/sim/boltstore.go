@@ -58,12 +58,17 @@ type diskMeta struct {
 	// Home is the user home service (home.go); states written before it
 	// was kept have none: the service is off.
 	Home homeState `json:"home,omitzero"`
+	// Security holds the sign-in protection and 2-step enforcement
+	// settings; states written before they were kept have none: New
+	// takes them from its Config.
+	Security *securityState `json:"security,omitempty"`
 }
 
 // metaOf returns the meta record of st.
 func metaOf(st *store) diskMeta {
 	return diskMeta{Version: stateVersion, NextUID: st.nextUID, NextGID: st.nextGID, NextPID: st.nextPID,
-		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey, Home: st.home}
+		Policy: st.policy, Expiry: st.expiry, Tasks: st.tasks, SecureSignInKey: st.ikKey, Home: st.home,
+		Security: st.security}
 }
 
 // diskGroupRecord is a group's record; its members are their own keys.

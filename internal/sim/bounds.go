@@ -153,6 +153,11 @@ func checkState(st *store) error {
 	if len(st.tasks) > 2*keptTasks {
 		return fmt.Errorf("%d join tasks, want at most %d", len(st.tasks), 2*keptTasks)
 	}
+	if st.security != nil {
+		if err := st.security.checkBounds(); err != nil {
+			return fmt.Errorf("security: %w", err)
+		}
+	}
 	for _, u := range st.users {
 		if tooLong(u.name, maxUserNameLen) {
 			return fmt.Errorf("user %.64q...: name longer than %d characters", u.name, maxUserNameLen)

@@ -99,7 +99,7 @@ func (s *Server) openEnvelope(r *http.Request, params url.Values) (token int64, 
 	}
 	addr := clientAddr(r.RemoteAddr)
 	s.mu.Lock()
-	blocked := s.byAddr.blocked(addr, s.clock.Now())
+	blocked := s.addrBlocked(addr, s.clock.Now())
 	s.mu.Unlock()
 	if blocked {
 		return 0, true, fail(codeAddressBlocked)
@@ -112,7 +112,7 @@ func (s *Server) openEnvelope(r *http.Request, params url.Values) (token int64, 
 	<-s.decryptions
 	if err != nil {
 		s.mu.Lock()
-		s.byAddr.failed(addr, s.clock.Now())
+		s.addrFailed(addr, s.clock.Now())
 		s.mu.Unlock()
 	}
 	return token, sealed, err

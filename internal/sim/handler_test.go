@@ -154,6 +154,16 @@ var wantInfo = map[string]apiInfo{
 	"SYNO.Core.AppPriv.App":      {"entry.cgi", 1, 3, "JSON"},
 	"SYNO.Core.AppPriv.Rule":     {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.BandwidthControl": {"entry.cgi", 1, 2, "JSON"},
+
+	"SYNO.Core.OTP":                      {"entry.cgi", 1, 2, "JSON"},
+	"SYNO.Core.OTP.Admin":                {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.OTP.EnforcePolicy":        {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.TrustDevice":              {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Security.AutoBlock":       {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.Security.AutoBlock.Rules": {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.SmartBlock":               {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.SmartBlock.Untrusted":     {"entry.cgi", 1, 1, "JSON"},
+	"SYNO.Core.SmartBlock.Trusted":       {"entry.cgi", 1, 1, "JSON"},
 }
 
 func TestInfo(t *testing.T) {

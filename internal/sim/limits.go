@@ -2,6 +2,8 @@ package sim
 
 import (
 	"crypto/sha256"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -20,9 +22,10 @@ import (
 // length of the name it counts, and records are dropped once their
 // failures have left the window and their block has ended.
 type limiter struct {
-	attempts int // < 0: off
+	off      bool // counts nothing and blocks nothing (the setting's enable is false)
+	attempts int
 	within   time.Duration
-	blockFor time.Duration
+	blockFor time.Duration // how long a block lasts; foreverBlock: until lifted
 	records  map[[sha256.Size]byte]*failureRecord
 	// pruned is when the records were last swept; swept again after a
 	// window has passed or once the map has doubled since.
@@ -34,22 +37,67 @@ type limiter struct {
 type failureRecord struct {
 	failures     []time.Time // at most attempts of them
 	blockedUntil time.Time
+	blockedAt    time.Time
+	// label is what the block and lock lists show for the key (an
+	// address, an account's name); "" for a key no list shows (a login
+	// to an account that does not exist). lastAddr is the address of the
+	// last failure.
+	label, lastAddr string
 }
 
-func newLimiter(attempts int, within, blockFor time.Duration) *limiter {
-	return &limiter{attempts: attempts, within: within, blockFor: blockFor, records: map[[sha256.Size]byte]*failureRecord{}}
+// foreverBlock is the length of a block that lasts until it is lifted
+// (DSM's expire_day 0).
+const foreverBlock = 100 * 365 * 24 * time.Hour
+
+// newLimiter returns a limiter; attempts < 0 makes it off (then it counts
+// with the defaults once turned on).
+func newLimiter(attempts, defAttempts int, within, blockFor time.Duration) *limiter {
+	l := &limiter{attempts: attempts, within: within, blockFor: blockFor, records: map[[sha256.Size]byte]*failureRecord{}}
+	if attempts < 0 {
+		l.off, l.attempts = true, defAttempts
+	}
+	return l
 }
 
-// blocked reports whether key is blocked at now.
+// blocked reports whether key is blocked at now. An off limiter blocks
+// nothing, but keeps its records.
 func (l *limiter) blocked(key string, now time.Time) bool {
 	rec := l.records[sha256.Sum256([]byte(key))]
-	return rec != nil && now.Before(rec.blockedUntil)
+	return !l.off && rec != nil && now.Before(rec.blockedUntil)
+}
+
+// blockedEntry is one key blocked at the time blockedList was asked.
+type blockedEntry struct {
+	label, lastAddr string
+	since, until    time.Time
+}
+
+// blockedList returns the labelled keys blocked at now, sorted by label;
+// none while the limiter is off (its blocks do not apply).
+func (l *limiter) blockedList(now time.Time) []blockedEntry {
+	if l.off {
+		return nil
+	}
+	var out []blockedEntry
+	for _, rec := range l.records {
+		if rec.label != "" && now.Before(rec.blockedUntil) {
+			out = append(out, blockedEntry{label: rec.label, lastAddr: rec.lastAddr, since: rec.blockedAt, until: rec.blockedUntil})
+		}
+	}
+	slices.SortFunc(out, func(a, b blockedEntry) int { return strings.Compare(a.label, b.label) })
+	return out
+}
+
+// forget drops the record of key: its block ends and its failures are
+// forgotten (DSM's unblock and pardon).
+func (l *limiter) forget(key string) {
+	delete(l.records, sha256.Sum256([]byte(key)))
 }
 
 // failed counts a failure of key at now, and blocks key once attempts
-// failures fall within the window.
-func (l *limiter) failed(key string, now time.Time) {
-	if l.attempts < 0 {
+// failures fall within the window. label and addr are kept for the lists.
+func (l *limiter) failed(key, label, addr string, now time.Time) {
+	if l.off {
 		return
 	}
 	l.prune(now)
@@ -59,9 +107,11 @@ func (l *limiter) failed(key string, now time.Time) {
 		rec = &failureRecord{}
 		l.records[k] = rec
 	}
+	rec.label, rec.lastAddr = label, addr
 	rec.failures = append(rec.recent(now, l.within), now)
 	if len(rec.failures) >= l.attempts {
 		rec.blockedUntil = now.Add(l.blockFor)
+		rec.blockedAt = now
 		rec.failures = nil
 	}
 }

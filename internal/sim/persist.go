@@ -113,7 +113,8 @@ func decodeDisk(d diskState) (*store, error) {
 		return nil, fmt.Errorf("format version %d, want %d", d.Version, stateVersion)
 	}
 	st := &store{users: map[string]*user{}, groups: map[string]*group{}, nextUID: d.NextUID, nextGID: d.NextGID,
-		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks, ikKey: d.SecureSignInKey, home: d.Home}
+		nextPID: d.NextPID, policy: d.Policy, expiry: d.Expiry, tasks: d.Tasks, ikKey: d.SecureSignInKey, home: d.Home,
+		security: d.Security}
 	if d.SecureSignInKey != nil && len(d.SecureSignInKey) != 32 {
 		return nil, fmt.Errorf("secure_signin_key has %d bytes, want 32", len(d.SecureSignInKey))
 	}

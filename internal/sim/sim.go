@@ -1,7 +1,9 @@
 // Package sim is a simulator of the Synology DSM 7 Web API: an
 // http.Handler that serves /webapi/*.cgi with the behaviour of a real DSM
 // (discovery, encrypted login, 2-step codes, device tokens, SynoToken,
-// session expiry, auto-block, users, groups, password policies) on a state
+// session expiry, auto-block with allow and block lists, account
+// protection, 2-step set-up and enforcement, users, groups, password
+// policies) on a state
 // kept in memory and, with Config.DataDir, on disk.
 //
 // It is an independent oracle for the client in package dsm: it shares no
@@ -21,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,7 +100,10 @@ type Config struct {
 	// AutoBlockAttempts failed logins from one address within
 	// AutoBlockWithin block that address for AutoBlockFor (code 407).
 	// Zero values: 5, 10 minutes, 30 minutes. A negative
-	// AutoBlockAttempts turns auto-block off.
+	// AutoBlockAttempts turns auto-block off. These and the
+	// AccountLock values below are where a new state starts:
+	// SYNO.Core.Security.AutoBlock set and SYNO.Core.SmartBlock set
+	// change them, and a state loaded from DataDir keeps its own.
 	AutoBlockAttempts int
 	AutoBlockWithin   time.Duration
 	AutoBlockFor      time.Duration
@@ -168,6 +174,12 @@ type Config struct {
 	// checked). DSM 7.3.2 refuses a replay (N4S4/synology-api issue
 	// #448); what earlier DSM 7 versions do is unknown. False: refused.
 	HashReplayAllowed bool
+	// OTPEnforceOption is the 2-step enforcement policy of a new state
+	// (SYNO.Core.OTP.EnforcePolicy otp_enforce_option): "none" (or ""),
+	// "admin" (administrators must have 2-step verification) or "user"
+	// (everyone). A login of an account it covers that has none answers
+	// 406.
+	OTPEnforceOption string
 	// Logger receives what the simulator cannot tell its clients, such
 	// as a change it could not write to DataDir. Nil: nothing is logged.
 	Logger *slog.Logger
@@ -315,12 +327,12 @@ func New(cfg Config) (*Server, error) {
 	if blockAttempts == 0 {
 		blockAttempts = DefaultAutoBlockAttempts
 	}
-	s.byAddr = newLimiter(blockAttempts, orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin), orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor))
+	s.byAddr = newLimiter(blockAttempts, DefaultAutoBlockAttempts, orDefault(cfg.AutoBlockWithin, DefaultAutoBlockWithin), orDefault(cfg.AutoBlockFor, DefaultAutoBlockFor))
 	lockAttempts := cfg.AccountLockAttempts
 	if lockAttempts == 0 {
 		lockAttempts = DefaultAccountLockAttempts
 	}
-	s.byAccount = newLimiter(lockAttempts, orDefault(cfg.AccountLockWithin, DefaultAccountLockWithin), orDefault(cfg.AccountLockFor, DefaultAccountLockFor))
+	s.byAccount = newLimiter(lockAttempts, DefaultAccountLockAttempts, orDefault(cfg.AccountLockWithin, DefaultAccountLockWithin), orDefault(cfg.AccountLockFor, DefaultAccountLockFor))
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
@@ -365,6 +377,10 @@ func New(cfg Config) (*Server, error) {
 	if err := s.setupSecureSignIn(cfg.SecureSignInKey); err != nil {
 		return nil, err
 	}
+	if cfg.OTPEnforceOption != "" && !slices.Contains(otpEnforceOptions, cfg.OTPEnforceOption) {
+		return nil, fmt.Errorf("sim: OTPEnforceOption %q: want none, admin or user", cfg.OTPEnforceOption)
+	}
+	s.setupSecurity(cfg.OTPEnforceOption)
 	if s.dirty {
 		if err := s.awaitDurable(s.commit()); err != nil {
 			s.Close()

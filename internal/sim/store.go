@@ -57,6 +57,9 @@ type user struct {
 	otpEnforced bool              // 2-step verification required for this user
 	lastOTPStep int64             // last accepted TOTP step; codes at or before it are refused
 	devices     map[string]string // SHA-256 (hex) of a device token -> device name
+	// pendingOTPKey is the seed SYNO.Core.OTP get_qrcode made and
+	// auth_tmp_code has not confirmed yet; memory only (otp.go).
+	pendingOTPKey []byte
 }
 
 // disabled reports whether the account may not log in at t: expired is
@@ -105,6 +108,9 @@ type store struct {
 	tasks   []*joinTask // SYNO.Core.User.Group join tasks, oldest first
 	nextPID int         // the fake pid of the next task
 	ikKey   []byte      // the secure sign-in static private key (X25519); nil until New sets it
+	// security holds the sign-in protection and 2-step enforcement
+	// settings (security.go); nil until New sets it.
+	security *securityState
 
 	// byName caches the users sorted by name for lists; nil when a user
 	// was added, renamed or deleted since (see usersChanged).

@@ -161,6 +161,46 @@ func init() {
 			"get": adminRead((*Server).speedGet),
 			"set": {session: true, admin: true, mutates: true, change: true, minVersion: 1, maxVersion: 1, handle: (*Server).speedSet},
 		}},
+		// 2-step verification and sign-in protection (otp.go, security.go).
+		{name: "SYNO.Core.OTP", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
+			"get_qrcode":    anyUser((*Server).otpGetQRCode),
+			"auth_tmp_code": userWrite((*Server).otpAuthTmpCode),
+			"get_one":       anyUser((*Server).otpGetOne),
+			"disable":       userWrite((*Server).otpDisable),
+		}},
+		{name: "SYNO.Core.OTP.Admin", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get":   adminRead((*Server).otpAdminGet),
+			"reset": adminWrite((*Server).otpAdminReset),
+		}},
+		{name: "SYNO.Core.OTP.EnforcePolicy", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).enforcePolicyGet),
+			"set": adminWrite((*Server).enforcePolicySet),
+		}},
+		{name: "SYNO.Core.TrustDevice", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get":    anyUser((*Server).trustDeviceGet),
+			"delete": userWrite((*Server).trustDeviceDelete),
+		}},
+		{name: "SYNO.Core.Security.AutoBlock", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).autoBlockGet),
+			"set": adminWrite((*Server).autoBlockSet),
+		}},
+		{name: "SYNO.Core.Security.AutoBlock.Rules", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list":   adminRead((*Server).autoBlockRulesList),
+			"create": adminWrite((*Server).autoBlockRulesCreate),
+			"delete": adminWrite((*Server).autoBlockRulesDelete),
+		}},
+		{name: "SYNO.Core.SmartBlock", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"get": adminRead((*Server).smartBlockGet),
+			"set": adminWrite((*Server).smartBlockSet),
+		}},
+		{name: "SYNO.Core.SmartBlock.Untrusted", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list":   adminRead((*Server).smartBlockUntrustedList),
+			"pardon": adminWrite((*Server).smartBlockUntrustedPardon),
+		}},
+		{name: "SYNO.Core.SmartBlock.Trusted", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
+			"list":   adminRead((*Server).smartBlockTrustedList),
+			"pardon": adminWrite((*Server).smartBlockTrustedPardon),
+		}},
 		{name: "SYNO.Core.NormalUser", path: entry, minVersion: 1, maxVersion: 2, jsonFormat: true, methods: map[string]*methodDef{
 			"get": anyUser((*Server).normalUserGet),
 			"set": userWrite((*Server).normalUserSet),

@@ -484,7 +484,7 @@ func (s *Server) normalUserGet(q *request) (any, error) {
 		Fullname:           u.description,
 		Email:              u.email,
 		OTPEnable:          u.otpKey != nil,
-		OTPEnforced:        u.otpEnforced,
+		OTPEnforced:        s.mustHaveOTP(u), // the account's flag or the enforcement policy
 		DisallowChPasswd:   u.cannotChangePassword,
 		Editable:           true,
 		PasswordLastChange: u.passwordLastChange,
