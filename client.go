@@ -1,6 +1,7 @@
 package dsm
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -632,14 +633,16 @@ func (c *Client) post(ctx context.Context, r *request, version int, req *http.Re
 	if r.cookies != nil {
 		*r.cookies = resp.Cookies()
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
+	code, err := decodeAnswer(r.api, r.method, resp.StatusCode, resp.Body, r.out)
+	var be *bodyError
+	if errors.As(err, &be) {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
-		return c.transportError(r, &ph, fmt.Errorf("reading the answer: %w", err))
+		return c.transportError(r, &ph, be)
 	}
-	code, err := decodeEnvelope(r.api, r.method, resp.StatusCode, body, r.out)
+	// What is left (a newline) is read so the connection can be reused.
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
 	c.log.DebugContext(ctx, "dsm call", "api", r.api, "method", r.method, "version", version,
 		"status", resp.StatusCode, "code", code, "duration", c.now().Sub(start))
 	return err
@@ -681,49 +684,177 @@ func (e *MalformedError) Error() string {
 	return fmt.Sprintf("dsm: %s %s: malformed answer: %s", e.API, e.Method, e.Reason)
 }
 
-// envelope is DSM's answer wrapper. It is decoded here and nowhere else.
-type envelope struct {
-	Success *bool           `json:"success"`
-	Data    json.RawMessage `json:"data"`
-	Error   *struct {
-		Code   int             `json:"code"`
-		Errors json.RawMessage `json:"errors"`
-	} `json:"error"`
+// decodeEnvelope turns an HTTP answer held in memory into data decoded
+// into out or an error, as decodeAnswer does for an answer being read.
+func decodeEnvelope(api, method string, status int, body []byte, out any) (int, error) {
+	return decodeAnswer(api, method, status, bytes.NewReader(body), out)
 }
 
-// decodeEnvelope turns an HTTP answer into data decoded into out or an
-// error. It returns the DSM code (0 on success) for tracing.
-func decodeEnvelope(api, method string, status int, body []byte, out any) (int, error) {
+// errAnswerTooLarge is what an answerReader returns past its bound.
+var errAnswerTooLarge = errors.New("answer too large")
+
+// answerReader reads an answer's body up to maxResponseBytes and keeps
+// the first failure of the body itself (a reset, the bound), so that a
+// failure of the transport is not mistaken for a malformed answer.
+type answerReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (a *answerReader) Read(p []byte) (int, error) {
+	if a.err != nil {
+		return 0, a.err
+	}
+	if int64(len(p)) > a.left+1 {
+		p = p[:a.left+1]
+	}
+	n, err := a.r.Read(p)
+	if a.left -= int64(n); a.left < 0 {
+		a.err = errAnswerTooLarge
+		return 0, a.err
+	}
+	if err != nil && err != io.EOF {
+		a.err = err
+	}
+	return n, err
+}
+
+// bodyError is a failure to read an answer's body, for post to report as
+// a failure of the transport.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "reading the answer: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// streamDecoder is an out that decodes the data of an answer from the
+// stream itself, item by item, instead of from a copy of the data held in
+// memory: big lists are read once, into their destination.
+type streamDecoder interface {
+	// decodeStream reads one JSON value from dec. An error that is not
+	// of the JSON syntax must leave dec after that value.
+	decodeStream(dec *json.Decoder) error
+}
+
+// decodeAnswer is the one place DSM's envelope
+// ({"success":...,"data":...,"error":{"code":...,"errors":...}}) is
+// decoded: it reads the answer from body, at most maxResponseBytes of
+// it, and decodes data into out as it comes (DSM sends data before
+// success: N4S4/synology-api and home-assistant/core issue #64867 logs),
+// or returns an error. It returns the DSM code (0 on success) for
+// tracing.
+func decodeAnswer(api, method string, status int, body io.Reader, out any) (int, error) {
 	if status != http.StatusOK {
 		return 0, &StatusError{API: api, Method: method, StatusCode: status}
 	}
-	if len(body) > maxResponseBytes {
-		return 0, &MalformedError{API: api, Method: method, Reason: fmt.Sprintf("answer larger than %d bytes", maxResponseBytes)}
+	ar := &answerReader{r: body, left: maxResponseBytes}
+	dec := json.NewDecoder(ar)
+	code, err := decodeEnvelopeStream(api, method, dec, out)
+	if err != nil && ar.err != nil {
+		if ar.err == errAnswerTooLarge {
+			return 0, &MalformedError{API: api, Method: method, Reason: fmt.Sprintf("answer larger than %d bytes", maxResponseBytes)}
+		}
+		return 0, &bodyError{err: ar.err}
 	}
-	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
+	return code, err
+}
+
+// errorWire is the error member of the envelope.
+type errorWire struct {
+	Code   int             `json:"code"`
+	Errors json.RawMessage `json:"errors"`
+}
+
+func decodeEnvelopeStream(api, method string, dec *json.Decoder, out any) (int, error) {
+	notEnvelope := func(err error) (int, error) {
 		return 0, &MalformedError{API: api, Method: method, Reason: "not a JSON envelope (" + describeJSONError(err) + ")"}
 	}
-	if env.Success == nil {
+	tok, err := dec.Token()
+	if err != nil {
+		return notEnvelope(err)
+	}
+	if tok == nil {
 		return 0, &MalformedError{API: api, Method: method, Reason: `no "success" member`}
 	}
-	if !*env.Success {
-		if env.Error == nil {
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return 0, &MalformedError{API: api, Method: method, Reason: "not a JSON envelope (not an object)"}
+	}
+	var (
+		success *bool
+		apiErr  *errorWire
+		dataErr error // the data did not fit out
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return notEnvelope(err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "success":
+			var b bool
+			if err := dec.Decode(&b); err != nil {
+				return notEnvelope(err)
+			}
+			success = &b
+		case "error":
+			var e *errorWire
+			if err := dec.Decode(&e); err != nil {
+				return notEnvelope(err)
+			}
+			apiErr = e
+		case "data":
+			var derr error
+			switch o := out.(type) {
+			case nil:
+				derr = dec.Decode(&json.RawMessage{})
+			case streamDecoder:
+				derr = o.decodeStream(dec)
+			default:
+				derr = dec.Decode(out)
+			}
+			if derr != nil {
+				if isJSONSyntax(derr) {
+					return notEnvelope(derr)
+				}
+				dataErr = derr
+			}
+		default:
+			if err := dec.Decode(&json.RawMessage{}); err != nil {
+				return notEnvelope(err)
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return notEnvelope(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return 0, &MalformedError{API: api, Method: method, Reason: "not a JSON envelope (data after the envelope)"}
+	}
+	if success == nil {
+		return 0, &MalformedError{API: api, Method: method, Reason: `no "success" member`}
+	}
+	if !*success {
+		if apiErr == nil {
 			return 100, &APIError{Code: 100, API: api, Method: method}
 		}
-		details := env.Error.Errors
+		details := apiErr.Errors
 		if string(details) == "null" {
 			details = nil
 		}
-		return env.Error.Code, &APIError{Code: env.Error.Code, API: api, Method: method, Details: details}
+		return apiErr.Code, &APIError{Code: apiErr.Code, API: api, Method: method, Details: details}
 	}
-	if out == nil || len(env.Data) == 0 || string(env.Data) == "null" {
-		return 0, nil
-	}
-	if err := json.Unmarshal(env.Data, out); err != nil {
-		return 0, &MalformedError{API: api, Method: method, Reason: "unexpected data: " + describeJSONError(err)}
+	if dataErr != nil {
+		return 0, &MalformedError{API: api, Method: method, Reason: "unexpected data: " + describeJSONError(dataErr)}
 	}
 	return 0, nil
+}
+
+// isJSONSyntax reports whether err is a failure of the JSON text itself
+// (after which a decoder cannot go on), not of its fit to a Go value.
+func isJSONSyntax(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, errAnswerTooLarge)
 }
 
 // describeJSONError says what was wrong without quoting the input, which

@@ -1,11 +1,13 @@
 package dsm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 	"strings"
 )
@@ -184,7 +186,8 @@ type ListOptions struct {
 	Descending bool
 	// Fields are the additional fields to fetch (FieldEmail, ...).
 	Fields []string
-	// PageSize is the page size of All; 0 means 200.
+	// PageSize is the page size of All; 0 asks for the whole list in one
+	// request.
 	PageSize int
 }
 
@@ -215,6 +218,114 @@ func validateFields(fields []string) error {
 	return nil
 }
 
+// userPage is the data of SYNO.Core.User list,
+// {"offset":0,"total":N,"users":[...]}, decoded from the answer as it is
+// read: each user goes from the stream into its User, so a list of
+// 16,000 users is never held twice (as text and as records).
+type userPage struct {
+	total int
+	users []User
+}
+
+func (p *userPage) decodeStream(dec *json.Decoder) error {
+	*p = userPage{}
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if err := skipOpened(dec, tok); err != nil {
+			return err
+		}
+		return &json.UnmarshalTypeError{Value: "not an object", Type: reflect.TypeFor[userPage]()}
+	}
+	var first error // the first item that does not fit; the rest is still read
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case "total":
+			var n flexInt
+			if err := dec.Decode(&n); err != nil {
+				if isJSONSyntax(err) {
+					return err
+				}
+				first = cmp.Or(first, err)
+			}
+			p.total = int(n)
+		case "users":
+			if err := p.decodeUsers(dec); err != nil {
+				if isJSONSyntax(err) {
+					return err
+				}
+				first = cmp.Or(first, err)
+			}
+		default:
+			if err := dec.Decode(&json.RawMessage{}); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	return first
+}
+
+// skipOpened reads past the rest of the value that tok, just read,
+// opens (nothing when tok is a scalar).
+func skipOpened(dec *json.Decoder, tok json.Token) error {
+	depth := 0
+	for {
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+		var err error
+		if tok, err = dec.Token(); err != nil {
+			return err
+		}
+	}
+}
+
+// decodeUsers reads the users list, one record at a time.
+func (p *userPage) decodeUsers(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		if err := skipOpened(dec, tok); err != nil {
+			return err
+		}
+		return &json.UnmarshalTypeError{Value: "not a list", Field: "users", Type: reflect.TypeFor[[]User]()}
+	}
+	var first error
+	for dec.More() {
+		var w userWire
+		if err := dec.Decode(&w); err != nil {
+			if isJSONSyntax(err) {
+				return err
+			}
+			first = cmp.Or(first, err)
+			continue
+		}
+		p.users = append(p.users, w.user())
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	return first
+}
+
 // List returns one page of local users and the total number of users.
 //
 // DSM: SYNO.Core.User list.
@@ -238,11 +349,7 @@ func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int,
 	if fields == nil {
 		fields = []string{}
 	}
-	var d struct {
-		Offset flexInt    `json:"offset"`
-		Total  flexInt    `json:"total"`
-		Users  []userWire `json:"users"`
-	}
+	var d userPage
 	err := s.c.do(ctx, newRead("SYNO.Core.User", "list", Params{
 		"type": "local", "offset": opts.Offset, "limit": limit,
 		"sort_by": string(sortBy), "sort_direction": dir, "additional": fields,
@@ -250,24 +357,27 @@ func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int,
 	if err != nil {
 		return nil, 0, err
 	}
-	users := make([]User, len(d.Users))
-	for i, w := range d.Users {
-		users[i] = w.user()
+	users := d.users
+	if users == nil {
+		users = []User{}
 	}
-	return users, int(d.Total), nil
+	return users, int(d.total), nil
 }
 
-// All returns every user, fetching pages of opts.PageSize as the caller
-// iterates. Offset and Limit of opts are ignored. Iteration stops at the
-// first error, which is yielded with a zero User.
+// All returns every user. With opts.PageSize 0 it asks for the whole
+// list in one request (limit -1, as N4S4/synology-api
+// synology_api/core_user.py get_users and
+// batonogov/terraform-provider-synology-dsm internal/client/user.go
+// ListUsers ask for it on real NAS boxes); with a page size it fetches
+// pages of that size as the caller iterates. Should a DSM answer fewer
+// users than its total (a cap on a list, which no client has reported),
+// All asks again from where the answer stopped, so no user is missed.
+// Offset and Limit of opts are ignored. Iteration stops at the first
+// error, which is yielded with a zero User.
 func (s *UsersService) All(ctx context.Context, opts ListOptions) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
-		size := opts.PageSize
-		if size == 0 {
-			size = 200
-		}
 		page := opts
-		page.Limit = size
+		page.Limit = opts.PageSize // 0: all (List sends -1)
 		for offset := 0; ; {
 			page.Offset = offset
 			users, total, err := s.List(ctx, page)
