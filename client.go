@@ -69,6 +69,15 @@ type Client struct {
 	infoMu sync.Mutex
 	info   map[string]APIInfo
 	asked  map[string]bool // names already asked of SYNO.API.Info
+	// remembered says that info came from WithAPIInfo and has not been
+	// read again from this NAS; infoBuild is the DSM build it belongs
+	// to, 0 when not known.
+	remembered bool
+	infoBuild  int
+
+	// keyMu guards key, the envelope key kept for reuse over plain http.
+	keyMu sync.Mutex
+	key   *envelopeKey
 
 	// auth owns the session and the credentials.
 	auth *sessionKeeper
@@ -85,6 +94,7 @@ type clientConfig struct {
 	userAgent  string
 	cred       *Credentials
 	session    *Session
+	apis       *APITable
 	retry      *RetryPolicy
 	timeouts   *Timeouts
 	jitter     func(n int64) int64
@@ -228,6 +238,9 @@ func NewClient(baseURL string, opts ...Option) (*Client, error) {
 		asked:     map[string]bool{},
 	}
 	c.sleepUntil = c.sleep
+	if cfg.apis != nil {
+		c.remember(*cfg.apis)
+	}
 	if cfg.timeoutSet {
 		c.timeout = cfg.timeout
 	}
@@ -522,22 +535,65 @@ func (c *Client) attempt(ctx context.Context, r *request) error {
 	return err
 }
 
-// exchange is the one place where a request is built and sent: exactly
-// one HTTP request for r (after the discovery and the envelope key it may
-// need, which take this same path), with the answer's envelope decoded.
-// s is the session the request carries, nil for none.
+// exchange is the one place where a request is built and sent: one HTTP
+// request for r (after the discovery and the envelope key it may need,
+// which take this same path), with the answer's envelope decoded. s is
+// the session the request carries, nil for none.
+//
+// It sends r once more, and only once, when DSM refused it for something
+// the client kept from before: an envelope sealed with a reused key
+// refused with 120 (the token went stale: a new key is fetched), or a
+// 102, 103 or 104 (or an API missing from the table) when the API table
+// came from WithAPIInfo (the NAS changed: the table is read again). DSM
+// did not do a call it refused so; a change that is not safe to repeat
+// is still checked first, as after an ambiguous failure.
 func (c *Client) exchange(ctx context.Context, r *request, s *session) error {
-	if err := ctx.Err(); err != nil {
-		return err
+	sw, err := c.exchangeOnce(ctx, r, s)
+	if sw.reused && hasCode(err, 120) {
+		c.dropEnvelopeKey(sw.key)
+		if r.mutating {
+			if r.verify == nil {
+				return err
+			}
+			applied, verr := r.verify(ctx)
+			if verr != nil {
+				return err
+			}
+			if applied {
+				return nil
+			}
+		}
+		c.log.DebugContext(ctx, "dsm envelope key refused; sending once more with a new key", "api", r.api, "method", r.method)
+		_, err = c.exchangeOnce(ctx, r, s)
 	}
-	req, version, err := c.build(ctx, r, s)
+	var ve *VersionError
+	if r.api != infoAPIName && (hasCode(err, 102, 103, 104) || errors.As(err, &ve)) && c.forgetRememberedAPIs() {
+		c.log.DebugContext(ctx, "dsm remembered API table refused; reading it again", "api", r.api, "method", r.method)
+		_, err = c.exchangeOnce(ctx, r, s)
+	}
+	return err
+}
+
+// hasCode reports whether err is an *APIError with one of codes.
+func hasCode(err error, codes ...int) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && slices.Contains(codes, ae.Code)
+}
+
+// exchangeOnce builds and sends r, exactly one HTTP request for r, and
+// says which envelope key sealed it.
+func (c *Client) exchangeOnce(ctx context.Context, r *request, s *session) (sealedWith, error) {
+	if err := ctx.Err(); err != nil {
+		return sealedWith{}, err
+	}
+	req, version, sw, err := c.build(ctx, r, s)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return ctxErr
+			return sealedWith{}, ctxErr
 		}
-		return unsent(err)
+		return sealedWith{}, unsent(err)
 	}
-	return explainRefusal(r, s, c.post(ctx, r, version, req))
+	return sw, explainRefusal(r, s, c.post(ctx, r, version, req))
 }
 
 // explainRefusal turns a 105 to a change in a session without secure
@@ -556,10 +612,11 @@ func explainRefusal(r *request, s *session, err error) error {
 // opened with secure sign-in, its X-SYNO-HASH. The discovery and the
 // envelope key it may need carry the same session, so every request of a
 // signed session is signed, each with the next nonce.
-func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Request, int, error) {
+func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Request, int, sealedWith, error) {
+	var sw sealedWith
 	ai, version, err := c.resolve(ctx, r.api, r.version, s)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, sw, err
 	}
 	jsonFormat := ai.RequestFormat == "JSON"
 	form := url.Values{}
@@ -573,13 +630,13 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 		}
 		enc, err := encodeValue(v, jsonFormat)
 		if err != nil {
-			return nil, 0, argError(fmt.Sprintf("%s %s", r.api, r.method), fmt.Errorf("parameter %s: %w", k, err))
+			return nil, 0, sw, argError(fmt.Sprintf("%s %s", r.api, r.method), fmt.Errorf("parameter %s: %w", k, err))
 		}
 		form.Set(k, enc)
 	}
 	if len(r.secret) > 0 {
-		if err := c.addSecrets(ctx, form, r.secret, jsonFormat, s); err != nil {
-			return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
+		if sw, err = c.addSecrets(ctx, form, r.secret, jsonFormat, s); err != nil {
+			return nil, 0, sw, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
 		}
 	}
 	if s != nil && s.SID != "" {
@@ -592,7 +649,7 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
+		return nil, 0, sw, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("User-Agent", c.userAgent)
@@ -603,11 +660,11 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 		// Last, so that nothing above can fail after a nonce is taken.
 		h, err := s.signer.sign()
 		if err != nil {
-			return nil, 0, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
+			return nil, 0, sw, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
 		}
 		req.Header.Set("X-SYNO-HASH", h)
 	}
-	return req, version, nil
+	return req, version, sw, nil
 }
 
 // post sends req and decodes the envelope of the answer into r.out. A

@@ -210,7 +210,7 @@ type Server struct {
 	sessions      map[string]*session
 	swept         time.Time              // when expired sessions were last swept
 	sweptSize     int                    // len(sessions) after that sweep
-	tokens        map[int64]*issuedToken // ciphertoken (server_time) -> when issued, uses left
+	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
 	confirmTokens map[string]confirmToken
 }
 
@@ -254,7 +254,7 @@ func New(cfg Config) (*Server, error) {
 		faults:        newFaultSet(cfg.FaultSeed),
 		st:            newStore(),
 		sessions:      map[string]*session{},
-		tokens:        map[int64]*issuedToken{},
+		tokens:        map[int64]time.Time{},
 		decryptions:   make(chan struct{}, maxDecryptions),
 		confirmTokens: map[string]confirmToken{},
 	}
