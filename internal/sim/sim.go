@@ -208,8 +208,8 @@ type Server struct {
 	dirty         bool          // st changed since the last commit
 	disk          *durableStore // the state on disk (DataDir only; boltstore.go)
 	sessions      map[string]*session
-	swept         time.Time              // when expired sessions were last swept
-	sweptSize     int                    // len(sessions) after that sweep
+	swept         time.Time           // when expired sessions were last swept
+	sweptSize     int                 // len(sessions) after that sweep
 	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
 	confirmTokens map[string]confirmToken
 }
