@@ -170,6 +170,7 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		c.Auth.Logout(context.WithoutCancel(ctx))
 		return fmt.Errorf("saving the session: %w", err)
 	}
+	o.conn.rememberAPIs(c, s)
 	fmt.Fprintf(s.Out, "logged in to %s as %s\n", url, sess.Account)
 	switch {
 	case saveFP != "":

@@ -62,6 +62,11 @@ type savedSessions struct {
 	// Sessions maps a DSM URL (as dsm.Client.BaseURL gives it) to its
 	// session.
 	Sessions map[string]dsm.Session `json:"sessions"`
+	// APIs maps a DSM URL to what its SYNO.API.Info said, with the DSM
+	// build when known (dsm.Client.APITable): clients of the URL are made
+	// with it and send no discovery request. It outlives the session (it
+	// holds no secret) and is replaced when a client reads it again.
+	APIs map[string]dsm.APITable `json:"apis,omitempty"`
 }
 
 // savedLogins is the content of logins.json: where and as whom the
@@ -101,6 +106,36 @@ func (st store) session(url string) (string, dsm.Session, bool, error) {
 	}
 	sess, ok := s.Sessions[url]
 	return url, sess, ok, nil
+}
+
+// apiTable returns the API table saved for url.
+func (st store) apiTable(url string) (dsm.APITable, bool, error) {
+	s, err := st.sessions()
+	if err != nil {
+		return dsm.APITable{}, false, err
+	}
+	t, ok := s.APIs[url]
+	return t, ok && len(t.APIs) > 0, nil
+}
+
+// saveAPITable records t as the API table of url when url has a saved
+// session, unless it is saved already.
+func (st store) saveAPITable(url string, t dsm.APITable) error {
+	s, err := st.sessions()
+	if err != nil {
+		return err
+	}
+	if _, ok := s.Sessions[url]; !ok {
+		return nil // kept with a session only
+	}
+	if old, ok := s.APIs[url]; ok && old.Equal(t) {
+		return nil
+	}
+	if s.APIs == nil {
+		s.APIs = map[string]dsm.APITable{}
+	}
+	s.APIs[url] = t
+	return st.write(sessionsFile, s)
 }
 
 // saveSession records sess as the session for url and makes url current.
