@@ -796,9 +796,10 @@ type streamDecoder interface {
 // decodeAnswer is the one place DSM's envelope
 // ({"success":...,"data":...,"error":{"code":...,"errors":...}}) is
 // decoded: it reads the answer from body, at most maxResponseBytes of
-// it, and decodes data into out as it comes (DSM sends data before
-// success: N4S4/synology-api and home-assistant/core issue #64867 logs),
-// or returns an error. It returns the DSM code (0 on success) for
+// it, and decodes data into out as it comes, or returns an error. The
+// members may come in any order: DSM's answers, as clients log them,
+// put data or error before success (home-assistant/core issue #64867),
+// the simulator success first. It returns the DSM code (0 on success) for
 // tracing.
 func decodeAnswer(api, method string, status int, body io.Reader, out any) (int, error) {
 	if status != http.StatusOK {

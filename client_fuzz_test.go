@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // fuzzSecret stands for a secret inside an answer (a password echoed in
@@ -191,6 +192,30 @@ func FuzzUserPageStream(f *testing.F) {
 		}
 		if d := cmp.Diff(want, page.users); d != "" || int(whole.Total) != page.total {
 			t.Fatalf("stream (-whole +stream) total %d vs %d:\n%s", whole.Total, page.total, d)
+		}
+	})
+}
+
+// FuzzPlainNames: the quick reading of a groups list agrees with
+// encoding/json wherever it answers.
+func FuzzPlainNames(f *testing.F) {
+	for _, s := range []string{`["users"]`, `[ "a" , "b" ]`, `[]`, `["a\"b"]`, `["é","x y"]`, `[1]`, `[{"name":"users"}]`, `null`, `"users"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return // the decoder hands UnmarshalJSON checked values only
+		}
+		names, ok := plainNames(data)
+		if !ok {
+			return
+		}
+		var want []string
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("plainNames read %q, encoding/json refuses it: %v", data, err)
+		}
+		if d := cmp.Diff(want, names, cmpopts.EquateEmpty()); d != "" {
+			t.Fatalf("%q (-json +plain):\n%s", data, d)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package dsm
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Additional fields of a user that List and Get can ask for.
@@ -88,6 +90,31 @@ func (g *userGroups) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
+	// The two forms DSM sends, each in one pass; a mix takes the long way.
+	if names, ok := plainNames(data); ok {
+		g.names = names
+		return nil
+	}
+	var objs []struct {
+		Name      *string  `json:"name"`
+		Inherited flexBool `json:"inherited"`
+	}
+	if json.Unmarshal(data, &objs) == nil && !slices.ContainsFunc(objs, func(o struct {
+		Name      *string  `json:"name"`
+		Inherited flexBool `json:"inherited"`
+	}) bool {
+		return o.Name == nil
+	}) {
+		g.names = make([]string, len(objs))
+		for i, o := range objs {
+			g.names[i] = *o.Name
+			if o.Inherited {
+				g.inherited = append(g.inherited, *o.Name)
+			}
+		}
+		return nil
+	}
+	*g = userGroups{}
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
 		return errors.New("groups: want a list of group names or of {name, inherited} objects")
@@ -113,6 +140,38 @@ func (g *userGroups) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// plainNames reads data, a JSON value the decoder has checked, when it
+// is a list of UTF-8 strings without escapes (["administrators","users"]), the
+// common form, without a second pass of encoding/json; ok is false for
+// anything else.
+func plainNames(data []byte) (names []string, ok bool) {
+	if len(data) < 2 || data[0] != '[' || bytes.IndexByte(data, '\\') >= 0 {
+		return nil, false
+	}
+	rest := data[1:]
+	for {
+		rest = bytes.TrimLeft(rest, " \t\r\n,")
+		switch {
+		case len(rest) == 0:
+			return nil, false
+		case rest[0] == ']':
+			return names, true
+		case rest[0] != '"':
+			return nil, false
+		}
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		name := rest[1 : 1+end]
+		if !utf8.Valid(name) {
+			return nil, false // encoding/json replaces what is not UTF-8
+		}
+		names = append(names, string(name))
+		rest = rest[end+2:]
+	}
+}
+
 func (w userWire) user() User {
 	u := User{
 		Name:                 w.Name,
@@ -123,8 +182,8 @@ func (w userWire) user() User {
 		PasswordNeverExpires: bool(w.PasswordNeverExpires),
 		PasswordLastChange:   Date(w.PasswordLastChange),
 		PasswordPending:      bool(w.PasswordPending),
-		Groups:               slices.Sorted(slices.Values(w.Groups.names)),
-		InheritedGroups:      slices.Sorted(slices.Values(w.Groups.inherited)),
+		Groups:               sortedInPlace(w.Groups.names),
+		InheritedGroups:      sortedInPlace(w.Groups.inherited),
 		TwoFactor:            twoFactorOn(w.TwoFA),
 	}
 	if w.Expired != nil {
@@ -137,6 +196,14 @@ func (w userWire) user() User {
 		u.InheritedGroups = nil
 	}
 	return u
+}
+
+// sortedInPlace sorts s, which no one else holds, and returns it.
+func sortedInPlace(s []string) []string {
+	if !slices.IsSorted(s) {
+		slices.Sort(s)
+	}
+	return s
 }
 
 // twoFactorOn reads 2fa_status, which DSM versions send as a boolean or as
@@ -274,6 +341,10 @@ func (p *userPage) decodeStream(dec *json.Decoder) error {
 	return first
 }
 
+// maxUsersHint bounds the room made for a list from its total: DSM's
+// limit of local users, and some.
+const maxUsersHint = 20_000
+
 // skipOpened reads past the rest of the value that tok, just read,
 // opens (nothing when tok is a scalar).
 func skipOpened(dec *json.Decoder, tok json.Token) error {
@@ -308,9 +379,15 @@ func (p *userPage) decodeUsers(dec *json.Decoder) error {
 		}
 		return &json.UnmarshalTypeError{Value: "not a list", Field: "users", Type: reflect.TypeFor[[]User]()}
 	}
+	if p.users == nil && p.total > 0 {
+		// total comes before users in the answers seen (keys in order);
+		// bounded, as it is only a hint.
+		p.users = make([]User, 0, min(p.total, maxUsersHint))
+	}
 	var first error
+	var w userWire // one, reused: each record is decoded into it, then copied out
 	for dec.More() {
-		var w userWire
+		w = userWire{}
 		if err := dec.Decode(&w); err != nil {
 			if isJSONSyntax(err) {
 				return err
