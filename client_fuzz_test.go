@@ -165,8 +165,8 @@ func FuzzUserPageStream(f *testing.F) {
 	f.Add([]byte(`{"data":{"users":{"name":"a"}},"success":true}`))
 	f.Add([]byte(`{"data":{"users":null,"total":"7"},"success":true} `))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var page userPage
-		_, serr := decodeEnvelope("SYNO.Core.User", "list", 200, body, &page)
+		page := userPage()
+		_, serr := decodeEnvelope("SYNO.Core.User", "list", 200, body, page)
 		var whole struct {
 			Total flexInt    `json:"total"`
 			Users []userWire `json:"users"`
@@ -190,7 +190,7 @@ func FuzzUserPageStream(f *testing.F) {
 		for _, w := range whole.Users {
 			want = append(want, w.user())
 		}
-		if d := cmp.Diff(want, page.users); d != "" || int(whole.Total) != page.total {
+		if d := cmp.Diff(want, page.items); d != "" || int(whole.Total) != page.total {
 			t.Fatalf("stream (-whole +stream) total %d vs %d:\n%s", whole.Total, page.total, d)
 		}
 	})

@@ -285,17 +285,25 @@ func validateFields(fields []string) error {
 	return nil
 }
 
-// userPage is the data of SYNO.Core.User list,
+// listPage is the data of a list call, such as SYNO.Core.User list's
 // {"offset":0,"total":N,"users":[...]}, decoded from the answer as it is
-// read: each user goes from the stream into its User, so a list of
-// 16,000 users is never held twice (as text and as records).
-type userPage struct {
-	total int
-	users []User
+// read: each item goes from the stream into a wire record W, reused, and
+// from it into its T, so a list of 16,000 users is never held twice (as
+// text and as records).
+type listPage[W, T any] struct {
+	key   string     // the member that holds the list: "users", "groups"
+	conv  func(*W) T // a record as the caller sees it
+	total int        // the total member, when there is one
+	items []T
 }
 
-func (p *userPage) decodeStream(dec *json.Decoder) error {
-	*p = userPage{}
+// userPage is a page of SYNO.Core.User list.
+func userPage() *listPage[userWire, User] {
+	return &listPage[userWire, User]{key: "users", conv: func(w *userWire) User { return w.user() }}
+}
+
+func (p *listPage[W, T]) decodeStream(dec *json.Decoder) error {
+	*p = listPage[W, T]{key: p.key, conv: p.conv}
 	tok, err := dec.Token()
 	if err != nil || tok == nil {
 		return err
@@ -304,7 +312,7 @@ func (p *userPage) decodeStream(dec *json.Decoder) error {
 		if err := skipOpened(dec, tok); err != nil {
 			return err
 		}
-		return &json.UnmarshalTypeError{Value: "not an object", Type: reflect.TypeFor[userPage]()}
+		return &json.UnmarshalTypeError{Value: "not an object", Type: reflect.TypeFor[[]T]()}
 	}
 	var first error // the first item that does not fit; the rest is still read
 	for dec.More() {
@@ -322,8 +330,8 @@ func (p *userPage) decodeStream(dec *json.Decoder) error {
 				first = cmp.Or(first, err)
 			}
 			p.total = int(n)
-		case "users":
-			if err := p.decodeUsers(dec); err != nil {
+		case p.key:
+			if err := p.decodeItems(dec); err != nil {
 				if isJSONSyntax(err) {
 					return err
 				}
@@ -367,8 +375,8 @@ func skipOpened(dec *json.Decoder, tok json.Token) error {
 	}
 }
 
-// decodeUsers reads the users list, one record at a time.
-func (p *userPage) decodeUsers(dec *json.Decoder) error {
+// decodeItems reads the list, one record at a time.
+func (p *listPage[W, T]) decodeItems(dec *json.Decoder) error {
 	tok, err := dec.Token()
 	if err != nil || tok == nil {
 		return err
@@ -377,17 +385,18 @@ func (p *userPage) decodeUsers(dec *json.Decoder) error {
 		if err := skipOpened(dec, tok); err != nil {
 			return err
 		}
-		return &json.UnmarshalTypeError{Value: "not a list", Field: "users", Type: reflect.TypeFor[[]User]()}
+		return &json.UnmarshalTypeError{Value: "not a list", Field: p.key, Type: reflect.TypeFor[[]T]()}
 	}
-	if p.users == nil && p.total > 0 {
-		// total comes before users in the answers seen (keys in order);
-		// bounded, as it is only a hint.
-		p.users = make([]User, 0, min(p.total, maxUsersHint))
+	if p.items == nil && p.total > 0 {
+		// total comes before the list in the answers seen (keys in
+		// order); bounded, as it is only a hint.
+		p.items = make([]T, 0, min(p.total, maxUsersHint))
 	}
 	var first error
-	var w userWire // one, reused: each record is decoded into it, then copied out
+	var w W // one, reused: each record is decoded into it, then copied out
+	var zero W
 	for dec.More() {
-		w = userWire{}
+		w = zero
 		if err := dec.Decode(&w); err != nil {
 			if isJSONSyntax(err) {
 				return err
@@ -395,7 +404,7 @@ func (p *userPage) decodeUsers(dec *json.Decoder) error {
 			first = cmp.Or(first, err)
 			continue
 		}
-		p.users = append(p.users, w.user())
+		p.items = append(p.items, p.conv(&w))
 	}
 	if _, err := dec.Token(); err != nil {
 		return err
@@ -426,15 +435,15 @@ func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int,
 	if fields == nil {
 		fields = []string{}
 	}
-	var d userPage
+	d := userPage()
 	err := s.c.do(ctx, newRead("SYNO.Core.User", "list", Params{
 		"type": "local", "offset": opts.Offset, "limit": limit,
 		"sort_by": string(sortBy), "sort_direction": dir, "additional": fields,
-	}, &d))
+	}, d))
 	if err != nil {
 		return nil, 0, err
 	}
-	users := d.users
+	users := d.items
 	if users == nil {
 		users = []User{}
 	}
