@@ -1,6 +1,7 @@
 package dsm_test
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -277,4 +278,28 @@ func errString(err error) string {
 		return ""
 	}
 	return err.Error()
+}
+
+// TestWithAPIInfoRefusesBadTables: a table that cannot be one is refused
+// when the client is made, with what is wrong.
+func TestWithAPIInfoRefusesBadTables(t *testing.T) {
+	t.Parallel()
+	good := dsm.APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1}
+	for _, tt := range []struct {
+		name  string
+		table dsm.APITable
+		want  string
+	}{
+		{"empty", dsm.APITable{}, "empty"},
+		{"versions", dsm.APITable{APIs: map[string]dsm.APIInfo{"SYNO.Core.User": {Path: "entry.cgi", MinVersion: 2, MaxVersion: 1}}}, "versions 2 to 1"},
+		{"path", dsm.APITable{APIs: map[string]dsm.APIInfo{"SYNO.Core.User": {Path: "../x.cgi", MinVersion: 1, MaxVersion: 1}}}, "path"},
+		{"name", dsm.APITable{APIs: map[string]dsm.APIInfo{"a&b": good}}, "not an API name"},
+		{"build", dsm.APITable{Build: -1, APIs: map[string]dsm.APIInfo{"SYNO.Core.User": good}}, "negative"},
+	} {
+		_, err := dsm.NewClient("http://nas:5000", dsm.WithAPIInfo(tt.table))
+		var ae *dsm.ArgError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "WithAPIInfo") {
+			t.Errorf("%s: %v, want an *ArgError naming WithAPIInfo and %q", tt.name, err, tt.want)
+		}
+	}
 }
