@@ -549,10 +549,12 @@ func (c *Client) attempt(ctx context.Context, r *request) error {
 // It sends r once more, and only once, when DSM refused it for something
 // the client kept from before: an envelope sealed with a reused key
 // refused with 120 (the token went stale: a new key is fetched), or a
-// 102, 103 or 104 (or an API missing from the table) when the API table
-// came from WithAPIInfo (the NAS changed: the table is read again). DSM
-// did not do a call it refused so; a change that is not safe to repeat
-// is still checked first, as after an ambiguous failure.
+// 102, 103 or 104 (or an API the table lists in versions this client
+// does not speak) when the API table came from WithAPIInfo (the NAS
+// changed: the table is read again; an API the table lacks is taken as
+// absent, as SYNO.API.Auth.UIConfig is on DSM 6). DSM did not do a call
+// it refused so; a change that is not safe to repeat is still checked
+// first, as after an ambiguous failure.
 func (c *Client) exchange(ctx context.Context, r *request, s *session) error {
 	sw, err := c.exchangeOnce(ctx, r, s)
 	if sw.reused && hasCode(err, 120) {
@@ -573,7 +575,8 @@ func (c *Client) exchange(ctx context.Context, r *request, s *session) error {
 		_, err = c.exchangeOnce(ctx, r, s)
 	}
 	var ve *VersionError
-	if r.api != infoAPIName && (hasCode(err, 102, 103, 104) || errors.As(err, &ve)) && c.forgetRememberedAPIs() {
+	versions := errors.As(err, &ve) && ve.ServerMax != 0 // listed, but not in versions this client speaks
+	if r.api != infoAPIName && (hasCode(err, 102, 103, 104) || versions) && c.forgetRememberedAPIs() {
 		c.log.DebugContext(ctx, "dsm remembered API table refused; reading it again", "api", r.api, "method", r.method)
 		_, err = c.exchangeOnce(ctx, r, s)
 	}

@@ -303,3 +303,27 @@ func TestWithAPIInfoRefusesBadTables(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundTripsRememberedTableLacksAPI: an API the remembered table
+// lacks is taken as absent, not as a reason to read the table again: a
+// table without SYNO.API.Auth.UIConfig (a DSM 6) logs in with one
+// request, without the secure sign-in.
+func TestRoundTripsRememberedTableLacksAPI(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithTLS())
+	first, _ := loggedClient(t, srv)
+	if _, err := first.Auth.Login(t.Context(), adminCred(srv)); err != nil {
+		t.Fatal(err)
+	}
+	table, _ := first.APITable()
+	delete(table.APIs, "SYNO.API.Auth.UIConfig")
+	c, l := loggedClient(t, srv, dsm.WithAPIInfo(table))
+	sess, err := c.Auth.Login(t.Context(), adminCred(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCalls(t, "login with a table without UIConfig", l, []string{callLogin})
+	if sess.SecureSignIn {
+		t.Error("the session has the secure sign-in; the table said the NAS offers none")
+	}
+}

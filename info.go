@@ -87,8 +87,8 @@ func (t APITable) validate() error {
 // WithAPIInfo gives the client the API table of an earlier client of the
 // same NAS (Client.APITable), so that it makes no SYNO.API.Info request.
 // Should the NAS answer a call with 102, 103 or 104 (no such API, method
-// or version), or lack an API the table lists, the client reads the table
-// again, once, and repeats the call; when SystemService.Info reports
+// or version), or the table list an API in versions this client does not
+// speak, the client reads the table again, once, and repeats the call; when SystemService.Info reports
 // another DSM build than the table's, the table is read again on the next
 // call. Save Client.APITable after the calls, and it stays current.
 func WithAPIInfo(t APITable) Option {
