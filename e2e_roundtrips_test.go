@@ -3,6 +3,7 @@ package dsm_test
 import (
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -244,6 +245,15 @@ func TestRoundTripsRememberedTableRefreshed(t *testing.T) {
 		t.Errorf("list answered 103 with a table read from the NAS: %v, want the 103", err)
 	}
 	checkCalls(t, "list answered 103 again", l, []string{callList})
+
+	// A table that lists the API in versions this client does not speak.
+	odd := dsm.APITable{APIs: maps.Clone(table.APIs)}
+	odd.APIs["SYNO.Core.User"] = dsm.APIInfo{Path: "entry.cgi", MinVersion: 5, MaxVersion: 5, RequestFormat: "JSON"}
+	c, l = loggedClient(t, srv, dsm.WithSession(sess), dsm.WithAPIInfo(odd))
+	if _, _, err := c.Users.List(t.Context(), dsm.ListOptions{}); err != nil {
+		t.Fatalf("list with a table of other versions: %v", err)
+	}
+	checkCalls(t, "list with a table of other versions", l, []string{callInfo, callList})
 }
 
 // TestRoundTripsNewBuildRefreshesTable: SYSTEM.Info reporting another
