@@ -228,14 +228,19 @@ func (o *connOptions) client(url string, s *IOStreams, extra ...dsm.Option) (*ds
 }
 
 // rememberAPIs saves the API table c holds for its NAS, when it differs
-// from the saved one. A failure to save costs the next command a
-// discovery request, no more: it is logged with --debug, not returned.
+// from the saved one, and removes the saved one when c dropped it (it
+// saw another DSM build) without reading it again. A failure to save
+// costs the next command a discovery request, no more: it is logged with
+// --debug, not returned.
 func (o *connOptions) rememberAPIs(c *dsm.Client, s *IOStreams) {
 	t, ok := c.APITable()
-	if !ok {
-		return
+	var err error
+	if ok {
+		err = o.store().saveAPITable(c.BaseURL(), t)
+	} else {
+		err = o.store().forgetAPITable(c.BaseURL())
 	}
-	if err := o.store().saveAPITable(c.BaseURL(), t); err != nil && o.Debug {
+	if err != nil && o.Debug {
 		debugLogger(s.ErrOut).Debug("saving the API table failed", "error", err.Error())
 	}
 }

@@ -138,6 +138,19 @@ func (st store) saveAPITable(url string, t dsm.APITable) error {
 	return st.write(sessionsFile, s)
 }
 
+// forgetAPITable removes the API table saved for url, if there is one.
+func (st store) forgetAPITable(url string) error {
+	s, err := st.sessions()
+	if err != nil {
+		return err
+	}
+	if _, ok := s.APIs[url]; !ok {
+		return nil
+	}
+	delete(s.APIs, url)
+	return st.write(sessionsFile, s)
+}
+
 // saveSession records sess as the session for url and makes url current.
 func (st store) saveSession(url string, sess dsm.Session) error {
 	s, err := st.sessions()
