@@ -167,7 +167,8 @@ func (c *Client) APITable() (APITable, bool) {
 }
 
 // APIs returns what the server said of the APIs this client knows, asking
-// SYNO.API.Info once per client.
+// SYNO.API.Info once per client (not at all with a table from
+// WithAPIInfo).
 func (c *Client) APIs(ctx context.Context) (map[string]APIInfo, error) {
 	if err := c.discover(ctx, "", nil); err != nil {
 		return nil, err
