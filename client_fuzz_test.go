@@ -7,6 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // fuzzSecret stands for a secret inside an answer (a password echoed in
@@ -146,6 +149,73 @@ func FuzzFlexValues(f *testing.F) {
 			if err != nil || again != e {
 				t.Fatalf("Expiry(%s) = %v, reads back as %v, %v", data, e, again, err)
 			}
+		}
+	})
+}
+
+// FuzzUserPageStream: the user list decoded from the stream, item by
+// item, reads what decoding the whole data at once reads, and fails as a
+// typed error where that fails.
+func FuzzUserPageStream(f *testing.F) {
+	for _, s := range envelopeSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"data":{"offset":0,"total":2,"users":[{"name":"a","groups":[{"name":"users","inherited":true}]},{"name":"b","groups":["x"]}]},"success":true}`))
+	f.Add([]byte(`{"data":{"total":1,"users":[{"name":"a","groups":3},{"name":"b"}]},"success":true}`))
+	f.Add([]byte(`{"data":{"users":{"name":"a"}},"success":true}`))
+	f.Add([]byte(`{"data":{"users":null,"total":"7"},"success":true} `))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		page := userPage()
+		_, serr := decodeEnvelope("SYNO.Core.User", "list", 200, body, page)
+		var whole struct {
+			Total flexInt    `json:"total"`
+			Users []userWire `json:"users"`
+		}
+		_, werr := decodeEnvelope("SYNO.Core.User", "list", 200, body, &whole)
+		if werr != nil {
+			if serr == nil {
+				t.Fatalf("the stream read what the whole refused (%v)", werr)
+			}
+			var me *MalformedError
+			var ae *APIError
+			if !errors.As(serr, &me) && !errors.As(serr, &ae) {
+				t.Fatalf("untyped error %T: %v", serr, serr)
+			}
+			return
+		}
+		if serr != nil {
+			t.Fatalf("the stream refused what the whole read: %v", serr)
+		}
+		var want []User
+		for _, w := range whole.Users {
+			want = append(want, w.user())
+		}
+		if d := cmp.Diff(want, page.items); d != "" || int(whole.Total) != page.total {
+			t.Fatalf("stream (-whole +stream) total %d vs %d:\n%s", whole.Total, page.total, d)
+		}
+	})
+}
+
+// FuzzPlainNames: the quick reading of a groups list agrees with
+// encoding/json wherever it answers.
+func FuzzPlainNames(f *testing.F) {
+	for _, s := range []string{`["users"]`, `[ "a" , "b" ]`, `[]`, `["a\"b"]`, `["é","x y"]`, `[1]`, `[{"name":"users"}]`, `null`, `"users"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return // the decoder hands UnmarshalJSON checked values only
+		}
+		names, ok := plainNames(data)
+		if !ok {
+			return
+		}
+		var want []string
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatalf("plainNames read %q, encoding/json refuses it: %v", data, err)
+		}
+		if d := cmp.Diff(want, names, cmpopts.EquateEmpty()); d != "" {
+			t.Fatalf("%q (-json +plain):\n%s", data, d)
 		}
 	})
 }

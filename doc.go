@@ -10,7 +10,10 @@
 // Every call is a POST with a form body; no password, session id or token
 // ever goes in a URL. The client asks SYNO.API.Info once which APIs and
 // versions the NAS serves and uses, per API, the highest version both sides
-// speak.
+// speak; a program that saves Client.APITable and gives it to WithAPIInfo
+// skips even that request. Over plain http the key of the encryption
+// envelope is reused for a minute, so a change after the first costs one
+// request; whole lists come in one request.
 //
 // # Authentication
 //

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // encryptionInfo is the answer of SYNO.API.Encryption getinfo.
@@ -38,14 +39,73 @@ const passphraseLen = 501
 // pair is one form field, kept in order.
 type pair struct{ key, value string }
 
-// addSecrets puts the secret parameters into form: in clear over https, in
-// the SYNO.API.Encryption envelope over plain http.
-func (c *Client) addSecrets(ctx context.Context, form url.Values, secret Params, jsonFormat bool, s *session) error {
+// envelopeKeyReuse is how long the client seals envelopes with one
+// SYNO.API.Encryption key before it fetches another. How long DSM
+// accepts a server_time token is not public (the reference client,
+// N4S4/synology-api synology_api/auth.py encrypt_params, fetches a key
+// before every encrypted call, so it never finds out), so this is a
+// choice: long enough that a batch of creates shares one key, short
+// enough to stay well inside any plausible validity. A refusal of a
+// reused key (code 120) is ridden out by fetching a new key and sending
+// once more (see Client.exchange).
+const envelopeKeyReuse = time.Minute
+
+// envelopeKey is a SYNO.API.Encryption key as the client keeps it for
+// reuse.
+type envelopeKey struct {
+	info    encryptionInfo
+	pub     *rsa.PublicKey
+	fetched time.Time // on the client's clock
+}
+
+// sealedWith tells which key a request's envelope was sealed with, and
+// whether the key was reused rather than fetched for it.
+type sealedWith struct {
+	key    *envelopeKey
+	reused bool
+}
+
+// envelopeKeyFor returns a key to seal an envelope with: the kept one
+// while it is younger than envelopeKeyReuse, else a new one from
+// SYNO.API.Encryption getinfo, carrying s. Concurrent callers share one
+// getinfo.
+func (c *Client) envelopeKeyFor(ctx context.Context, s *session) (sealedWith, error) {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if k := c.key; k != nil && c.now().Sub(k.fetched) < envelopeKeyReuse {
+		return sealedWith{key: k, reused: true}, nil
+	}
+	var info encryptionInfo
+	if err := c.exchange(ctx, encryptionInfoRequest(&info), s); err != nil {
+		return sealedWith{}, fmt.Errorf("fetching the encryption key: %w", err)
+	}
+	pub, err := info.publicKey()
+	if err != nil {
+		return sealedWith{}, err
+	}
+	c.key = &envelopeKey{info: info, pub: pub, fetched: c.now()}
+	return sealedWith{key: c.key}, nil
+}
+
+// dropEnvelopeKey forgets k, if it is still the kept key, so that the
+// next envelope is sealed with a new one.
+func (c *Client) dropEnvelopeKey(k *envelopeKey) {
+	c.keyMu.Lock()
+	defer c.keyMu.Unlock()
+	if c.key == k {
+		c.key = nil
+	}
+}
+
+// addSecrets puts the secret parameters into form: in clear over https
+// (no envelope, no key: the zero sealedWith), in the SYNO.API.Encryption
+// envelope over plain http.
+func (c *Client) addSecrets(ctx context.Context, form url.Values, secret Params, jsonFormat bool, s *session) (sealedWith, error) {
 	pairs := make([]pair, 0, len(secret))
 	for _, k := range sortedKeys(secret) {
 		s, err := encodeValue(secret[k], jsonFormat)
 		if err != nil {
-			return fmt.Errorf("parameter %s: %w", k, err)
+			return sealedWith{}, fmt.Errorf("parameter %s: %w", k, err)
 		}
 		pairs = append(pairs, pair{k, s})
 	}
@@ -53,22 +113,19 @@ func (c *Client) addSecrets(ctx context.Context, form url.Values, secret Params,
 		for _, p := range pairs {
 			form.Set(p.key, p.value)
 		}
-		return nil
+		return sealedWith{}, nil
 	}
-	var info encryptionInfo
-	if err := c.exchange(ctx, encryptionInfoRequest(&info), s); err != nil {
-		return fmt.Errorf("fetching the encryption key: %w", err)
-	}
-	key, err := info.publicKey()
+	sw, err := c.envelopeKeyFor(ctx, s)
 	if err != nil {
-		return err
+		return sealedWith{}, err
 	}
-	env, err := sealEnvelope(rand.Reader, key, info.CipherToken, info.ServerTime, pairs)
+	info := sw.key.info
+	env, err := sealEnvelope(rand.Reader, sw.key.pub, info.CipherToken, info.ServerTime, pairs)
 	if err != nil {
-		return err
+		return sealedWith{}, err
 	}
 	form.Set(info.CipherKey, env)
-	return nil
+	return sw, nil
 }
 
 // publicKey checks the getinfo answer and returns the RSA key (exponent

@@ -188,3 +188,35 @@ func ExamplePermissionsService_Grant() {
 	// finance: own none, from groups ro
 	// homes: own none, from groups none
 }
+
+// A program that saves its session can save the API table too: a later
+// process resumes both and sends no SYNO.API.Info request.
+func ExampleWithAPIInfo() {
+	srv, err := dsmtest.NewServer(dsmtest.WithAdminPassword("Adm1n-secret"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+
+	first, _ := dsm.NewClient(srv.URL())
+	sess, err := first.Auth.Login(ctx, dsm.Credentials{Account: "admin", Password: "Adm1n-secret"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	table, ok := first.APITable() // save it with sess, e.g. as JSON
+	fmt.Println("table known:", ok)
+
+	later, err := dsm.NewClient(srv.URL(), dsm.WithSession(sess), dsm.WithAPIInfo(table))
+	if err != nil {
+		log.Fatal(err)
+	}
+	me, err := later.Auth.Whoami(ctx) // one request: SYNO.Core.NormalUser get
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("resumed as", me.Account)
+	// Output:
+	// table known: true
+	// resumed as admin
+}

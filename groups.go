@@ -33,6 +33,13 @@ type Member struct {
 	Description string `json:"description"`
 }
 
+// memberWire is a member as SYNO.Core.Group.Member list sends it.
+type memberWire struct {
+	Name        string  `json:"name"`
+	UID         flexInt `json:"uid"`
+	Description string  `json:"description"`
+}
+
 // GroupsService manages local groups (SYNO.Core.Group and
 // SYNO.Core.Group.Member).
 type GroupsService struct {
@@ -56,7 +63,7 @@ func (s *GroupsService) List(ctx context.Context, opts GroupListOptions) ([]Grou
 	}
 	limit := opts.Limit
 	if limit == 0 {
-		limit = -1
+		limit = -1 // all, as batonogov/terraform-provider-synology-dsm internal/client/group.go ListGroups asks
 	}
 	var d struct {
 		Total  flexInt     `json:"total"`
@@ -237,22 +244,21 @@ func (s *GroupsService) members(ctx context.Context, group string, in bool) ([]M
 	if err := ValidateGroupName(group); err != nil {
 		return nil, argError("group members", err)
 	}
-	var d struct {
-		Users []struct {
-			Name        string  `json:"name"`
-			UID         flexInt `json:"uid"`
-			Description string  `json:"description"`
-		} `json:"users"`
-	}
-	err := s.c.do(ctx, newRead("SYNO.Core.Group.Member", "list", Params{"group": group, "ingroup": in, "offset": 0, "limit": -1}, &d))
+	// The whole list in one request (limit -1; N4S4/synology-api
+	// synology_api/core_group.py get_users sends no limit at all, which
+	// DSM answers with every member); decoded as it is read, as the users
+	// of a group can be all 16,000 of the NAS.
+	d := &listPage[memberWire, Member]{key: "users", conv: func(w *memberWire) Member {
+		return Member{Name: w.Name, UID: int(w.UID), Description: w.Description}
+	}}
+	err := s.c.do(ctx, newRead("SYNO.Core.Group.Member", "list", Params{"group": group, "ingroup": in, "offset": 0, "limit": -1}, d))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Member, len(d.Users))
-	for i, u := range d.Users {
-		out[i] = Member{Name: u.Name, UID: int(u.UID), Description: u.Description}
+	if d.items == nil {
+		return []Member{}, nil
 	}
-	return out, nil
+	return d.items, nil
 }
 
 // AddMembers puts users into group, then reads the members back: DSM

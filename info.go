@@ -2,6 +2,9 @@ package dsm
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -70,8 +73,126 @@ const infoAPIName = "SYNO.API.Info"
 // infoAPI is served at a fixed path on every DSM; it needs no discovery.
 var infoAPI = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 
+// APITable is what SYNO.API.Info said of the APIs this client knows, and
+// the DSM build it was read from. Saved with a session and given back to
+// WithAPIInfo, it spares every later client of the same NAS its discovery
+// request. It holds no secret.
+type APITable struct {
+	// Build is the build number of the DSM the table was read from
+	// (SystemInfo.Version.Build), 0 when not known.
+	Build int `json:"build,omitempty"`
+	// APIs maps an API name to where it is served and its versions.
+	APIs map[string]APIInfo `json:"apis"`
+}
+
+// Equal reports whether t and u say the same.
+func (t APITable) Equal(u APITable) bool { return t.Build == u.Build && maps.Equal(t.APIs, u.APIs) }
+
+func (t APITable) validate() error {
+	if len(t.APIs) == 0 {
+		return errors.New("the table is empty; leave the option out to discover the APIs")
+	}
+	if t.Build < 0 {
+		return fmt.Errorf("build %d is negative", t.Build)
+	}
+	for name, ai := range t.APIs {
+		switch {
+		case name == "" || strings.ContainsAny(name, " \t\r\n&=?/"):
+			return fmt.Errorf("%q is not an API name", name)
+		case ai.MinVersion < 1 || ai.MaxVersion < ai.MinVersion:
+			return fmt.Errorf("%s: versions %d to %d are not a range from 1 up", name, ai.MinVersion, ai.MaxVersion)
+		case ai.Path != "" && (strings.Contains(ai.Path, "..") || strings.HasPrefix(ai.Path, "/") || strings.ContainsAny(ai.Path, " \t\r\n?#")):
+			return fmt.Errorf("%s: path %q is not a CGI under /webapi", name, ai.Path)
+		}
+	}
+	return nil
+}
+
+// WithAPIInfo gives the client the API table of an earlier client of the
+// same NAS (Client.APITable), so that it makes no SYNO.API.Info request.
+// Should the NAS answer a call with 102, 103 or 104 (no such API, method
+// or version), or the table list an API in versions this client does not
+// speak, the client reads the table again, once, and repeats the call; when SystemService.Info reports
+// another DSM build than the table's, the table is read again on the next
+// call. Save Client.APITable after the calls, and it stays current.
+func WithAPIInfo(t APITable) Option {
+	return func(c *clientConfig) error {
+		if err := t.validate(); err != nil {
+			return fmt.Errorf("WithAPIInfo: %w", err)
+		}
+		t.APIs = maps.Clone(t.APIs)
+		c.apis = &t
+		return nil
+	}
+}
+
+// remember takes t as the API table, as if the known APIs had been asked.
+func (c *Client) remember(t APITable) {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	maps.Copy(c.info, t.APIs)
+	for name := range knownAPIs {
+		c.asked[name] = true
+	}
+	for name := range t.APIs {
+		c.asked[name] = true
+	}
+	c.remembered, c.infoBuild = true, t.Build
+}
+
+// forgetRememberedAPIs drops a table given by WithAPIInfo that has not
+// been read again yet, and reports whether it did: the next call reads
+// the table from the NAS.
+func (c *Client) forgetRememberedAPIs() bool {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	if !c.remembered {
+		return false
+	}
+	c.forgetAPIsLocked()
+	return true
+}
+
+func (c *Client) forgetAPIsLocked() {
+	clear(c.info)
+	clear(c.asked)
+	c.remembered = false
+}
+
+// noteBuild records the DSM build SystemService.Info reported; a table
+// read from another build is dropped, to be read again.
+func (c *Client) noteBuild(build int) {
+	if build == 0 {
+		return
+	}
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	if c.infoBuild != 0 && c.infoBuild != build {
+		c.forgetAPIsLocked()
+	}
+	c.infoBuild = build
+}
+
+// APITable returns the API table the client holds, with the DSM build
+// when it is known, for WithAPIInfo to give to a later client; false
+// when the client has not read it yet (it makes no request).
+func (c *Client) APITable() (APITable, bool) {
+	c.infoMu.Lock()
+	defer c.infoMu.Unlock()
+	for name := range knownAPIs {
+		if !c.asked[name] {
+			return APITable{}, false
+		}
+	}
+	if len(c.info) == 0 {
+		return APITable{}, false
+	}
+	return APITable{Build: c.infoBuild, APIs: maps.Clone(c.info)}, true
+}
+
 // APIs returns what the server said of the APIs this client knows, asking
-// SYNO.API.Info once per client.
+// SYNO.API.Info once per client (not at all with a table from
+// WithAPIInfo).
 func (c *Client) APIs(ctx context.Context) (map[string]APIInfo, error) {
 	if err := c.discover(ctx, "", nil); err != nil {
 		return nil, err
@@ -93,7 +214,8 @@ func (c *Client) discover(ctx context.Context, extra string, s *session) error {
 	c.infoMu.Lock()
 	defer c.infoMu.Unlock()
 	var names []string
-	if len(c.asked) == 0 {
+	full := len(c.asked) == 0
+	if full {
 		for name := range knownAPIs {
 			names = append(names, name)
 		}
@@ -116,6 +238,9 @@ func (c *Client) discover(ctx context.Context, extra string, s *session) error {
 	}
 	for k, v := range got {
 		c.info[k] = v
+	}
+	if full {
+		c.remembered = false
 	}
 	return nil
 }

@@ -525,7 +525,8 @@ func TestSecureSignInEndToEnd(t *testing.T) {
 
 // TestSecureSignInSignsEnvelopeKey: over plain http, the getinfo of a
 // call's envelope carries the call's session and is signed too; the
-// login's own getinfo carries none.
+// login's own getinfo carries none. The login's key is kept for
+// envelopeKeyReuse: past it, the call fetches its own.
 func TestSecureSignInSignsEnvelopeKey(t *testing.T) {
 	n := startNoiseNAS(t, nasQuirks{}, false)
 	c := n.client(t, 2)
@@ -535,6 +536,7 @@ func TestSecureSignInSignsEnvelopeKey(t *testing.T) {
 	if login := n.forms("SYNO.API.Auth", "login"); len(login) != 1 || login[0].Get("ik_message") == "" || login[0].Has("passwd") {
 		t.Fatalf("login over http %v: want ik_message in clear and the password in the envelope", login)
 	}
+	c.now = func() time.Time { return signinClock.Add(envelopeKeyReuse) }
 	if _, err := c.Auth.ConfirmPassword(t.Context(), "pw"); err != nil {
 		t.Fatal(err)
 	}

@@ -111,6 +111,9 @@ const maxUptime = 100 * 365 * 24 * time.Hour
 // ordinary users call it; an account DSM refuses fails with
 // ErrPermissionDenied, and a DSM without the API with ErrUnsupported.
 //
+// A build other than the one of the client's API table (WithAPIInfo)
+// makes the client read the table again at its next call.
+//
 // DSM: SYNO.DSM.Info getinfo (version 2 on DSM 6 and 7, 1 on DSM 5).
 func (s *SystemService) Info(ctx context.Context) (SystemInfo, error) {
 	var d struct {
@@ -133,11 +136,13 @@ func (s *SystemService) Info(ctx context.Context) (SystemInfo, error) {
 	if uptime > maxUptime/time.Second {
 		return SystemInfo{}, &MalformedError{API: api, Method: method, Reason: fmt.Sprintf("uptime of %d seconds is beyond belief", d.Uptime)}
 	}
+	version := versionOf(string(d.VersionString), string(d.Version))
+	s.c.noteBuild(version.Build)
 	return SystemInfo{
 		Model:              string(d.Model),
 		Serial:             string(d.Serial),
 		VersionString:      string(d.VersionString),
-		Version:            versionOf(string(d.VersionString), string(d.Version)),
+		Version:            version,
 		RAM:                int(d.RAM),
 		Temperature:        int(math.Round(float64(d.Temperature))),
 		TemperatureWarning: bool(d.TemperatureWarn),

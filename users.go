@@ -1,13 +1,17 @@
 package dsm
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Additional fields of a user that List and Get can ask for.
@@ -86,6 +90,31 @@ func (g *userGroups) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
+	// The two forms DSM sends, each in one pass; a mix takes the long way.
+	if names, ok := plainNames(data); ok {
+		g.names = names
+		return nil
+	}
+	var objs []struct {
+		Name      *string  `json:"name"`
+		Inherited flexBool `json:"inherited"`
+	}
+	if json.Unmarshal(data, &objs) == nil && !slices.ContainsFunc(objs, func(o struct {
+		Name      *string  `json:"name"`
+		Inherited flexBool `json:"inherited"`
+	}) bool {
+		return o.Name == nil
+	}) {
+		g.names = make([]string, len(objs))
+		for i, o := range objs {
+			g.names[i] = *o.Name
+			if o.Inherited {
+				g.inherited = append(g.inherited, *o.Name)
+			}
+		}
+		return nil
+	}
+	*g = userGroups{}
 	var items []json.RawMessage
 	if err := json.Unmarshal(data, &items); err != nil {
 		return errors.New("groups: want a list of group names or of {name, inherited} objects")
@@ -111,6 +140,38 @@ func (g *userGroups) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
+// plainNames reads data, a JSON value the decoder has checked, when it
+// is a list of UTF-8 strings without escapes (["administrators","users"]), the
+// common form, without a second pass of encoding/json; ok is false for
+// anything else.
+func plainNames(data []byte) (names []string, ok bool) {
+	if len(data) < 2 || data[0] != '[' || bytes.IndexByte(data, '\\') >= 0 {
+		return nil, false
+	}
+	rest := data[1:]
+	for {
+		rest = bytes.TrimLeft(rest, " \t\r\n,")
+		switch {
+		case len(rest) == 0:
+			return nil, false
+		case rest[0] == ']':
+			return names, true
+		case rest[0] != '"':
+			return nil, false
+		}
+		end := bytes.IndexByte(rest[1:], '"')
+		if end < 0 {
+			return nil, false
+		}
+		name := rest[1 : 1+end]
+		if !utf8.Valid(name) {
+			return nil, false // encoding/json replaces what is not UTF-8
+		}
+		names = append(names, string(name))
+		rest = rest[end+2:]
+	}
+}
+
 func (w userWire) user() User {
 	u := User{
 		Name:                 w.Name,
@@ -121,8 +182,8 @@ func (w userWire) user() User {
 		PasswordNeverExpires: bool(w.PasswordNeverExpires),
 		PasswordLastChange:   Date(w.PasswordLastChange),
 		PasswordPending:      bool(w.PasswordPending),
-		Groups:               slices.Sorted(slices.Values(w.Groups.names)),
-		InheritedGroups:      slices.Sorted(slices.Values(w.Groups.inherited)),
+		Groups:               sortedInPlace(w.Groups.names),
+		InheritedGroups:      sortedInPlace(w.Groups.inherited),
 		TwoFactor:            twoFactorOn(w.TwoFA),
 	}
 	if w.Expired != nil {
@@ -135,6 +196,14 @@ func (w userWire) user() User {
 		u.InheritedGroups = nil
 	}
 	return u
+}
+
+// sortedInPlace sorts s, which no one else holds, and returns it.
+func sortedInPlace(s []string) []string {
+	if !slices.IsSorted(s) {
+		slices.Sort(s)
+	}
+	return s
 }
 
 // twoFactorOn reads 2fa_status, which DSM versions send as a boolean or as
@@ -184,7 +253,8 @@ type ListOptions struct {
 	Descending bool
 	// Fields are the additional fields to fetch (FieldEmail, ...).
 	Fields []string
-	// PageSize is the page size of All; 0 means 200.
+	// PageSize is the page size of All; 0 asks for the whole list in one
+	// request.
 	PageSize int
 }
 
@@ -215,6 +285,133 @@ func validateFields(fields []string) error {
 	return nil
 }
 
+// listPage is the data of a list call, such as SYNO.Core.User list's
+// {"offset":0,"total":N,"users":[...]}, decoded from the answer as it is
+// read: each item goes from the stream into a wire record W, reused, and
+// from it into its T, so a list of 16,000 users is never held twice (as
+// text and as records).
+type listPage[W, T any] struct {
+	key   string     // the member that holds the list: "users", "groups"
+	conv  func(*W) T // a record as the caller sees it
+	total int        // the total member, when there is one
+	items []T
+}
+
+// userPage is a page of SYNO.Core.User list.
+func userPage() *listPage[userWire, User] {
+	return &listPage[userWire, User]{key: "users", conv: func(w *userWire) User { return w.user() }}
+}
+
+func (p *listPage[W, T]) decodeStream(dec *json.Decoder) error {
+	*p = listPage[W, T]{key: p.key, conv: p.conv}
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		if err := skipOpened(dec, tok); err != nil {
+			return err
+		}
+		return &json.UnmarshalTypeError{Value: "not an object", Type: reflect.TypeFor[[]T]()}
+	}
+	var first error // the first item that does not fit; the rest is still read
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		switch tok {
+		case "total":
+			var n flexInt
+			if err := dec.Decode(&n); err != nil {
+				if isJSONSyntax(err) {
+					return err
+				}
+				first = cmp.Or(first, err)
+			}
+			p.total = int(n)
+		case p.key:
+			if err := p.decodeItems(dec); err != nil {
+				if isJSONSyntax(err) {
+					return err
+				}
+				first = cmp.Or(first, err)
+			}
+		default:
+			if err := dec.Decode(&json.RawMessage{}); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	return first
+}
+
+// maxUsersHint bounds the room made for a list from its total: DSM's
+// limit of local users, and some.
+const maxUsersHint = 20_000
+
+// skipOpened reads past the rest of the value that tok, just read,
+// opens (nothing when tok is a scalar).
+func skipOpened(dec *json.Decoder, tok json.Token) error {
+	depth := 0
+	for {
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+		var err error
+		if tok, err = dec.Token(); err != nil {
+			return err
+		}
+	}
+}
+
+// decodeItems reads the list, one record at a time.
+func (p *listPage[W, T]) decodeItems(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil {
+		return err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '[' {
+		if err := skipOpened(dec, tok); err != nil {
+			return err
+		}
+		return &json.UnmarshalTypeError{Value: "not a list", Field: p.key, Type: reflect.TypeFor[[]T]()}
+	}
+	if p.items == nil && p.total > 0 {
+		// total comes before the list in the answers seen (keys in
+		// order); bounded, as it is only a hint.
+		p.items = make([]T, 0, min(p.total, maxUsersHint))
+	}
+	var first error
+	var w W // one, reused: each record is decoded into it, then copied out
+	var zero W
+	for dec.More() {
+		w = zero
+		if err := dec.Decode(&w); err != nil {
+			if isJSONSyntax(err) {
+				return err
+			}
+			first = cmp.Or(first, err)
+			continue
+		}
+		p.items = append(p.items, p.conv(&w))
+	}
+	if _, err := dec.Token(); err != nil {
+		return err
+	}
+	return first
+}
+
 // List returns one page of local users and the total number of users.
 //
 // DSM: SYNO.Core.User list.
@@ -238,36 +435,35 @@ func (s *UsersService) List(ctx context.Context, opts ListOptions) ([]User, int,
 	if fields == nil {
 		fields = []string{}
 	}
-	var d struct {
-		Offset flexInt    `json:"offset"`
-		Total  flexInt    `json:"total"`
-		Users  []userWire `json:"users"`
-	}
+	d := userPage()
 	err := s.c.do(ctx, newRead("SYNO.Core.User", "list", Params{
 		"type": "local", "offset": opts.Offset, "limit": limit,
 		"sort_by": string(sortBy), "sort_direction": dir, "additional": fields,
-	}, &d))
+	}, d))
 	if err != nil {
 		return nil, 0, err
 	}
-	users := make([]User, len(d.Users))
-	for i, w := range d.Users {
-		users[i] = w.user()
+	users := d.items
+	if users == nil {
+		users = []User{}
 	}
-	return users, int(d.Total), nil
+	return users, int(d.total), nil
 }
 
-// All returns every user, fetching pages of opts.PageSize as the caller
-// iterates. Offset and Limit of opts are ignored. Iteration stops at the
-// first error, which is yielded with a zero User.
+// All returns every user. With opts.PageSize 0 it asks for the whole
+// list in one request (limit -1, as N4S4/synology-api
+// synology_api/core_user.py get_users and
+// batonogov/terraform-provider-synology-dsm internal/client/user.go
+// ListUsers ask for it on real NAS boxes); with a page size it fetches
+// pages of that size as the caller iterates. Should a DSM answer fewer
+// users than its total (a cap on a list, which no client has reported),
+// All asks again from where the answer stopped, so no user is missed.
+// Offset and Limit of opts are ignored. Iteration stops at the first
+// error, which is yielded with a zero User.
 func (s *UsersService) All(ctx context.Context, opts ListOptions) iter.Seq2[User, error] {
 	return func(yield func(User, error) bool) {
-		size := opts.PageSize
-		if size == 0 {
-			size = 200
-		}
 		page := opts
-		page.Limit = size
+		page.Limit = opts.PageSize // 0: all (List sends -1)
 		for offset := 0; ; {
 			page.Offset = offset
 			users, total, err := s.List(ctx, page)

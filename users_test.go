@@ -485,3 +485,47 @@ func TestDeleteSendsNamesAsJSONList(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersAllOneRequestAndCap: All asks for the whole list (limit -1) in
+// one request; should a NAS cap the list below its total, All asks again
+// from where each answer stopped until it has every user.
+func TestUsersAllOneRequestAndCap(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e"}
+	for _, tt := range []struct {
+		name      string
+		cap       int
+		wantCalls int
+	}{{"whole list", 0, 1}, {"capped at 2", 2, 3}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var limits []string
+			f := newFakeDSM(t, func(r *http.Request, form url.Values) any {
+				limits = append(limits, form.Get("limit"))
+				var off int
+				json.Unmarshal([]byte(form.Get("offset")), &off)
+				end := len(names)
+				if tt.cap > 0 {
+					end = min(end, off+tt.cap)
+				}
+				var page []map[string]any
+				for _, n := range names[min(off, end):end] {
+					page = append(page, map[string]any{"name": n})
+				}
+				return ok(map[string]any{"offset": off, "total": len(names), "users": page})
+			})
+			c := f.client(t, WithSession(Session{SID: "s"}))
+			var got []string
+			for u, err := range c.Users.All(t.Context(), ListOptions{}) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, u.Name)
+			}
+			if d := cmp.Diff(names, got); d != "" {
+				t.Error(d)
+			}
+			if len(limits) != tt.wantCalls || slices.ContainsFunc(limits, func(l string) bool { return l != "-1" }) {
+				t.Errorf("limits asked %q, want %d requests of -1", limits, tt.wantCalls)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@
 #
 #   bash bench/run.sh                     # everything, 1,000 users, 50 ms
 #   BENCH_USERS=200 bash bench/run.sh     # a quicker apply figure
+#   BENCH_BASE=2638683 bash bench/run.sh  # dsmctl of that commit measured beside this one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,8 @@ say() { printf '%s\n' "$*" | tee -a "$tmp"; }
 
 say "# Benchmarks"
 say ""
-say "Measured by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)). Each figure comes with the command that reproduces it. Ratios are measured side by side in one run; the machine is shared, so absolute times vary between runs."
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+say "Measured by \`bash bench/run.sh\` on $(date -u +%Y-%m-%d), $(go version | cut -d' ' -f3), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), load average $load_start at the start (LOAD_AT_END). Each figure comes with the command that reproduces it. Ratios are measured side by side in one run; the machine is shared, so absolute times vary between runs."
 say ""
 
 cmd="go test ./bench -run '^\$' -bench 'ClientOverhead' -benchmem -benchtime 3s"
@@ -131,6 +133,95 @@ say ""
 say "    $cmd"
 say ""
 
+cmd="go test ./bench -run '^\$' -bench 'RoundTrips' -benchtime 1x -timeout 30m"
+out=$(eval "$cmd")
+r0=$(grep '^BenchmarkRoundTrips/latency=0ms' <<<"$out")
+r20=$(grep '^BenchmarkRoundTrips/latency=20ms' <<<"$out")
+row() { # row LABEL NAME: requests and time at 0 and 20 ms
+	say "| $1 | $(printf %.0f "$(metric "$r0" "req-$2")") | $(metric "$r0" "ms-$2") ms | $(printf %.0f "$(metric "$r20" "req-$2")") | $(metric "$r20" "ms-$2") ms |"
+}
+say "## Round trips"
+say ""
+say "Requests (counted at the client's transport) and time over plain http (the encryption envelope included), against a simulator whose every answer takes 0 or 20 ms (\`dsmtest.WithLatency\`, as \`dsmctl sim --latency\`), side by side in one process."
+say ""
+say "| | requests, 0 ms | time, 0 ms | requests, 20 ms | time, 20 ms |"
+say "|---|---|---|---|---|"
+row "login (discovery, UIConfig, envelope key, login)" login
+row "login with a saved API table (\`WithAPIInfo\`)" login-saved-table
+row "a list in a saved session with a saved table" saved-session-list
+row "login + list of 10 users" "login+list"
+row "one create, the first after the login" create
+row "the next create (the envelope key reused)" next-create
+row "all 16,000 users with email and groups (\`Users.All\`), median of 5" all-users
+row "one bare POST of that list, read and decoded with encoding/json, median of 5" one-list-request
+row "create 1,000 users (\`manifest\` apply, 8 in parallel)" create-1000
+say ""
+say "All 16,000 users against one bare request of the same list ($(metric "$r0" MiB-list-answer) MiB): **$(metric "$r0" all/one-request)x** at 0 ms, **$(metric "$r20" all/one-request)x** at 20 ms (target: at most 4 requests and 1.2x at 20 ms). Creating 1,000 users takes one request each; its time is the simulator's (an RSA-4096 decryption of each envelope, one at a time on this machine), not the round trips."
+say ""
+say "    $cmd"
+say ""
+
+work=$(mktemp -d)
+sim_pid=""
+stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
+trap 'stop_sim; rm -rf "$work" "$tmp"' EXIT
+go build -o "$work/dsmctl" ./cmd/dsmctl
+bins=(dsmctl)
+if [ -n "${BENCH_BASE:-}" ]; then
+	mkdir "$work/base"
+	git archive "$BENCH_BASE" | tar -x -C "$work/base"
+	(cd "$work/base" && go build -o "$work/dsmctl-base" ./cmd/dsmctl)
+	bins=(dsmctl-base dsmctl)
+fi
+pw=Bench-admin-pw1
+BENCH_STATE_DIR="$work/state" BENCH_ADMIN_PASSWORD=$pw go test ./bench -count=1 -run TestWriteFullNASState >/dev/null
+measure_cli() { # measure_cli BIN ARGS...: median seconds and maximum RSS of three runs, and the requests of one
+	local bin=$1
+	shift
+	: >"$work/times"
+	for _ in 1 2 3; do
+		/usr/bin/time -o "$work/time.out" -f '%e %M' "$work/$bin" "$@" >/dev/null 2>&1
+		tail -1 "$work/time.out" >>"$work/times"
+	done
+	local n
+	n=$("$work/$bin" --debug "$@" 2>&1 >/dev/null | grep -c 'msg="dsm call"' || true)
+	sort -n "$work/times" | awk -v n="$n" 'NR == 2 { t = $1 } { if ($2 > m) m = $2 } END { printf "%.2f s, %.0f MiB, %d requests", t, m/1024, n }'
+}
+say "## dsmctl at 16,000 users"
+say ""
+say "\`dsmctl\` built and run in its own process against \`dsmctl sim --data\` holding 16,000 users (each with email and a group), in a session saved by \`dsmctl login\`: wall time (median of three runs) and maximum resident memory (the largest of the three, \`/usr/bin/time\`), and the requests (\`--debug\`)."
+say ""
+say "| command | build | 0 ms latency | 20 ms latency |"
+say "|---|---|---|---|"
+declare -A cells
+for lat in 0ms 20ms; do
+	stop_sim
+	DSM_SIM_ADMIN_PASSWORD=$pw "$work/dsmctl" sim --data "$work/state" --listen 127.0.0.1:0 --latency "$lat" >"$work/sim.out" 2>&1 &
+	sim_pid=$!
+	for _ in $(seq 1 100); do grep -q '^listening on' "$work/sim.out" && break; sleep 0.2; done
+	url=$(awk '/^listening on/ { print $3 }' "$work/sim.out")
+	for bin in "${bins[@]}"; do
+		export DSM_CONFIG_DIR="$work/config-$bin" DSM_URL=$url DSM_USER=admin
+		echo "$pw" | "$work/$bin" login --password-stdin >/dev/null 2>&1
+		cells[$bin,list,$lat]=$(measure_cli "$bin" user list --fields email,groups)
+		cells[$bin,all,$lat]=$(measure_cli "$bin" user list --fields all -o json)
+		cells[$bin,export,$lat]=$(measure_cli "$bin" export)
+		unset DSM_CONFIG_DIR DSM_URL DSM_USER
+	done
+done
+stop_sim
+for c in "list:user list --fields email,groups" "all:user list --fields all -o json" "export:export"; do
+	key=${c%%:*}
+	for bin in "${bins[@]}"; do
+		label="this one"
+		[ "$bin" = dsmctl-base ] && label="$BENCH_BASE"
+		say "| \`dsmctl ${c#*:}\` | $label | ${cells[$bin,$key,0ms]} | ${cells[$bin,$key,20ms]} |"
+	done
+done
+say ""
+say "    BENCH_BASE=<commit> bash bench/run.sh   # this section alone has no shorter command: it builds dsmctl, writes the state with go test ./bench -run TestWriteFullNASState, serves it with dsmctl sim --data"
+say ""
+
 cmd="BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^\$' -bench ApplyParallel -benchtime 1x -timeout 60m"
 out=$(eval "$cmd")
 line=$(grep '^BenchmarkApplyParallel' <<<"$out")
@@ -161,6 +252,8 @@ done
 say ""
 say "    $cmd"
 
+sed -i "s|LOAD_AT_END|$(cut -d' ' -f1-3 /proc/loadavg) at the end; the cores are shared with other work|" "$tmp"
 mv "$tmp" "$out_md"
+rm -rf "$work"
 trap - EXIT
 echo "wrote $out_md"

@@ -156,7 +156,7 @@ type nas struct {
 
 func readNAS(ctx context.Context, c *dsm.Client) (*nas, error) {
 	n := &nas{users: map[string]dsm.User{}, groups: map[string]dsm.Group{}, reserved: map[string]bool{}}
-	opts := dsm.ListOptions{PageSize: 500, Fields: []string{dsm.FieldDescription, dsm.FieldEmail, dsm.FieldExpired,
+	opts := dsm.ListOptions{Fields: []string{dsm.FieldDescription, dsm.FieldEmail, dsm.FieldExpired,
 		dsm.FieldCannotChangePassword, dsm.FieldPasswordNeverExpires, dsm.FieldGroups}}
 	for u, err := range c.Users.All(ctx, opts) {
 		if err != nil {

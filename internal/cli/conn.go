@@ -218,11 +218,39 @@ func (o *connOptions) client(url string, s *IOStreams, extra ...dsm.Option) (*ds
 		opts = append(opts, dsm.WithCertificateFingerprint(pin))
 	}
 	s.conn = connNote{url: base, pinFrom: from}
-	c, err := dsm.NewClient(base, append(opts, extra...)...)
+	opts = append(opts, extra...)
+	// The API table saved for the NAS spares the discovery request; one
+	// the library refuses (edited by hand) is left out.
+	if t, ok, err := o.store().apiTable(base); err != nil {
+		return nil, err
+	} else if ok {
+		if c, err := dsm.NewClient(base, append(opts, dsm.WithAPIInfo(t))...); err == nil {
+			return c, nil
+		}
+	}
+	c, err := dsm.NewClient(base, opts...)
 	if err != nil {
 		return nil, &usageError{err: err}
 	}
 	return c, nil
+}
+
+// rememberAPIs saves the API table c holds for its NAS, when it differs
+// from the saved one, and removes the saved one when c dropped it (it
+// saw another DSM build) without reading it again. A failure to save
+// costs the next command a discovery request, no more: it is logged with
+// --debug, not returned.
+func (o *connOptions) rememberAPIs(c *dsm.Client, s *IOStreams) {
+	t, ok := c.APITable()
+	var err error
+	if ok {
+		err = o.store().saveAPITable(c.BaseURL(), t)
+	} else {
+		err = o.store().forgetAPITable(c.BaseURL())
+	}
+	if err != nil && o.Debug {
+		debugLogger(s.ErrOut).Debug("saving the API table failed", "error", err.Error())
+	}
 }
 
 // Where the trusted fingerprint of a connection comes from.
@@ -385,7 +413,7 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 		if err != nil {
 			return nil, nil, err
 		}
-		return c, func() error { return nil }, nil
+		return c, func() error { o.rememberAPIs(c, s); return nil }, nil
 	}
 	// A session opened with DSM 7's secure sign-in signs each request
 	// with the next of its nonces, and DSM refuses a nonce used before
@@ -411,6 +439,7 @@ func (o *connOptions) connect(ctx context.Context, s *IOStreams) (c *dsm.Client,
 	}
 	done = func() error {
 		defer release()
+		o.rememberAPIs(c, s)
 		cur, ok := c.Auth.Session()
 		if !ok {
 			return nil // the command logged out

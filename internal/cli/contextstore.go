@@ -75,8 +75,9 @@ type legacyLogins struct {
 func (st store) load() (*logins, error) {
 	l := &logins{}
 	var raw struct {
-		Version  int             `json:"version"`
-		Sessions json.RawMessage `json:"sessions"`
+		Version  int                     `json:"version"`
+		Sessions json.RawMessage         `json:"sessions"`
+		APIs     map[string]dsm.APITable `json:"apis"`
 	}
 	if err := st.read(sessionsFile, &raw); err != nil {
 		return nil, err
@@ -98,6 +99,7 @@ func (st store) load() (*logins, error) {
 		if err := json.Unmarshal(raw.Sessions, &l.sessions.Sessions); err != nil {
 			return nil, fmt.Errorf("%s is not valid: %v; remove it and log in again", filepath.Join(st.dir, sessionsFile), err)
 		}
+		l.sessions.APIs = raw.APIs
 	}
 	l.sessions.Version = sessionsVersion
 

@@ -177,6 +177,7 @@ func runLogin(ctx context.Context, o *loginOptions, s *IOStreams) error {
 		c.Auth.Logout(context.WithoutCancel(ctx))
 		return fmt.Errorf("saving the session: %w", err)
 	}
+	o.conn.rememberAPIs(c, s)
 	s.confirmf("logged in to %s as %s\n", url, sess.Account)
 	s.confirmf("current context: %s\n", replaced.name)
 	switch {

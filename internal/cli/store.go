@@ -62,6 +62,12 @@ type store struct {
 type savedSessions struct {
 	Version  int            `json:"version"`
 	Sessions []savedSession `json:"sessions"`
+	// APIs maps a DSM URL to what its SYNO.API.Info said, with the DSM
+	// build when known (dsm.Client.APITable): clients of the URL are made
+	// with it and send no discovery request. It holds no secret, is kept
+	// only while a session of the URL is saved, and is replaced when a
+	// client reads it again.
+	APIs map[string]dsm.APITable `json:"apis,omitempty"`
 }
 
 // savedSession is a session saved for an account on a DSM. State that
@@ -81,6 +87,51 @@ type savedSession struct {
 // savedDevices is the content of devices.json: URL -> lower-case
 // account -> device token.
 type savedDevices map[string]map[string]string
+
+// apiTable returns the API table saved for url.
+func (st store) apiTable(url string) (dsm.APITable, bool, error) {
+	l, err := st.load()
+	if err != nil {
+		return dsm.APITable{}, false, err
+	}
+	t, ok := l.sessions.APIs[url]
+	return t, ok && len(t.APIs) > 0, nil
+}
+
+// saveAPITable records t as the API table of url when a session of url
+// is saved, unless it is saved already.
+func (st store) saveAPITable(url string, t dsm.APITable) error {
+	l, err := st.load()
+	if err != nil {
+		return err
+	}
+	if l.sessionAt(url, "") == nil {
+		return nil // kept with a session only
+	}
+	if old, ok := l.sessions.APIs[url]; ok && old.Equal(t) {
+		return nil
+	}
+	if l.sessions.APIs == nil {
+		l.sessions.APIs = map[string]dsm.APITable{}
+	}
+	l.sessions.APIs[url] = t
+	l.sessionsDirty = true
+	return st.save(l)
+}
+
+// forgetAPITable removes the API table saved for url, if there is one.
+func (st store) forgetAPITable(url string) error {
+	l, err := st.load()
+	if err != nil {
+		return err
+	}
+	if _, ok := l.sessions.APIs[url]; !ok {
+		return nil
+	}
+	delete(l.sessions.APIs, url)
+	l.sessionsDirty = true
+	return st.save(l)
+}
 
 // deviceToken returns the device token saved for account on url, or "".
 func (st store) deviceToken(url, account string) (string, error) {

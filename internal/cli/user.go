@@ -182,7 +182,7 @@ func newUserListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) 
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List local users",
-		Long: `List local users (SYNO.Core.User list): all of them, fetched page by page,
+		Long: `List local users (SYNO.Core.User list): all of them, in one request,
 unless --offset or --limit asks for one page.
 
 --fields picks the columns after the name, comma separated, or "all":

@@ -59,7 +59,7 @@ func TestVectorEnvelopeInRequest(t *testing.T) {
 	v := vectors(t)
 	s := newServer(t, Config{})
 	s.mu.Lock()
-	s.tokens[v.GetinfoData.ServerTime] = &issuedToken{at: s.clock.Now(), left: 1}
+	s.tokens[v.GetinfoData.ServerTime] = s.clock.Now()
 	s.mu.Unlock()
 	c := v.Cases[1]
 	a := s.do(t, call{query: form("api", "SYNO.Test.Sim"), form: form("method", "echo", "version", "1", "passwd", "clear", c.Field, c.Value)})
@@ -178,10 +178,10 @@ func FuzzOpenEnvelope(f *testing.F) {
 	})
 }
 
-// TestCipherTokenOnce replays a captured encrypted login: each getinfo
-// answer lets one envelope through, so the replay is refused, while two
-// clients whose getinfo calls fell in the same second both get in.
-func TestCipherTokenOnce(t *testing.T) {
+// TestCipherTokenReusedWithinTTL: one getinfo answer's token carries any
+// number of envelopes until CipherTokenTTL has passed, then none, and the
+// tokens past it are forgotten at the next getinfo.
+func TestCipherTokenReusedWithinTTL(t *testing.T) {
 	s := newServer(t, Config{})
 	login := func(sealed string) answer {
 		return s.do(t, call{path: "/webapi/auth.cgi", form: form("api", "SYNO.API.Auth", "version", "7", "method", "login",
@@ -189,27 +189,21 @@ func TestCipherTokenOnce(t *testing.T) {
 	}
 	creds := form("account", "admin", "passwd", adminPW)
 	info := s.mustGetinfo(t)
-	captured := seal(t, info.PublicKey, info.ServerTime, creds)
-	if a := login(captured); !a.Success {
-		t.Fatalf("encrypted login: %s", a.raw)
-	}
-	if a := login(captured); a.code() != codeInvalidParameter {
-		t.Errorf("replayed envelope: code %d, want %d", a.code(), codeInvalidParameter)
-	}
-
-	a, b := s.mustGetinfo(t), s.mustGetinfo(t)
-	if a.ServerTime != b.ServerTime {
-		s.mu.Lock() // the second ticked over: make both answers share one second
-		s.tokens[a.ServerTime].left++
-		s.mu.Unlock()
-	}
-	for i, tok := range []int64{a.ServerTime, a.ServerTime} {
-		if ans := login(seal(t, info.PublicKey, tok, creds)); !ans.Success {
-			t.Errorf("client %d of one second: %s", i, ans.raw)
+	for i := range 3 {
+		if a := login(seal(t, info.PublicKey, info.ServerTime, creds)); !a.Success {
+			t.Fatalf("envelope %d with one token: %s", i+1, a.raw)
 		}
 	}
-	if ans := login(seal(t, info.PublicKey, a.ServerTime, creds)); ans.code() != codeInvalidParameter {
-		t.Errorf("a third envelope after two getinfo answers: code %d, want %d", ans.code(), codeInvalidParameter)
+	s.clock.Advance(CipherTokenTTL + time.Second)
+	if a := login(seal(t, info.PublicKey, info.ServerTime, creds)); a.code() != codeInvalidParameter {
+		t.Errorf("token past its validity: code %d, want %d", a.code(), codeInvalidParameter)
+	}
+	s.mustGetinfo(t)
+	s.mu.Lock()
+	n := len(s.tokens)
+	s.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d tokens kept after a getinfo past the validity of the others, want 1", n)
 	}
 }
 

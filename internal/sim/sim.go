@@ -252,9 +252,9 @@ type Server struct {
 	dirty         bool          // st changed since the last commit
 	disk          *durableStore // the state on disk (DataDir only; boltstore.go)
 	sessions      map[string]*session
-	swept         time.Time              // when expired sessions were last swept
-	sweptSize     int                    // len(sessions) after that sweep
-	tokens        map[int64]*issuedToken // ciphertoken (server_time) -> when issued, uses left
+	swept         time.Time           // when expired sessions were last swept
+	sweptSize     int                 // len(sessions) after that sweep
+	tokens        map[int64]time.Time // ciphertoken (server_time) -> when issued
 	confirmTokens map[string]confirmToken
 	// A shared folder change is going on until shareBusyUntil (shares.go);
 	// shareBusyDelete: it is a delete.
@@ -303,7 +303,7 @@ func New(cfg Config) (*Server, error) {
 		faults:        newFaultSet(cfg.FaultSeed),
 		st:            newStore(),
 		sessions:      map[string]*session{},
-		tokens:        map[int64]*issuedToken{},
+		tokens:        map[int64]time.Time{},
 		decryptions:   make(chan struct{}, maxDecryptions),
 		confirmTokens: map[string]confirmToken{},
 	}
