@@ -146,7 +146,7 @@ func (s *AppsService) List(ctx context.Context) ([]App, error) {
 
 // entity returns the entity_type and entity_name of o in
 // SYNO.Core.AppPriv.Rule (math65/dsmaccess: "user" or "group").
-func (o Owner) entity() Params {
+func (o Principal) entity() Params {
 	t := "user"
 	if o.Group {
 		t = "group"
@@ -159,7 +159,7 @@ func (o Owner) entity() Params {
 // its default.
 //
 // DSM: SYNO.Core.AppPriv.Rule get.
-func (s *AppsService) Rules(ctx context.Context, o Owner) ([]AppRule, error) {
+func (s *AppsService) Rules(ctx context.Context, o Principal) ([]AppRule, error) {
 	if err := o.validate(); err != nil {
 		return nil, argError("get application rules", err)
 	}
@@ -203,7 +203,7 @@ type appRuleWire struct {
 // to the default is Default.
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
-func (s *AppsService) SetRules(ctx context.Context, o Owner, rules ...AppRule) error {
+func (s *AppsService) SetRules(ctx context.Context, o Principal, rules ...AppRule) error {
 	op := "set application rules"
 	if err := o.validate(); err != nil {
 		return argError(op, err)
@@ -246,7 +246,7 @@ func (s *AppsService) SetRules(ctx context.Context, o Owner, rules ...AppRule) e
 // addresses only, or from every address when none is given.
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
-func (s *AppsService) Allow(ctx context.Context, o Owner, app string, from ...string) error {
+func (s *AppsService) Allow(ctx context.Context, o Principal, app string, from ...string) error {
 	if len(from) == 0 {
 		from = []string{AllAddresses}
 	}
@@ -257,7 +257,7 @@ func (s *AppsService) Allow(ctx context.Context, o Owner, app string, from ...st
 // addresses, or from every address when none is given.
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
-func (s *AppsService) Deny(ctx context.Context, o Owner, app string, from ...string) error {
+func (s *AppsService) Deny(ctx context.Context, o Principal, app string, from ...string) error {
 	if len(from) == 0 {
 		from = []string{AllAddresses}
 	}
@@ -269,7 +269,7 @@ func (s *AppsService) Deny(ctx context.Context, o Owner, app string, from ...str
 // has no "no rule" value: this is a delete (math65/dsmaccess, DSM 7.4).
 //
 // DSM: SYNO.Core.AppPriv.Rule delete.
-func (s *AppsService) Default(ctx context.Context, o Owner, apps ...string) error {
+func (s *AppsService) Default(ctx context.Context, o Principal, apps ...string) error {
 	op := "reset application rules"
 	if err := o.validate(); err != nil {
 		return argError(op, err)

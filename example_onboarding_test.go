@@ -19,7 +19,7 @@ func ExampleQuotasService_Set() {
 	defer srv.Close()
 	ctx := context.Background()
 	c := srv.Client()
-	alice := dsm.UserOwner("alice")
+	alice := dsm.UserPrincipal("alice")
 
 	limit, _ := dsm.ParseBytes("20GiB")
 	if err := c.Quotas.Set(ctx, alice, dsm.Quota{Share: "public", Limit: limit}); err != nil {

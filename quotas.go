@@ -121,37 +121,6 @@ func fromMB(api, method string, mb flexInt) (Bytes, error) {
 	return Bytes(mb) * MiB, nil
 }
 
-// Owner names the user or the group that a quota, an application rule or
-// a speed limit belongs to. Make one with UserOwner or GroupOwner.
-type Owner struct {
-	// Name is the user's or the group's name.
-	Name string
-	// Group is true for a group, false for a user.
-	Group bool
-}
-
-// UserOwner names a local user.
-func UserOwner(name string) Owner { return Owner{Name: name} }
-
-// GroupOwner names a local group.
-func GroupOwner(name string) Owner { return Owner{Name: name, Group: true} }
-
-// String returns "user NAME" or "group NAME".
-func (o Owner) String() string {
-	if o.Group {
-		return "group " + o.Name
-	}
-	return "user " + o.Name
-}
-
-// validate checks the name as the user or group name it is.
-func (o Owner) validate() error {
-	if o.Group {
-		return ValidateGroupName(o.Name)
-	}
-	return ValidateUserName(o.Name)
-}
-
 // Quota is one quota of a user or a group: on a volume, or on one shared
 // folder of a volume where the volume keeps quotas per shared folder
 // (Btrfs).
@@ -206,7 +175,7 @@ func validateVolume(v string) error {
 // per shared folder on volumes that keep them per shared folder.
 //
 // DSM: SYNO.Core.Quota get.
-func (s *QuotasService) Get(ctx context.Context, o Owner) ([]Quota, error) {
+func (s *QuotasService) Get(ctx context.Context, o Principal) ([]Quota, error) {
 	if err := o.validate(); err != nil {
 		return nil, argError("get quotas", err)
 	}
@@ -261,7 +230,7 @@ func (s *QuotasService) Get(ctx context.Context, o Owner) ([]Quota, error) {
 // dialog sends them (ADMIN-APIS 2.1: user_quota rows {share, quota} or
 // {volume, quota}; N4S4/synology-api core_group.py set_share_quota:
 // group_quota).
-func (s *QuotasService) Set(ctx context.Context, o Owner, quotas ...Quota) error {
+func (s *QuotasService) Set(ctx context.Context, o Principal, quotas ...Quota) error {
 	op := "set quotas"
 	if err := o.validate(); err != nil {
 		return argError(op, err)

@@ -103,27 +103,18 @@ type speedRowWire struct {
 	SchedulePlan   string  `json:"schedule_plan"`
 }
 
-// ownerType is owner_type of SYNO.Core.BandwidthControl: local_user or
-// local_group (ADMIN-APIS 2.3).
-func (o Owner) ownerType() string {
-	if o.Group {
-		return "local_group"
-	}
-	return "local_user"
-}
-
 // Get returns the speed limits of a user or a group, one per protocol.
 //
 // DSM: SYNO.Core.BandwidthControl get, version 2 (as DSM's own dialog
 // calls it, ADMIN-APIS 2.1).
-func (s *SpeedService) Get(ctx context.Context, o Owner) ([]SpeedLimit, error) {
+func (s *SpeedService) Get(ctx context.Context, o Principal) ([]SpeedLimit, error) {
 	if err := o.validate(); err != nil {
 		return nil, argError("get speed limits", err)
 	}
 	var d struct {
 		Bandwidths []speedRowWire `json:"bandwidths"`
 	}
-	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": o.Name, "owner_type": o.ownerType()}, &d)
+	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": o.Name, "owner_type": o.userGroupType()}, &d)
 	r.version = 2
 	if err := s.c.do(ctx, r); err != nil {
 		return nil, err
@@ -152,7 +143,7 @@ func (s *SpeedService) Get(ctx context.Context, o Owner) ([]SpeedLimit, error) {
 //
 // DSM: SYNO.Core.BandwidthControl set, version 1 (ADMIN-APIS 2.1; the
 // version N4S4/synology-api set_speed_limit hard-codes).
-func (s *SpeedService) Set(ctx context.Context, o Owner, limits ...SpeedLimit) error {
+func (s *SpeedService) Set(ctx context.Context, o Principal, limits ...SpeedLimit) error {
 	op := "set speed limits"
 	if err := o.validate(); err != nil {
 		return argError(op, err)
@@ -184,7 +175,7 @@ func (s *SpeedService) Set(ctx context.Context, o Owner, limits ...SpeedLimit) e
 			return argError(op, err)
 		}
 		rows = append(rows, speedRowWire{
-			Name: o.Name, OwnerType: o.ownerType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
+			Name: o.Name, OwnerType: o.userGroupType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
 			UploadLimit1: flexInt(l.Upload), DownloadLimit1: flexInt(l.Download),
 			UploadLimit2: flexInt(l.Upload2), DownloadLimit2: flexInt(l.Download2),
 			SchedulePlan: plan,

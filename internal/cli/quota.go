@@ -43,20 +43,20 @@ func addOwnerFlags(cmd *cobra.Command, f *ownerFlags, what string) {
 }
 
 // owner checks the flags and returns the owner they name.
-func (f ownerFlags) owner() (dsm.Owner, error) {
+func (f ownerFlags) owner() (dsm.Principal, error) {
 	switch {
 	case f.User != "" && f.Group != "":
-		return dsm.Owner{}, usagef("give --user or --group, not both")
+		return dsm.Principal{}, usagef("give --user or --group, not both")
 	case f.User != "":
-		return dsm.UserOwner(f.User), checkUserNames(f.User)
+		return dsm.UserPrincipal(f.User), checkUserNames(f.User)
 	case f.Group != "":
-		return dsm.GroupOwner(f.Group), checkGroupNames(f.Group)
+		return dsm.GroupPrincipal(f.Group), checkGroupNames(f.Group)
 	}
-	return dsm.Owner{}, usagef("give --user NAME or --group NAME")
+	return dsm.Principal{}, usagef("give --user NAME or --group NAME")
 }
 
 // notFound adds the owner to an error of a call about it.
-func notFound(o dsm.Owner, err error) error { return fmt.Errorf("%s: %w", o, err) }
+func notFound(o dsm.Principal, err error) error { return fmt.Errorf("%s: %w", o, err) }
 
 func newQuotaCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
@@ -157,7 +157,7 @@ func runQuotaGet(ctx context.Context, o *quotaOptions, s *IOStreams) error {
 }
 
 // printQuotas prints the quotas of owner.
-func printQuotas(ctx context.Context, c *dsm.Client, owner dsm.Owner, format string, s *IOStreams) error {
+func printQuotas(ctx context.Context, c *dsm.Client, owner dsm.Principal, format string, s *IOStreams) error {
 	qs, err := c.Quotas.Get(ctx, owner)
 	if err != nil {
 		return notFound(owner, err)

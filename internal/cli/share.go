@@ -307,9 +307,9 @@ with comes from $DSM_USER or the latest login.`,
 }
 
 func runShareGrant(ctx context.Context, o *shareGrantOptions, s *IOStreams) error {
-	p := dsm.Principal{Name: o.User}
+	p := dsm.UserPrincipal(o.User)
 	if o.Group != "" {
-		p = dsm.Principal{Name: o.Group, Group: true}
+		p = dsm.GroupPrincipal(o.Group)
 	}
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
 		if err := c.Permissions.Grant(ctx, o.Share, p, o.Right); err != nil {
@@ -375,7 +375,7 @@ func runUserAccess(ctx context.Context, o *userAccessOptions, s *IOStreams) erro
 		for _, row := range p.Shares {
 			grants := slices.Clone(byShare[strings.ToLower(row.Share)])
 			if row.Right != dsm.RightNone {
-				grants = append(grants, dsm.Grant{Principal: dsm.Principal{Name: p.User.Name}, Right: row.Right})
+				grants = append(grants, dsm.Grant{Principal: dsm.UserPrincipal(p.User.Name), Right: row.Right})
 			}
 			records = append(records, accessRecord("share", row.Share, dsm.EffectiveAccess(p.User.Name, p.User.Groups, grants)))
 		}
