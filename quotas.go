@@ -147,7 +147,7 @@ type QuotasService struct {
 // answer: {volume: "/volume3", support_share_quota, quota_status,
 // deduped, shares: [{name, description, quota}]}; the volume-wide quota
 // (a volume without per-share quotas) is read from "quota", as the set
-// call names it (ADMIN-APIS 2.1, UI 6.2.3).
+// call names it (DSM 6.2.3 admin_center.js, serializeApplyData).
 type quotaVolumeWire struct {
 	Volume            string   `json:"volume"`
 	Quota             flexInt  `json:"quota"`
@@ -179,7 +179,8 @@ func (s *QuotasService) Get(ctx context.Context, o Principal) ([]Quota, error) {
 	if err := o.validate(); err != nil {
 		return nil, argError("get quotas", err)
 	}
-	// User: what DSM's own dialog sends (ADMIN-APIS 2.1); group:
+	// User: what DSM's own dialog sends (DSM 6.2.3 admin_center.js,
+	// loadDetail); group:
 	// N4S4/synology-api core_group.py get_quota.
 	p := Params{"name": o.Name, "support_share_quota": true}
 	if o.Group {
@@ -227,7 +228,8 @@ func (s *QuotasService) Get(ctx context.Context, o Principal) ([]Quota, error) {
 // numbers of MiB (DSM keeps them in MB), 0 for no limit.
 //
 // DSM: SYNO.Core.Quota set, with the modified rows only, as DSM's own
-// dialog sends them (ADMIN-APIS 2.1: user_quota rows {share, quota} or
+// dialog sends them (DSM 6.2.3 admin_center.js, serializeApplyData:
+// user_quota rows {share, quota} or
 // {volume, quota}; N4S4/synology-api core_group.py set_share_quota:
 // group_quota).
 func (s *QuotasService) Set(ctx context.Context, o Principal, quotas ...Quota) error {

@@ -7,8 +7,10 @@ import (
 )
 
 // The weekly schedule of a speed limit: one character per hour of the
-// week. The length is DSM's (168, ADMIN-APIS 2.3; N4S4/synology-api
-// core_group.py sends 168 '1'). The alphabet is an inference: a row
+// week. The length is DSM's (168: DSM 6.2.3 admin_center.js, whose only
+// public copy is tbc0309/DSM_DS120j_25426
+// usr/syno/synoman/webman/modules/AdminCenter/admin_center.js;
+// N4S4/synology-api core_group.py sends 168 '1'). The alphabet is an inference: a row
 // carries two pairs of limits (upload_limit_1/download_limit_1 and
 // upload_limit_2/download_limit_2), and DSM's schedule picks, per hour,
 // no limit ('0'), the first pair ('1') or the second ('2'); no capture
@@ -40,7 +42,8 @@ func ValidateSchedule(s string) error {
 // SpeedPolicy says whether a speed limit applies.
 type SpeedPolicy string
 
-// The policies of a speed limit (ADMIN-APIS 2.3).
+// The policies of a speed limit (DSM 6.2.3 admin_center.js;
+// N4S4/synology-api core_group.py).
 const (
 	// SpeedNotSet: the owner has no limit of its own for the protocol
 	// (DSM answers "notexist", N4S4/synology-api core_group.py).
@@ -90,7 +93,7 @@ type SpeedService struct {
 }
 
 // speedRowWire is one row of SYNO.Core.BandwidthControl get v2 and set v1
-// (ADMIN-APIS 2.3, UI 6.2.3; N4S4/synology-api core_group.py).
+// (DSM 6.2.3 admin_center.js; N4S4/synology-api core_group.py).
 type speedRowWire struct {
 	Name           string  `json:"name,omitempty"`
 	OwnerType      string  `json:"owner_type"`
@@ -106,7 +109,7 @@ type speedRowWire struct {
 // Get returns the speed limits of a user or a group, one per protocol.
 //
 // DSM: SYNO.Core.BandwidthControl get, version 2 (as DSM's own dialog
-// calls it, ADMIN-APIS 2.1).
+// calls it, DSM 6.2.3 admin_center.js loadDetail).
 func (s *SpeedService) Get(ctx context.Context, o Principal) ([]SpeedLimit, error) {
 	if err := o.validate(); err != nil {
 		return nil, argError("get speed limits", err)
@@ -141,8 +144,9 @@ func (s *SpeedService) Get(ctx context.Context, o Principal) ([]SpeedLimit, erro
 // Set changes speed limits of a user or a group; the protocols not named
 // keep theirs.
 //
-// DSM: SYNO.Core.BandwidthControl set, version 1 (ADMIN-APIS 2.1; the
-// version N4S4/synology-api set_speed_limit hard-codes).
+// DSM: SYNO.Core.BandwidthControl set, version 1 (DSM 6.2.3
+// admin_center.js serializeApplyData; the version N4S4/synology-api
+// set_speed_limit hard-codes).
 func (s *SpeedService) Set(ctx context.Context, o Principal, limits ...SpeedLimit) error {
 	op := "set speed limits"
 	if err := o.validate(); err != nil {

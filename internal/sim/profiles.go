@@ -13,8 +13,8 @@ import (
 
 // A user's or a group's profile beyond its record: quotas (quotas.go),
 // application rules (apps.go) and speed limits (speed.go). Profiles are
-// kept by uid or gid, so a rename keeps them (ADMIN-APIS issue 13, item
-// 11: renaming keeps them) and a delete drops them (dropProfile), as DSM
+// kept by uid or gid, so a rename keeps them (DSM keys them by id, as it
+// keys share permissions: a choice where no source shows a rename) and a delete drops them (dropProfile), as DSM
 // removes a deleted account's rows everywhere.
 
 // owner is the user or group a profile belongs to.

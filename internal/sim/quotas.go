@@ -19,7 +19,7 @@ const mib = 1 << 20
 
 // codeQuotaTooLarge is DSM's user_quota_set_fail
 // (synology-community/go-synology pkg/api/errors.go), which DSM's import
-// UI reads as "quota exceeds free space" (ADMIN-APIS 1). Answered here
+// UI reads as "quota exceeds free space" (DSM 6.2.3 admin_center.js). Answered here
 // by the quota calls for a quota above the volume's free space, a
 // choice: no capture of SYNO.Core.Quota set's refusal exists.
 const codeQuotaTooLarge = 3117
@@ -115,7 +115,8 @@ func (s *Server) quotaOwner(q *request, group bool) (owner, error) {
 // core_group.py get_quota's example: volume, quota_status "v1", deduped,
 // support_share_quota, shares of name, description and quota in MB, and
 // no quota of the volume itself). "quota" on a volume without per-share
-// quotas is the set call's name for it (ADMIN-APIS 2.1), a choice.
+// quotas is the set call's name for it (DSM 6.2.3 admin_center.js,
+// serializeApplyData), a choice.
 type quotaShareRecord struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -179,7 +180,8 @@ func (s *Server) quotaGet(q *request) (any, error) {
 }
 
 // quotaRow is one row of SYNO.Core.Quota set: {share, quota} or
-// {volume, quota}, quota in MB (ADMIN-APIS 2.1, UI 6.2.3).
+// {volume, quota}, quota in MB (DSM 6.2.3 admin_center.js,
+// serializeApplyData).
 type quotaRow struct {
 	Share  *string          `json:"share"`
 	Volume *string          `json:"volume"`
@@ -188,7 +190,7 @@ type quotaRow struct {
 
 // quotaSet answers SYNO.Core.Quota set {name, user_quota | group_quota}:
 // the rows given change, the others stay (DSM's dialog sends modified
-// rows only, ADMIN-APIS 2.1). All rows are checked before any applies:
+// rows only, DSM 6.2.3 admin_center.js). All rows are checked before any applies:
 // an unknown share or volume, a volume path not of the form "/volume1"
 // (the choice of quotas.go in package dsm's counterpart is the path
 // form get shows), a volume whose quotas are per share, or a quota that
