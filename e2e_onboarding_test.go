@@ -20,14 +20,16 @@ func TestE2EQuotas(t *testing.T) {
 	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}), dsmtest.WithGroup(dsmtest.Group{Name: "staff"}))
 	c := srv.Client()
 	ctx := t.Context()
-	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "public", Limit: 20 * dsm.GiB}, dsm.Quota{Volume: "volume2", Limit: 500 * dsm.MiB}); err != nil {
+	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "public", Limit: 20 * dsm.GiB}, dsm.Quota{Volume: "/volume2", Limit: 500 * dsm.MiB}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := c.Quotas.Get(ctx, dsm.UserPrincipal("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []dsm.Quota{{Volume: "volume1", Share: "public", Limit: 20 * dsm.GiB}, {Volume: "volume1", Share: "photo"}, {Volume: "volume2", Limit: 500 * dsm.MiB}}
+	// Every shared folder of the Btrfs volume1 (finance, homes, public),
+	// then the ext4 volume2 as a whole.
+	want := []dsm.Quota{{Volume: "/volume1", Share: "finance"}, {Volume: "/volume1", Share: "homes"}, {Volume: "/volume1", Share: "public", Limit: 20 * dsm.GiB}, {Volume: "/volume2", Limit: 500 * dsm.MiB}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Get (-want +got):\n%s", d)
 	}
@@ -45,19 +47,47 @@ func TestE2EQuotas(t *testing.T) {
 	if sq, _ := c.Quotas.ListShare(ctx, "public"); len(sq) != 0 {
 		t.Errorf("after SetShare 0: %v", sq)
 	}
-	if err := c.Quotas.Set(ctx, dsm.GroupPrincipal("staff"), dsm.Quota{Share: "photo", Limit: dsm.TiB}); err != nil {
+	if err := c.Quotas.Set(ctx, dsm.GroupPrincipal("staff"), dsm.Quota{Share: "finance", Limit: dsm.TiB}); err != nil {
 		t.Fatal(err)
 	}
-	if g, _ := c.Quotas.Get(ctx, dsm.GroupPrincipal("staff")); len(g) != 3 || g[1] != (dsm.Quota{Volume: "volume1", Share: "photo", Limit: dsm.TiB}) {
+	if g, _ := c.Quotas.Get(ctx, dsm.GroupPrincipal("staff")); len(g) != 4 || g[0] != (dsm.Quota{Volume: "/volume1", Share: "finance", Limit: dsm.TiB}) {
 		t.Errorf("group quotas %v", g)
 	}
-	err = c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Volume: "volume2", Limit: 2 * dsm.TiB})
+	// volume2 has 2 TiB, as SYNO.Core.Share sees it.
+	err = c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Volume: "/volume2", Limit: 2*dsm.TiB + dsm.MiB})
 	var ae *dsm.APIError
 	if !errors.Is(err, dsm.ErrQuotaTooLarge) || !errors.As(err, &ae) || ae.Code != 3117 {
 		t.Errorf("a quota above the free space: %v, want 3117", err)
 	}
 	if _, err := c.Quotas.Get(ctx, dsm.UserPrincipal("nobody")); !errors.Is(err, dsm.ErrNoSuchUser) {
 		t.Errorf("Get of nobody: %v", err)
+	}
+	// A shared folder the NAS does not have is ErrNoSuchShare, as for
+	// permissions; one made through SYNO.Core.Share takes quotas at
+	// once, and loses them when it is deleted.
+	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "projects", Limit: dsm.GiB}); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("Set on a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if _, err := c.Quotas.ListShare(ctx, "projects"); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("ListShare of a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if err := c.Quotas.SetShare(ctx, "projects", "alice", dsm.GiB); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("SetShare on a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if err := c.Permissions.Grant(ctx, "projects", dsm.UserPrincipal("alice"), dsm.RightReadOnly); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("Grant on a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if _, err := c.Shares.Create(ctx, dsm.ShareCreateRequest{Name: "projects", Volume: "/volume1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "projects", Limit: dsm.GiB}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shares.Delete(ctx, "projects"); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := c.Quotas.Get(ctx, dsm.UserPrincipal("alice")); slices.ContainsFunc(q, func(q dsm.Quota) bool { return q.Share == "projects" }) {
+		t.Errorf("a deleted folder keeps its quota: %v", q)
 	}
 }
 
@@ -142,7 +172,7 @@ func TestE2EDeleteUserDropsProfile(t *testing.T) {
 	ctx := t.Context()
 	bob := dsm.UserPrincipal("bob")
 	for _, err := range []error{
-		c.Quotas.Set(ctx, bob, dsm.Quota{Volume: "volume2", Limit: dsm.GiB}),
+		c.Quotas.Set(ctx, bob, dsm.Quota{Volume: "/volume2", Limit: dsm.GiB}),
 		c.Apps.Deny(ctx, bob, "SYNO.FTP"),
 		c.Speed.Set(ctx, bob, dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedEnabled, Upload: 1}),
 		c.Users.Delete(ctx, "bob"),

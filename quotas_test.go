@@ -66,7 +66,7 @@ func TestQuotaUnits(t *testing.T) {
 	}
 	c := f.client(t, WithSession(Session{SID: "s"}))
 	ctx := t.Context()
-	if err := c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 20 * GiB}, Quota{Volume: "volume2", Limit: 500 * MiB}, Quota{Volume: "/volume3"}); err != nil {
+	if err := c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 20 * GiB}, Quota{Volume: "/volume2", Limit: 500 * MiB}, Quota{Volume: "/volume3"}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.last("SYNO.Core.Quota")
@@ -95,6 +95,7 @@ func TestQuotaUnits(t *testing.T) {
 		{"above MaxQuota", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: MaxQuota + MiB})},
 		{"no target", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Limit: MiB})},
 		{"bad volume", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Volume: "vol1", Limit: MiB})},
+		{"bare volume name", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Volume: "volume2", Limit: MiB})},
 		{"bad share", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "a/b", Limit: MiB})},
 		{"bad user", c.Quotas.Set(ctx, UserPrincipal("a:b"), Quota{Share: "public", Limit: MiB})},
 		{"nothing", c.Quotas.Set(ctx, UserPrincipal("alice"))},
@@ -109,7 +110,11 @@ func TestQuotaUnits(t *testing.T) {
 	if len(f.requests) != sent {
 		t.Errorf("refused quotas sent %d requests", len(f.requests)-sent)
 	}
-	err := c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 1500})
+	err := c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Volume: "volume2", Limit: MiB})
+	if want := `dsm: set quotas of user alice: "volume2" is a volume name, DSM wants its path: write /volume2`; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	err = c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 1500})
 	if want := "dsm: set quotas of user alice: quota 1500 bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to 1MiB (0 means no limit)"; err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
 	}
@@ -130,7 +135,7 @@ func TestQuotaGetShapes(t *testing.T) {
 	})
 	f.info["SYNO.Core.Quota"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 	c := f.client(t, WithSession(Session{SID: "s"}))
-	want := []Quota{{Volume: "volume3", Share: "ActiveBackupforBusiness", Limit: GiB}, {Volume: "volume2", Limit: 500 * MiB}}
+	want := []Quota{{Volume: "/volume3", Share: "ActiveBackupforBusiness", Limit: GiB}, {Volume: "/volume2", Limit: 500 * MiB}}
 	for _, o := range []Principal{UserPrincipal("alice"), GroupPrincipal("staff")} {
 		got, err := c.Quotas.Get(t.Context(), o)
 		if err != nil {

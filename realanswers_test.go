@@ -322,7 +322,7 @@ func TestRealAnswersDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff([]Quota{{Volume: "volume3", Share: "ActiveBackupforBusiness", Limit: GiB}}, got); d != "" {
+			if d := cmp.Diff([]Quota{{Volume: "/volume3", Share: "ActiveBackupforBusiness", Limit: GiB}}, got); d != "" {
 				t.Errorf("quotas (-want +got):\n%s", d)
 			}
 		},
