@@ -2,6 +2,7 @@ package dsm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -154,6 +155,23 @@ func (o Principal) entity() Params {
 	return Params{"entity_type": t, "entity_name": o.Name}
 }
 
+// noSuchPrincipal makes DSM's 3403 of SYNO.Core.AppPriv.Rule ("no such
+// user or group", DSM's app_privilege message keys) match ErrNoSuchUser
+// or ErrNoSuchGroup, whichever o is, as SYNO.Core.User's 3106 and
+// SYNO.Core.Group's 3204 do; the *APIError stays reachable with
+// errors.As.
+func noSuchPrincipal(o Principal, err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 3403 || !strings.HasPrefix(ae.API, "SYNO.Core.AppPriv") {
+		return err
+	}
+	sentinel := ErrNoSuchUser
+	if o.Group {
+		sentinel = ErrNoSuchGroup
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
+}
+
 // Rules returns the rules of a user or a group, one per application that
 // has one; an application without a rule follows the groups' rules and
 // its default.
@@ -173,7 +191,7 @@ func (s *AppsService) Rules(ctx context.Context, o Principal) ([]AppRule, error)
 		} `json:"rules"`
 	}
 	if err := s.c.do(ctx, newRead("SYNO.Core.AppPriv.Rule", "get", o.entity(), &d)); err != nil {
-		return nil, err
+		return nil, noSuchPrincipal(o, err)
 	}
 	want := o.entity()["entity_type"]
 	out := make([]AppRule, 0, len(d.Rules))
@@ -239,7 +257,7 @@ func (s *AppsService) SetRules(ctx context.Context, o Principal, rules ...AppRul
 		}
 		wire = append(wire, w)
 	}
-	return s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "set", Params{"rules": wire}, nil))
+	return noSuchPrincipal(o, s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "set", Params{"rules": wire}, nil)))
 }
 
 // Allow lets a user or a group use an application, from the given
@@ -291,5 +309,5 @@ func (s *AppsService) Default(ctx context.Context, o Principal, apps ...string) 
 		}
 		refs = append(refs, ref{a, e["entity_type"].(string), o.Name})
 	}
-	return s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "delete", Params{"rules": refs}, nil))
+	return noSuchPrincipal(o, s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "delete", Params{"rules": refs}, nil)))
 }

@@ -126,6 +126,18 @@ func TestE2EAppRules(t *testing.T) {
 	if err := c.Apps.Allow(ctx, alice, "SYNO.NoSuchApp"); err == nil {
 		t.Error("a rule for an app outside the catalogue was taken")
 	}
+	// DSM's 3403 (no such user or group) is ErrNoSuchUser for a user,
+	// ErrNoSuchGroup for a group, with the *APIError kept.
+	var ae *dsm.APIError
+	if _, err := c.Apps.Rules(ctx, dsm.UserPrincipal("nobody")); !errors.Is(err, dsm.ErrNoSuchUser) || errors.Is(err, dsm.ErrNoSuchGroup) || !errors.As(err, &ae) || ae.Code != 3403 {
+		t.Errorf("Rules of a missing user: %v, want ErrNoSuchUser (3403)", err)
+	}
+	if err := c.Apps.Deny(ctx, dsm.GroupPrincipal("nobody"), "SYNO.FTP"); !errors.Is(err, dsm.ErrNoSuchGroup) || errors.Is(err, dsm.ErrNoSuchUser) {
+		t.Errorf("Deny for a missing group: %v, want ErrNoSuchGroup", err)
+	}
+	if err := c.Apps.Default(ctx, dsm.UserPrincipal("nobody"), "SYNO.FTP"); !errors.Is(err, dsm.ErrNoSuchUser) {
+		t.Errorf("Default for a missing user: %v, want ErrNoSuchUser", err)
+	}
 }
 
 func TestE2ESpeedLimits(t *testing.T) {
