@@ -17,9 +17,9 @@ type principalFlags struct {
 
 // accountHelp is what the help of those commands says about the account
 // they log in with.
-const accountHelp = `Here --user and --group name whose it is; the DSM account to log in with
-is -u/--account (default $DSM_USER, else the context's), as -u is on
-every command.`
+const accountHelp = `--user or --group names the user or group acted on. The DSM account to
+log in with is -u/--account (default $DSM_USER, else the context's): -u
+is the login account on every command.`
 
 // addPrincipalConnFlags declares the connection flags of a command with
 // --user and --group: there --user names the user acted on, so the DSM

@@ -145,16 +145,20 @@ func parseQuotaArg(arg string) (dsm.Quota, error) {
 	if err != nil {
 		return dsm.Quota{}, usagef("%s: %v", target, err)
 	}
-	if name, ok := strings.CutPrefix(target, "share:"); ok {
-		return dsm.Quota{Share: name, Limit: limit}, nil
-	}
-	if strings.HasPrefix(target, "/") || isVolumeName(target) {
+	share, named := strings.CutPrefix(target, "share:")
+	if !named && (strings.HasPrefix(target, "/") || isVolumeName(target)) {
 		if err := dsm.ValidateVolume(target); err != nil {
 			return dsm.Quota{}, usagef("%s: %v (for a shared folder of that name, write share:%s)", arg, err, target)
 		}
 		return dsm.Quota{Volume: target, Limit: limit}, nil
 	}
-	return dsm.Quota{Share: target, Limit: limit}, nil
+	if !named {
+		share = target
+	}
+	if err := checkShareNames(share); err != nil {
+		return dsm.Quota{}, usagef("%s: %v", arg, err)
+	}
+	return dsm.Quota{Share: share, Limit: limit}, nil
 }
 
 // isVolumeName says whether s looks like a volume's name rather than a
