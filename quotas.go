@@ -173,27 +173,27 @@ func volumePath(v string) string {
 // per shared folder on volumes that keep them per shared folder.
 //
 // DSM: SYNO.Core.Quota get.
-func (s *QuotasService) Get(ctx context.Context, o Principal) ([]Quota, error) {
-	if err := o.validate(); err != nil {
+func (s *QuotasService) Get(ctx context.Context, p Principal) ([]Quota, error) {
+	if err := p.validate(); err != nil {
 		return nil, argError("get quotas", err)
 	}
 	// User: what DSM's own dialog sends (DSM 6.2.3 admin_center.js,
 	// loadDetail); group:
 	// N4S4/synology-api core_group.py get_quota.
-	p := Params{"name": o.Name, "support_share_quota": true}
-	if o.Group {
-		p["subject_type"] = "group"
+	params := Params{"name": p.Name, "support_share_quota": true}
+	if p.Group {
+		params["subject_type"] = "group"
 	}
 	var d struct {
 		User  []quotaVolumeWire `json:"user_quota"`
 		Group []quotaVolumeWire `json:"group_quota"`
 	}
 	const api, method = "SYNO.Core.Quota", "get"
-	if err := s.c.do(ctx, newRead(api, method, p, &d)); err != nil {
+	if err := s.c.do(ctx, newRead(api, method, params, &d)); err != nil {
 		return nil, err
 	}
 	vols := d.User
-	if o.Group {
+	if p.Group {
 		vols = d.Group
 	}
 	var out []Quota
@@ -231,12 +231,12 @@ func (s *QuotasService) Get(ctx context.Context, o Principal) ([]Quota, error) {
 // dialog sends them (DSM 6.2.3 admin_center.js, serializeApplyData:
 // user_quota rows {share, quota} or {volume, quota}; N4S4/synology-api
 // core_group.py set_share_quota: group_quota).
-func (s *QuotasService) Set(ctx context.Context, o Principal, quotas ...Quota) error {
+func (s *QuotasService) Set(ctx context.Context, p Principal, quotas ...Quota) error {
 	op := "set quotas"
-	if err := o.validate(); err != nil {
+	if err := p.validate(); err != nil {
 		return argError(op, err)
 	}
-	op = fmt.Sprintf("set quotas of %s", o)
+	op = fmt.Sprintf("set quotas of %s", p)
 	if len(quotas) == 0 {
 		return argErrorf(op, "no quota given")
 	}
@@ -272,10 +272,10 @@ func (s *QuotasService) Set(ctx context.Context, o Principal, quotas ...Quota) e
 		}
 	}
 	key := "user_quota"
-	if o.Group {
+	if p.Group {
 		key = "group_quota"
 	}
-	err := s.c.do(ctx, newSafeChange("SYNO.Core.Quota", "set", Params{"name": o.Name, key: rows}, nil))
+	err := s.c.do(ctx, newSafeChange("SYNO.Core.Quota", "set", Params{"name": p.Name, key: rows}, nil))
 	var shares []string
 	for _, q := range quotas {
 		if q.Share != "" {

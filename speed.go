@@ -45,7 +45,7 @@ type SpeedPolicy string
 // The policies of a speed limit (DSM 6.2.3 admin_center.js;
 // N4S4/synology-api core_group.py).
 const (
-	// SpeedNotSet: the owner has no limit of its own for the protocol
+	// SpeedNotSet: the user or group has no limit of its own for the protocol
 	// (DSM answers "notexist", N4S4/synology-api core_group.py).
 	SpeedNotSet SpeedPolicy = "notexist"
 	// SpeedDisabled: no limit.
@@ -110,14 +110,14 @@ type speedRowWire struct {
 //
 // DSM: SYNO.Core.BandwidthControl get, version 2 (as DSM's own dialog
 // calls it, DSM 6.2.3 admin_center.js loadDetail).
-func (s *SpeedService) Get(ctx context.Context, o Principal) ([]SpeedLimit, error) {
-	if err := o.validate(); err != nil {
+func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, error) {
+	if err := p.validate(); err != nil {
 		return nil, argError("get speed limits", err)
 	}
 	var d struct {
 		Bandwidths []speedRowWire `json:"bandwidths"`
 	}
-	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": o.Name, "owner_type": o.userGroupType()}, &d)
+	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": p.Name, "owner_type": p.userGroupType()}, &d)
 	r.version = 2
 	if err := s.c.do(ctx, r); err != nil {
 		return nil, err
@@ -147,12 +147,12 @@ func (s *SpeedService) Get(ctx context.Context, o Principal) ([]SpeedLimit, erro
 // DSM: SYNO.Core.BandwidthControl set, version 1 (DSM 6.2.3
 // admin_center.js serializeApplyData; the version N4S4/synology-api
 // set_speed_limit hard-codes).
-func (s *SpeedService) Set(ctx context.Context, o Principal, limits ...SpeedLimit) error {
+func (s *SpeedService) Set(ctx context.Context, p Principal, limits ...SpeedLimit) error {
 	op := "set speed limits"
-	if err := o.validate(); err != nil {
+	if err := p.validate(); err != nil {
 		return argError(op, err)
 	}
-	op = fmt.Sprintf("set speed limits of %s", o)
+	op = fmt.Sprintf("set speed limits of %s", p)
 	if len(limits) == 0 {
 		return argErrorf(op, "no limit given")
 	}
@@ -179,7 +179,7 @@ func (s *SpeedService) Set(ctx context.Context, o Principal, limits ...SpeedLimi
 			return argError(op, err)
 		}
 		rows = append(rows, speedRowWire{
-			Name: o.Name, OwnerType: o.userGroupType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
+			Name: p.Name, OwnerType: p.userGroupType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
 			UploadLimit1: flexInt(l.Upload), DownloadLimit1: flexInt(l.Download),
 			UploadLimit2: flexInt(l.Upload2), DownloadLimit2: flexInt(l.Download2),
 			SchedulePlan: plan,
