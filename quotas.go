@@ -198,13 +198,13 @@ func (s *QuotasService) Get(ctx context.Context, p Principal) ([]Quota, error) {
 	}
 	var out []Quota
 	for _, v := range vols {
-		name := volumePath(v.Volume)
+		vol := volumePath(v.Volume)
 		if !bool(v.SupportShareQuota) || (len(v.Shares) == 0 && v.Quota != 0) {
 			limit, err := fromMB(api, method, v.Quota)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Quota{Volume: name, Limit: limit})
+			out = append(out, Quota{Volume: vol, Limit: limit})
 			if !bool(v.SupportShareQuota) {
 				continue
 			}
@@ -214,7 +214,7 @@ func (s *QuotasService) Get(ctx context.Context, p Principal) ([]Quota, error) {
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, Quota{Volume: name, Share: sh.Name, Limit: limit})
+			out = append(out, Quota{Volume: vol, Share: sh.Name, Limit: limit})
 		}
 	}
 	return out, nil

@@ -131,7 +131,7 @@ func TestQuotaGetShapes(t *testing.T) {
 		}
 		return []byte(`{"success":true,"data":{"` + key + `":[` +
 			`{"deduped":false,"quota_status":"v1","shares":[{"description":"","name":"ActiveBackupforBusiness","quota":1024}],"support_share_quota":true,"volume":"/volume3"},` +
-			`{"volume":"/volume2","quota":"500","support_share_quota":false,"shares":[]}]}}`)
+			`{"volume":"volume2","quota":"500","support_share_quota":false,"shares":[]}]}}`)
 	})
 	f.info["SYNO.Core.Quota"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 	c := f.client(t, WithSession(Session{SID: "s"}))
