@@ -121,7 +121,9 @@ func TestQuotaUnits(t *testing.T) {
 }
 
 // TestQuotaGetShapes decodes SYNO.Core.Quota get as N4S4/synology-api
-// core_group.py documents it for a group, and a volume-wide quota.
+// core_group.py documents it for a group, and a volume-wide quota on a
+// volume named bare, which is read as its path (a liberal reading: DSM
+// sends the path in every answer on record).
 func TestQuotaGetShapes(t *testing.T) {
 	t.Parallel()
 	f := newFakeDSM(t, func(r *http.Request, form url.Values) any {
