@@ -2,6 +2,7 @@ package dsm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -144,14 +145,31 @@ func (s *AppsService) List(ctx context.Context) ([]App, error) {
 	return out, nil
 }
 
-// entity returns the entity_type and entity_name of o in
+// entity returns the entity_type and entity_name of p in
 // SYNO.Core.AppPriv.Rule (math65/dsmaccess: "user" or "group").
-func (o Owner) entity() Params {
+func (p Principal) entity() Params {
 	t := "user"
-	if o.Group {
+	if p.Group {
 		t = "group"
 	}
-	return Params{"entity_type": t, "entity_name": o.Name}
+	return Params{"entity_type": t, "entity_name": p.Name}
+}
+
+// noSuchPrincipal makes DSM's 3403 of SYNO.Core.AppPriv.Rule ("no such
+// user or group", DSM's app_privilege message keys) match ErrNoSuchUser
+// or ErrNoSuchGroup, whichever p is, as SYNO.Core.User's 3106 and
+// SYNO.Core.Group's 3204 do; the *APIError stays reachable with
+// errors.As.
+func noSuchPrincipal(p Principal, err error) error {
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != 3403 || !strings.HasPrefix(ae.API, "SYNO.Core.AppPriv") {
+		return err
+	}
+	sentinel := ErrNoSuchUser
+	if p.Group {
+		sentinel = ErrNoSuchGroup
+	}
+	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
 // Rules returns the rules of a user or a group, one per application that
@@ -159,8 +177,8 @@ func (o Owner) entity() Params {
 // its default.
 //
 // DSM: SYNO.Core.AppPriv.Rule get.
-func (s *AppsService) Rules(ctx context.Context, o Owner) ([]AppRule, error) {
-	if err := o.validate(); err != nil {
+func (s *AppsService) Rules(ctx context.Context, p Principal) ([]AppRule, error) {
+	if err := p.validate(); err != nil {
 		return nil, argError("get application rules", err)
 	}
 	var d struct {
@@ -172,15 +190,15 @@ func (s *AppsService) Rules(ctx context.Context, o Owner) ([]AppRule, error) {
 			EntityName string   `json:"entity_name"`
 		} `json:"rules"`
 	}
-	if err := s.c.do(ctx, newRead("SYNO.Core.AppPriv.Rule", "get", o.entity(), &d)); err != nil {
-		return nil, err
+	if err := s.c.do(ctx, newRead("SYNO.Core.AppPriv.Rule", "get", p.entity(), &d)); err != nil {
+		return nil, noSuchPrincipal(p, err)
 	}
-	want := o.entity()["entity_type"]
+	want := p.entity()["entity_type"]
 	out := make([]AppRule, 0, len(d.Rules))
 	for _, r := range d.Rules {
 		// A rule of another entity (everyone, as the per-app list shows
-		// it in N4S4/synology-api) is not this owner's.
-		if r.AppID == "" || (r.EntityType != "" && r.EntityType != want) || (r.EntityName != "" && !strings.EqualFold(r.EntityName, o.Name)) {
+		// it in N4S4/synology-api) is not this principal's.
+		if r.AppID == "" || (r.EntityType != "" && r.EntityType != want) || (r.EntityName != "" && !strings.EqualFold(r.EntityName, p.Name)) {
 			continue
 		}
 		out = append(out, AppRule{App: r.AppID, Allow: nonNil(r.AllowIP), Deny: nonNil(r.DenyIP)})
@@ -203,16 +221,16 @@ type appRuleWire struct {
 // to the default is Default.
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
-func (s *AppsService) SetRules(ctx context.Context, o Owner, rules ...AppRule) error {
+func (s *AppsService) SetRules(ctx context.Context, p Principal, rules ...AppRule) error {
 	op := "set application rules"
-	if err := o.validate(); err != nil {
+	if err := p.validate(); err != nil {
 		return argError(op, err)
 	}
-	op = fmt.Sprintf("set application rules of %s", o)
+	op = fmt.Sprintf("set application rules of %s", p)
 	if len(rules) == 0 {
 		return argErrorf(op, "no rule given")
 	}
-	e := o.entity()
+	e := p.entity()
 	wire := make([]appRuleWire, 0, len(rules))
 	for _, r := range rules {
 		if err := validateAppID(r.App); err != nil {
@@ -224,7 +242,7 @@ func (s *AppsService) SetRules(ctx context.Context, o Owner, rules ...AppRule) e
 		if len(r.Allow)+len(r.Deny) > MaxAppRuleAddresses {
 			return argErrorf(op, "rule for %s has %d addresses, more than %d", r.App, len(r.Allow)+len(r.Deny), MaxAppRuleAddresses)
 		}
-		w := appRuleWire{AppID: r.App, EntityType: e["entity_type"].(string), EntityName: o.Name, AllowIP: []string{}, DenyIP: []string{}}
+		w := appRuleWire{AppID: r.App, EntityType: e["entity_type"].(string), EntityName: p.Name, AllowIP: []string{}, DenyIP: []string{}}
 		for _, a := range r.Allow {
 			if err := ValidateAppAddress(a); err != nil {
 				return argError(op, err)
@@ -239,29 +257,29 @@ func (s *AppsService) SetRules(ctx context.Context, o Owner, rules ...AppRule) e
 		}
 		wire = append(wire, w)
 	}
-	return s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "set", Params{"rules": wire}, nil))
+	return noSuchPrincipal(p, s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "set", Params{"rules": wire}, nil)))
 }
 
 // Allow lets a user or a group use an application, from the given
 // addresses only, or from every address when none is given.
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
-func (s *AppsService) Allow(ctx context.Context, o Owner, app string, from ...string) error {
+func (s *AppsService) Allow(ctx context.Context, p Principal, app string, from ...string) error {
 	if len(from) == 0 {
 		from = []string{AllAddresses}
 	}
-	return s.SetRules(ctx, o, AppRule{App: app, Allow: from})
+	return s.SetRules(ctx, p, AppRule{App: app, Allow: from})
 }
 
 // Deny keeps a user or a group from using an application, from the given
 // addresses, or from every address when none is given.
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
-func (s *AppsService) Deny(ctx context.Context, o Owner, app string, from ...string) error {
+func (s *AppsService) Deny(ctx context.Context, p Principal, app string, from ...string) error {
 	if len(from) == 0 {
 		from = []string{AllAddresses}
 	}
-	return s.SetRules(ctx, o, AppRule{App: app, Deny: from})
+	return s.SetRules(ctx, p, AppRule{App: app, Deny: from})
 }
 
 // Default removes the rules of a user or a group for the applications
@@ -269,12 +287,12 @@ func (s *AppsService) Deny(ctx context.Context, o Owner, app string, from ...str
 // has no "no rule" value: this is a delete (math65/dsmaccess, DSM 7.4).
 //
 // DSM: SYNO.Core.AppPriv.Rule delete.
-func (s *AppsService) Default(ctx context.Context, o Owner, apps ...string) error {
+func (s *AppsService) Default(ctx context.Context, p Principal, apps ...string) error {
 	op := "reset application rules"
-	if err := o.validate(); err != nil {
+	if err := p.validate(); err != nil {
 		return argError(op, err)
 	}
-	op = fmt.Sprintf("reset application rules of %s", o)
+	op = fmt.Sprintf("reset application rules of %s", p)
 	if len(apps) == 0 {
 		return argErrorf(op, "no application given")
 	}
@@ -283,13 +301,13 @@ func (s *AppsService) Default(ctx context.Context, o Owner, apps ...string) erro
 		EntityType string `json:"entity_type"`
 		EntityName string `json:"entity_name"`
 	}
-	e := o.entity()
+	e := p.entity()
 	refs := make([]ref, 0, len(apps))
 	for _, a := range apps {
 		if err := validateAppID(a); err != nil {
 			return argError(op, err)
 		}
-		refs = append(refs, ref{a, e["entity_type"].(string), o.Name})
+		refs = append(refs, ref{a, e["entity_type"].(string), p.Name})
 	}
-	return s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "delete", Params{"rules": refs}, nil))
+	return noSuchPrincipal(p, s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "delete", Params{"rules": refs}, nil)))
 }

@@ -60,7 +60,7 @@ func TestAppRulesWire(t *testing.T) {
 	if v := f.last("SYNO.Core.AppPriv.App").form.Get("version"); v != "3" {
 		t.Errorf("App list at version %s, want 3, the highest offered", v)
 	}
-	rules, err := c.Apps.Rules(ctx, UserOwner("martine"))
+	rules, err := c.Apps.Rules(ctx, UserPrincipal("martine"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,13 +76,13 @@ func TestAppRulesWire(t *testing.T) {
 		method string
 		rules  string
 	}{
-		{func() error { return c.Apps.Allow(ctx, UserOwner("bob"), "SYNO.FTP") }, "set",
+		{func() error { return c.Apps.Allow(ctx, UserPrincipal("bob"), "SYNO.FTP") }, "set",
 			`[{"app_id":"SYNO.FTP","entity_type":"user","entity_name":"bob","allow_ip":["0.0.0.0"],"deny_ip":[]}]`},
 		{func() error {
-			return c.Apps.Deny(ctx, GroupOwner("staff"), "SYNO.SFTP", "10.0.0.0/8", "192.168.1.7/32", "0.0.0.0/0")
+			return c.Apps.Deny(ctx, GroupPrincipal("staff"), "SYNO.SFTP", "10.0.0.0/8", "192.168.1.7/32", "0.0.0.0/0")
 		}, "set",
 			`[{"app_id":"SYNO.SFTP","entity_type":"group","entity_name":"staff","allow_ip":[],"deny_ip":["10.0.0.0/8","192.168.1.7","0.0.0.0"]}]`},
-		{func() error { return c.Apps.Default(ctx, UserOwner("bob"), "SYNO.FTP", "SYNO.AFP") }, "delete",
+		{func() error { return c.Apps.Default(ctx, UserPrincipal("bob"), "SYNO.FTP", "SYNO.AFP") }, "delete",
 			`[{"app_id":"SYNO.FTP","entity_type":"user","entity_name":"bob"},{"app_id":"SYNO.AFP","entity_type":"user","entity_name":"bob"}]`},
 	} {
 		if err := tt.do(); err != nil {
@@ -95,13 +95,13 @@ func TestAppRulesWire(t *testing.T) {
 	}
 	sent := len(f.requests)
 	for name, err := range map[string]error{
-		"bad address":   c.Apps.Allow(ctx, UserOwner("bob"), "SYNO.FTP", "10.0.0.1/8"),
-		"empty rule":    c.Apps.SetRules(ctx, UserOwner("bob"), AppRule{App: "SYNO.FTP"}),
-		"bad app":       c.Apps.Allow(ctx, UserOwner("bob"), "SYNO FTP"),
-		"bad group":     c.Apps.Default(ctx, GroupOwner("a:b"), "SYNO.FTP"),
-		"no app":        c.Apps.Default(ctx, UserOwner("bob")),
-		"too many":      c.Apps.Allow(ctx, UserOwner("bob"), "SYNO.FTP", make65()...),
-		"no rule given": c.Apps.SetRules(ctx, UserOwner("bob")),
+		"bad address":   c.Apps.Allow(ctx, UserPrincipal("bob"), "SYNO.FTP", "10.0.0.1/8"),
+		"empty rule":    c.Apps.SetRules(ctx, UserPrincipal("bob"), AppRule{App: "SYNO.FTP"}),
+		"bad app":       c.Apps.Allow(ctx, UserPrincipal("bob"), "SYNO FTP"),
+		"bad group":     c.Apps.Default(ctx, GroupPrincipal("a:b"), "SYNO.FTP"),
+		"no app":        c.Apps.Default(ctx, UserPrincipal("bob")),
+		"too many":      c.Apps.Allow(ctx, UserPrincipal("bob"), "SYNO.FTP", make65()...),
+		"no rule given": c.Apps.SetRules(ctx, UserPrincipal("bob")),
 	} {
 		if !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("%s: %v, want an *ArgError", name, err)

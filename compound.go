@@ -227,7 +227,7 @@ func (s *UsersService) Profile(ctx context.Context, name string) (UserProfile, e
 		Users []userWire `json:"users"`
 	}
 	var perms sharePermissionsWire
-	p := Principal{Name: name}
+	p := UserPrincipal(name)
 	pr := permissionsRequest(p, &perms)
 	calls := []*BatchCall{
 		{API: "SYNO.Core.User", Method: "get", Params: Params{"name": name, "additional": profileFields()}, Out: &u},

@@ -20,14 +20,16 @@ func TestE2EQuotas(t *testing.T) {
 	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}), dsmtest.WithGroup(dsmtest.Group{Name: "staff"}))
 	c := srv.Client()
 	ctx := t.Context()
-	if err := c.Quotas.Set(ctx, dsm.UserOwner("alice"), dsm.Quota{Share: "public", Limit: 20 * dsm.GiB}, dsm.Quota{Volume: "volume2", Limit: 500 * dsm.MiB}); err != nil {
+	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "public", Limit: 20 * dsm.GiB}, dsm.Quota{Volume: "/volume2", Limit: 500 * dsm.MiB}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Quotas.Get(ctx, dsm.UserOwner("alice"))
+	got, err := c.Quotas.Get(ctx, dsm.UserPrincipal("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []dsm.Quota{{Volume: "volume1", Share: "public", Limit: 20 * dsm.GiB}, {Volume: "volume1", Share: "photo"}, {Volume: "volume2", Limit: 500 * dsm.MiB}}
+	// Every shared folder of the Btrfs volume1 (finance, homes, public),
+	// then the ext4 volume2 as a whole.
+	want := []dsm.Quota{{Volume: "/volume1", Share: "finance"}, {Volume: "/volume1", Share: "homes"}, {Volume: "/volume1", Share: "public", Limit: 20 * dsm.GiB}, {Volume: "/volume2", Limit: 500 * dsm.MiB}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("Get (-want +got):\n%s", d)
 	}
@@ -45,19 +47,47 @@ func TestE2EQuotas(t *testing.T) {
 	if sq, _ := c.Quotas.ListShare(ctx, "public"); len(sq) != 0 {
 		t.Errorf("after SetShare 0: %v", sq)
 	}
-	if err := c.Quotas.Set(ctx, dsm.GroupOwner("staff"), dsm.Quota{Share: "photo", Limit: dsm.TiB}); err != nil {
+	if err := c.Quotas.Set(ctx, dsm.GroupPrincipal("staff"), dsm.Quota{Share: "finance", Limit: dsm.TiB}); err != nil {
 		t.Fatal(err)
 	}
-	if g, _ := c.Quotas.Get(ctx, dsm.GroupOwner("staff")); len(g) != 3 || g[1] != (dsm.Quota{Volume: "volume1", Share: "photo", Limit: dsm.TiB}) {
+	if g, _ := c.Quotas.Get(ctx, dsm.GroupPrincipal("staff")); len(g) != 4 || g[0] != (dsm.Quota{Volume: "/volume1", Share: "finance", Limit: dsm.TiB}) {
 		t.Errorf("group quotas %v", g)
 	}
-	err = c.Quotas.Set(ctx, dsm.UserOwner("alice"), dsm.Quota{Volume: "volume2", Limit: 2 * dsm.TiB})
+	// volume2 has 2 TiB, as SYNO.Core.Share sees it.
+	err = c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Volume: "/volume2", Limit: 2*dsm.TiB + dsm.MiB})
 	var ae *dsm.APIError
 	if !errors.Is(err, dsm.ErrQuotaTooLarge) || !errors.As(err, &ae) || ae.Code != 3117 {
 		t.Errorf("a quota above the free space: %v, want 3117", err)
 	}
-	if _, err := c.Quotas.Get(ctx, dsm.UserOwner("nobody")); !errors.Is(err, dsm.ErrNoSuchUser) {
+	if _, err := c.Quotas.Get(ctx, dsm.UserPrincipal("nobody")); !errors.Is(err, dsm.ErrNoSuchUser) {
 		t.Errorf("Get of nobody: %v", err)
+	}
+	// A shared folder the NAS does not have is ErrNoSuchShare, as for
+	// permissions; one made through SYNO.Core.Share takes quotas at
+	// once, and loses them when it is deleted.
+	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "projects", Limit: dsm.GiB}); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("Set on a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if _, err := c.Quotas.ListShare(ctx, "projects"); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("ListShare of a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if err := c.Quotas.SetShare(ctx, "projects", "alice", dsm.GiB); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("SetShare on a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if err := c.Permissions.Grant(ctx, "projects", dsm.UserPrincipal("alice"), dsm.RightReadOnly); !errors.Is(err, dsm.ErrNoSuchShare) {
+		t.Errorf("Grant on a missing folder: %v, want ErrNoSuchShare", err)
+	}
+	if _, err := c.Shares.Create(ctx, dsm.ShareCreateRequest{Name: "projects", Volume: "/volume1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Quotas.Set(ctx, dsm.UserPrincipal("alice"), dsm.Quota{Share: "projects", Limit: dsm.GiB}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Shares.Delete(ctx, "projects"); err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := c.Quotas.Get(ctx, dsm.UserPrincipal("alice")); slices.ContainsFunc(q, func(q dsm.Quota) bool { return q.Share == "projects" }) {
+		t.Errorf("a deleted folder keeps its quota: %v", q)
 	}
 }
 
@@ -73,13 +103,13 @@ func TestE2EAppRules(t *testing.T) {
 	if len(apps) < 5 || apps[2] != (dsm.App{ID: "SYNO.FTP", Name: "FTP", GrantByDefault: true}) {
 		t.Errorf("catalogue %v", apps)
 	}
-	alice := dsm.UserOwner("alice")
+	alice := dsm.UserPrincipal("alice")
 	for _, err := range []error{
 		c.Apps.Deny(ctx, alice, "SYNO.FTP"),
 		c.Apps.Allow(ctx, alice, "SYNO.SFTP", "10.0.0.0/8"),
 		c.Apps.Allow(ctx, alice, "SYNO.AFP"),
 		c.Apps.Default(ctx, alice, "SYNO.AFP"),
-		c.Apps.Allow(ctx, dsm.GroupOwner("staff"), "SYNO.Desktop"),
+		c.Apps.Allow(ctx, dsm.GroupPrincipal("staff"), "SYNO.Desktop"),
 	} {
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +126,18 @@ func TestE2EAppRules(t *testing.T) {
 	if err := c.Apps.Allow(ctx, alice, "SYNO.NoSuchApp"); err == nil {
 		t.Error("a rule for an app outside the catalogue was taken")
 	}
+	// DSM's 3403 (no such user or group) is ErrNoSuchUser for a user,
+	// ErrNoSuchGroup for a group, with the *APIError kept.
+	var ae *dsm.APIError
+	if _, err := c.Apps.Rules(ctx, dsm.UserPrincipal("nobody")); !errors.Is(err, dsm.ErrNoSuchUser) || errors.Is(err, dsm.ErrNoSuchGroup) || !errors.As(err, &ae) || ae.Code != 3403 {
+		t.Errorf("Rules of a missing user: %v, want ErrNoSuchUser (3403)", err)
+	}
+	if err := c.Apps.Deny(ctx, dsm.GroupPrincipal("nobody"), "SYNO.FTP"); !errors.Is(err, dsm.ErrNoSuchGroup) || errors.Is(err, dsm.ErrNoSuchUser) {
+		t.Errorf("Deny for a missing group: %v, want ErrNoSuchGroup", err)
+	}
+	if err := c.Apps.Default(ctx, dsm.UserPrincipal("nobody"), "SYNO.FTP"); !errors.Is(err, dsm.ErrNoSuchUser) {
+		t.Errorf("Default for a missing user: %v, want ErrNoSuchUser", err)
+	}
 }
 
 func TestE2ESpeedLimits(t *testing.T) {
@@ -108,10 +150,10 @@ func TestE2ESpeedLimits(t *testing.T) {
 		{Protocol: "FTP", Policy: dsm.SpeedEnabled, Upload: 100, Download: 200},
 		{Protocol: "WebDAV", Policy: dsm.SpeedScheduled, Upload: 1, Download: 2, Upload2: 3, Download2: 4, Schedule: plan},
 	}
-	if err := c.Speed.Set(ctx, dsm.UserOwner("alice"), set...); err != nil {
+	if err := c.Speed.Set(ctx, dsm.UserPrincipal("alice"), set...); err != nil {
 		t.Fatal(err)
 	}
-	got, err := c.Speed.Get(ctx, dsm.UserOwner("alice"))
+	got, err := c.Speed.Get(ctx, dsm.UserPrincipal("alice"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,9 +182,9 @@ func TestE2EDeleteUserDropsProfile(t *testing.T) {
 	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "bob", Password: "Secret-pw-2026"}))
 	c := srv.Client()
 	ctx := t.Context()
-	bob := dsm.UserOwner("bob")
+	bob := dsm.UserPrincipal("bob")
 	for _, err := range []error{
-		c.Quotas.Set(ctx, bob, dsm.Quota{Volume: "volume2", Limit: dsm.GiB}),
+		c.Quotas.Set(ctx, bob, dsm.Quota{Volume: "/volume2", Limit: dsm.GiB}),
 		c.Apps.Deny(ctx, bob, "SYNO.FTP"),
 		c.Speed.Set(ctx, bob, dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedEnabled, Upload: 1}),
 		c.Users.Delete(ctx, "bob"),
@@ -196,7 +238,7 @@ func TestRulesAgreementOnboarding(t *testing.T) {
 		})
 	}
 	for _, up := range []int{-1, 0, 1, dsm.MaxSpeedLimit, dsm.MaxSpeedLimit + 1} {
-		err := c.Speed.Set(t.Context(), dsm.UserOwner("rules"), dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedScheduled, Upload: up, Schedule: full})
+		err := c.Speed.Set(t.Context(), dsm.UserPrincipal("rules"), dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedScheduled, Upload: up, Schedule: full})
 		add("speed limit", strconv.Itoa(up), argOnly(err), 120, func(t *testing.T, n *rulesNAS) (bool, int) {
 			return n.call(t, "SYNO.Core.BandwidthControl", "set", "bandwidths", speedRow(full, up))
 		})
@@ -212,7 +254,7 @@ func TestRulesAgreementOnboarding(t *testing.T) {
 	}
 	for _, k := range []int{1, dsm.MaxAppRuleAddresses, dsm.MaxAppRuleAddresses + 1} {
 		addrs := slices.Repeat([]string{"10.0.0.1"}, k)
-		err := c.Apps.Allow(t.Context(), dsm.UserOwner("rules"), "SYNO.FTP", addrs...)
+		err := c.Apps.Allow(t.Context(), dsm.UserPrincipal("rules"), "SYNO.FTP", addrs...)
 		add("rule addresses", strconv.Itoa(k), argOnly(err), 3400, func(t *testing.T, n *rulesNAS) (bool, int) {
 			return n.call(t, "SYNO.Core.AppPriv.Rule", "set", "rules", rule(addrs))
 		})
@@ -241,7 +283,7 @@ func TestE2EShareQuotaNotServed(t *testing.T) {
 	if err := c.Quotas.SetShare(t.Context(), "public", "alice", dsm.GiB); !errors.Is(err, dsm.ErrUnsupported) {
 		t.Errorf("SetShare: %v, want ErrUnsupported", err)
 	}
-	if err := c.Quotas.Set(t.Context(), dsm.UserOwner("alice"), dsm.Quota{Share: "public", Limit: dsm.GiB}); err != nil {
+	if err := c.Quotas.Set(t.Context(), dsm.UserPrincipal("alice"), dsm.Quota{Share: "public", Limit: dsm.GiB}); err != nil {
 		t.Errorf("Set: %v", err)
 	}
 }

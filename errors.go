@@ -69,7 +69,8 @@ var (
 	ErrShareExists = errors.New("dsm: shared folder exists")
 	// ErrQuotaTooLarge: DSM could not set a quota (3117, DSM's
 	// user_quota_set_fail), as when it exceeds the free space of its
-	// volume (ADMIN-APIS 1: DSM's import stops on it for that reason).
+	// volume (DSM 6.2.3 admin_center.js: the import dialog stops on 3117,
+	// "quota exceeds free space").
 	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
 )
 

@@ -19,7 +19,7 @@ func ExampleQuotasService_Set() {
 	defer srv.Close()
 	ctx := context.Background()
 	c := srv.Client()
-	alice := dsm.UserOwner("alice")
+	alice := dsm.UserPrincipal("alice")
 
 	limit, _ := dsm.ParseBytes("20GiB")
 	if err := c.Quotas.Set(ctx, alice, dsm.Quota{Share: "public", Limit: limit}); err != nil {
@@ -32,7 +32,11 @@ func ExampleQuotasService_Set() {
 		log.Fatal(err)
 	}
 	quotas, _ := c.Quotas.Get(ctx, alice)
-	fmt.Println(quotas[0].Share, quotas[0].Limit)
+	for _, q := range quotas {
+		if q.Limit != 0 {
+			fmt.Println(q.Volume, q.Share, q.Limit)
+		}
+	}
 	rules, _ := c.Apps.Rules(ctx, alice)
 	for _, r := range rules {
 		fmt.Println(r.App, r.Decision(), r.Allow)
@@ -40,7 +44,7 @@ func ExampleQuotasService_Set() {
 	// A quota DSM cannot keep in its MB is refused before any call.
 	fmt.Println(c.Quotas.Set(ctx, alice, dsm.Quota{Share: "public", Limit: 1500}))
 	// Output:
-	// public 20GiB
+	// /volume1 public 20GiB
 	// SYNO.FTP deny []
 	// SYNO.SFTP custom [10.0.0.0/8]
 	// dsm: set quotas of user alice: quota 1500 bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to 1MiB (0 means no limit)

@@ -148,8 +148,8 @@ func ExampleUsersService_CheckPassword() {
 // own row and their groups' rows, a deny over everything.
 func ExampleEffectiveAccess() {
 	rows := []dsm.Grant{
-		{Principal: dsm.Principal{Name: "staff", Group: true}, Right: dsm.RightReadWrite},
-		{Principal: dsm.Principal{Name: "bob"}, Right: dsm.RightDeny},
+		{Principal: dsm.GroupPrincipal("staff"), Right: dsm.RightReadWrite},
+		{Principal: dsm.UserPrincipal("bob"), Right: dsm.RightDeny},
 	}
 	for _, user := range []string{"alice", "bob"} {
 		a := dsm.EffectiveAccess(user, []string{"users", "staff"}, rows)
@@ -174,7 +174,7 @@ func ExamplePermissionsService_Grant() {
 	c := srv.Client()
 	ctx := context.Background()
 
-	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "staff", Group: true}, dsm.RightReadOnly); err != nil {
+	if err := c.Permissions.Grant(ctx, "finance", dsm.GroupPrincipal("staff"), dsm.RightReadOnly); err != nil {
 		log.Fatal(err)
 	}
 	p, err := c.Users.Profile(ctx, "alice")

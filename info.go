@@ -42,7 +42,8 @@ var knownAPIs = map[string]versionRange{
 	"SYNO.Core.Share.Permission":     {1, 1},
 	"SYNO.Core.User.Home":            {1, 1},
 	// Quotas, application privileges and speed limits: the versions
-	// DSM's own dialog calls (ADMIN-APIS 2.1); BandwidthControl get is
+	// DSM's own user dialog calls (DSM 6.2.3 admin_center.js, loadDetail
+	// and serializeApplyData); BandwidthControl get is
 	// called at 2 and set at 1 by the services. AppPriv.App list is
 	// called at the highest version offered (3 on DSM 7), as
 	// math65/dsmaccess (DSMAPI.swift, DSM 7.4) and N4S4/synology-api do:

@@ -55,35 +55,6 @@ func ParseRight(s string) (Right, error) {
 	return RightNone, invalid("%q is not a right; use rw, ro, deny or default", s)
 }
 
-// Principal names a user or a group, as a permission row is keyed.
-type Principal struct {
-	Name string
-	// Group is true for a group, false for a user.
-	Group bool
-}
-
-// String returns "user NAME" or "group NAME".
-func (p Principal) String() string {
-	if p.Group {
-		return "group " + p.Name
-	}
-	return "user " + p.Name
-}
-
-func (p Principal) userGroupType() string {
-	if p.Group {
-		return "local_group"
-	}
-	return "local_user"
-}
-
-func (p Principal) validate() error {
-	if p.Group {
-		return ValidateGroupName(p.Name)
-	}
-	return ValidateUserName(p.Name)
-}
-
 // Permission is one row of DSM's shared-folder permission table, as the
 // list calls return it.
 type Permission struct {
@@ -219,14 +190,14 @@ func (s *PermissionsService) ListShare(ctx context.Context, share string, group 
 //
 // DSM: SYNO.Core.Share.Permission list_by_user.
 func (s *PermissionsService) ListUser(ctx context.Context, user string) ([]Permission, error) {
-	return s.listPrincipal(ctx, Principal{Name: user})
+	return s.listPrincipal(ctx, UserPrincipal(user))
 }
 
 // ListGroup returns the group's row on every shared folder.
 //
 // DSM: SYNO.Core.Share.Permission list_by_group.
 func (s *PermissionsService) ListGroup(ctx context.Context, group string) ([]Permission, error) {
-	return s.listPrincipal(ctx, Principal{Name: group, Group: true})
+	return s.listPrincipal(ctx, GroupPrincipal(group))
 }
 
 // List returns the rows of a user or a group on every shared folder.
@@ -520,7 +491,7 @@ func EffectiveAccess(user string, groups []string, rows []Grant) Access {
 		}
 	}
 	if in[GroupAdministrators] {
-		byGroup = append(byGroup, Grant{Principal: Principal{Name: GroupAdministrators, Group: true}, Right: RightReadWrite})
+		byGroup = append(byGroup, Grant{Principal: GroupPrincipal(GroupAdministrators), Right: RightReadWrite})
 	}
 	slices.SortStableFunc(byGroup, func(a, b Grant) int {
 		return strings.Compare(strings.ToLower(a.Principal.Name), strings.ToLower(b.Principal.Name))
@@ -559,14 +530,14 @@ func (s *PermissionsService) ListGroups(ctx context.Context, groups ...string) (
 		answers := make([]sharePermissionsWire, len(chunk))
 		calls := make([]*BatchCall, len(chunk))
 		for i, g := range chunk {
-			r := permissionsRequest(Principal{Name: g, Group: true}, &answers[i])
+			r := permissionsRequest(GroupPrincipal(g), &answers[i])
 			calls[i] = &BatchCall{API: r.api, Method: r.method, Params: r.params, Out: &answers[i]}
 		}
 		if err := s.c.Batch(ctx, BatchOptions{}, calls...); err != nil {
 			return nil, err
 		}
 		for i, g := range chunk {
-			out[g] = answers[i].permissions(Principal{Name: g, Group: true})
+			out[g] = answers[i].permissions(GroupPrincipal(g))
 		}
 	}
 	return out, nil

@@ -57,9 +57,9 @@ func TestEffectiveAccess(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				p := dsm.Principal{Name: r.User}
+				p := dsm.UserPrincipal(r.User)
 				if r.Group != "" {
-					p = dsm.Principal{Name: r.Group, Group: true}
+					p = dsm.GroupPrincipal(r.Group)
 				}
 				rows = append(rows, dsm.Grant{Principal: p, Right: right})
 			}
@@ -80,13 +80,13 @@ func TestEffectiveAccess(t *testing.T) {
 
 func TestAccessReason(t *testing.T) {
 	t.Parallel()
-	staff := dsm.Principal{Name: "staff", Group: true}
+	staff := dsm.GroupPrincipal("staff")
 	tests := []struct {
 		a    dsm.Access
 		want string
 	}{
 		{dsm.Access{User: "alice", Right: dsm.RightReadWrite, From: []dsm.Grant{{Principal: staff, Right: dsm.RightReadWrite}}}, "rw from group staff"},
-		{dsm.Access{User: "bob", Right: dsm.RightDeny, From: []dsm.Grant{{Principal: dsm.Principal{Name: "bob"}, Right: dsm.RightDeny}}}, "denied for bob (own row)"},
+		{dsm.Access{User: "bob", Right: dsm.RightDeny, From: []dsm.Grant{{Principal: dsm.UserPrincipal("bob"), Right: dsm.RightDeny}}}, "denied for bob (own row)"},
 		{dsm.Access{User: "bob", Right: dsm.RightDeny, From: []dsm.Grant{{Principal: staff, Right: dsm.RightDeny}}}, "denied by group staff"},
 		{dsm.Access{User: "carol"}, "no access: no row for carol or their groups"},
 		{dsm.EffectiveAccess("erin", []string{"administrators"}, nil), "rw from group administrators (always)"},
@@ -124,12 +124,12 @@ func TestE2EPermissions(t *testing.T) {
 	ctx := t.Context()
 
 	if err := c.Permissions.SetShare(ctx, "finance", []dsm.RightChange{
-		{Principal: dsm.Principal{Name: "staff", Group: true}, Right: dsm.RightReadOnly},
-		{Principal: dsm.Principal{Name: "alice"}, Right: dsm.RightReadWrite},
+		{Principal: dsm.GroupPrincipal("staff"), Right: dsm.RightReadOnly},
+		{Principal: dsm.UserPrincipal("alice"), Right: dsm.RightReadWrite},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "interns", Group: true}, dsm.RightDeny); err != nil {
+	if err := c.Permissions.Grant(ctx, "finance", dsm.GroupPrincipal("interns"), dsm.RightDeny); err != nil {
 		t.Fatal(err)
 	}
 
@@ -199,7 +199,7 @@ func TestE2EPermissionPatchKeepsCustom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "alice"}, dsm.RightReadWrite); err != nil {
+	if err := c.Permissions.Grant(ctx, "finance", dsm.UserPrincipal("alice"), dsm.RightReadWrite); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := c.Permissions.ListShare(ctx, "finance", false)
@@ -216,10 +216,10 @@ func TestE2EPermissionPatchKeepsCustom(t *testing.T) {
 	if b := got["bob"]; b.Right != dsm.RightReadOnly {
 		t.Errorf("bob after a grant to alice: %+v, want his ro row kept", b)
 	}
-	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "administrators", Group: true}, dsm.RightDeny); !errors.Is(err, dsm.ErrInvalidArgument) {
+	if err := c.Permissions.Grant(ctx, "finance", dsm.GroupPrincipal("administrators"), dsm.RightDeny); !errors.Is(err, dsm.ErrInvalidArgument) {
 		t.Errorf("deny to administrators: %v, want refused before sending", err)
 	}
-	if err := c.Permissions.Grant(ctx, "nosuch", dsm.Principal{Name: "alice"}, dsm.RightReadOnly); !errors.Is(err, dsm.ErrNoSuchShare) {
+	if err := c.Permissions.Grant(ctx, "nosuch", dsm.UserPrincipal("alice"), dsm.RightReadOnly); !errors.Is(err, dsm.ErrNoSuchShare) {
 		t.Errorf("grant on a missing share: %v, want ErrNoSuchShare", err)
 	}
 }
@@ -238,7 +238,7 @@ func TestE2EPermissionWriteFallsBackToCompound(t *testing.T) {
 	if err := srv.InjectFault(f); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Permissions.Grant(ctx, "finance", dsm.Principal{Name: "alice"}, dsm.RightReadOnly); err != nil {
+	if err := c.Permissions.Grant(ctx, "finance", dsm.UserPrincipal("alice"), dsm.RightReadOnly); err != nil {
 		t.Fatal(err)
 	}
 	if cc.count("SYNO.Core.Share.Permission set_by_user_group") != 1 || cc.count("SYNO.Entry.Request request") != 1 {

@@ -66,14 +66,14 @@ func TestQuotaUnits(t *testing.T) {
 	}
 	c := f.client(t, WithSession(Session{SID: "s"}))
 	ctx := t.Context()
-	if err := c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "public", Limit: 20 * GiB}, Quota{Volume: "volume2", Limit: 500 * MiB}, Quota{Volume: "/volume3"}); err != nil {
+	if err := c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 20 * GiB}, Quota{Volume: "/volume2", Limit: 500 * MiB}, Quota{Volume: "/volume3"}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.last("SYNO.Core.Quota")
 	if got, want := r.form.Get("user_quota"), `[{"share":"public","quota":20480},{"volume":"/volume2","quota":500},{"volume":"/volume3","quota":0}]`; got != want {
 		t.Errorf("user_quota %s, want %s", got, want)
 	}
-	if err := c.Quotas.Set(ctx, GroupOwner("staff"), Quota{Share: "public", Limit: MiB}); err != nil {
+	if err := c.Quotas.Set(ctx, GroupPrincipal("staff"), Quota{Share: "public", Limit: MiB}); err != nil {
 		t.Fatal(err)
 	}
 	if r := f.last("SYNO.Core.Quota"); r.form.Get("group_quota") != `[{"share":"public","quota":1}]` || r.form.Get("name") != `"staff"` {
@@ -90,14 +90,15 @@ func TestQuotaUnits(t *testing.T) {
 		name string
 		err  error
 	}{
-		{"not whole MiB", c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "public", Limit: 1500})},
-		{"negative", c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "public", Limit: -MiB})},
-		{"above MaxQuota", c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "public", Limit: MaxQuota + MiB})},
-		{"no target", c.Quotas.Set(ctx, UserOwner("alice"), Quota{Limit: MiB})},
-		{"bad volume", c.Quotas.Set(ctx, UserOwner("alice"), Quota{Volume: "vol1", Limit: MiB})},
-		{"bad share", c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "a/b", Limit: MiB})},
-		{"bad user", c.Quotas.Set(ctx, UserOwner("a:b"), Quota{Share: "public", Limit: MiB})},
-		{"nothing", c.Quotas.Set(ctx, UserOwner("alice"))},
+		{"not whole MiB", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 1500})},
+		{"negative", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: -MiB})},
+		{"above MaxQuota", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: MaxQuota + MiB})},
+		{"no target", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Limit: MiB})},
+		{"bad volume", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Volume: "vol1", Limit: MiB})},
+		{"bare volume name", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Volume: "volume2", Limit: MiB})},
+		{"bad share", c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "a/b", Limit: MiB})},
+		{"bad user", c.Quotas.Set(ctx, UserPrincipal("a:b"), Quota{Share: "public", Limit: MiB})},
+		{"nothing", c.Quotas.Set(ctx, UserPrincipal("alice"))},
 		{"share: negative", c.Quotas.SetShare(ctx, "public", "alice", -1)},
 		{"share: above MaxQuota", c.Quotas.SetShare(ctx, "public", "alice", MaxQuota+1)},
 	} {
@@ -109,14 +110,20 @@ func TestQuotaUnits(t *testing.T) {
 	if len(f.requests) != sent {
 		t.Errorf("refused quotas sent %d requests", len(f.requests)-sent)
 	}
-	err := c.Quotas.Set(ctx, UserOwner("alice"), Quota{Share: "public", Limit: 1500})
+	err := c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Volume: "volume2", Limit: MiB})
+	if want := `dsm: set quotas of user alice: "volume2" is a volume name, DSM wants its path: write /volume2`; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	err = c.Quotas.Set(ctx, UserPrincipal("alice"), Quota{Share: "public", Limit: 1500})
 	if want := "dsm: set quotas of user alice: quota 1500 bytes is not a whole number of MiB: SYNO.Core.Quota keeps quotas in MB (2^20 bytes); round it to 1MiB (0 means no limit)"; err.Error() != want {
 		t.Errorf("message %q, want %q", err, want)
 	}
 }
 
 // TestQuotaGetShapes decodes SYNO.Core.Quota get as N4S4/synology-api
-// core_group.py documents it for a group, and a volume-wide quota.
+// core_group.py documents it for a group, and a volume-wide quota on a
+// volume named bare, which is read as its path (a liberal reading: DSM
+// sends the path in every answer on record).
 func TestQuotaGetShapes(t *testing.T) {
 	t.Parallel()
 	f := newFakeDSM(t, func(r *http.Request, form url.Values) any {
@@ -126,12 +133,12 @@ func TestQuotaGetShapes(t *testing.T) {
 		}
 		return []byte(`{"success":true,"data":{"` + key + `":[` +
 			`{"deduped":false,"quota_status":"v1","shares":[{"description":"","name":"ActiveBackupforBusiness","quota":1024}],"support_share_quota":true,"volume":"/volume3"},` +
-			`{"volume":"/volume2","quota":"500","support_share_quota":false,"shares":[]}]}}`)
+			`{"volume":"volume2","quota":"500","support_share_quota":false,"shares":[]}]}}`)
 	})
 	f.info["SYNO.Core.Quota"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 1, RequestFormat: "JSON"}
 	c := f.client(t, WithSession(Session{SID: "s"}))
-	want := []Quota{{Volume: "volume3", Share: "ActiveBackupforBusiness", Limit: GiB}, {Volume: "volume2", Limit: 500 * MiB}}
-	for _, o := range []Owner{UserOwner("alice"), GroupOwner("staff")} {
+	want := []Quota{{Volume: "/volume3", Share: "ActiveBackupforBusiness", Limit: GiB}, {Volume: "/volume2", Limit: 500 * MiB}}
+	for _, o := range []Principal{UserPrincipal("alice"), GroupPrincipal("staff")} {
 		got, err := c.Quotas.Get(t.Context(), o)
 		if err != nil {
 			t.Fatal(err)

@@ -318,23 +318,23 @@ func TestRealAnswersDecode(t *testing.T) {
 		},
 		"quota_get_group.json": func(t *testing.T) {
 			c := realClient(t, map[string]string{"SYNO.Core.Quota get": "quota_get_group.json"}, session)
-			got, err := c.Quotas.Get(t.Context(), GroupOwner("group_name"))
+			got, err := c.Quotas.Get(t.Context(), GroupPrincipal("group_name"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := cmp.Diff([]Quota{{Volume: "volume3", Share: "ActiveBackupforBusiness", Limit: GiB}}, got); d != "" {
+			if d := cmp.Diff([]Quota{{Volume: "/volume3", Share: "ActiveBackupforBusiness", Limit: GiB}}, got); d != "" {
 				t.Errorf("quotas (-want +got):\n%s", d)
 			}
 		},
 		"quota_set.json": func(t *testing.T) {
 			c := realClient(t, map[string]string{"SYNO.Core.Quota set": "quota_set.json"}, session)
-			if err := c.Quotas.Set(t.Context(), GroupOwner("group_name"), Quota{Share: "ActiveBackupforBusiness", Limit: GiB}); err != nil {
+			if err := c.Quotas.Set(t.Context(), GroupPrincipal("group_name"), Quota{Share: "ActiveBackupforBusiness", Limit: GiB}); err != nil {
 				t.Fatal(err)
 			}
 		},
 		"bandwidth_get_group.json": func(t *testing.T) {
 			c := realClient(t, map[string]string{"SYNO.Core.BandwidthControl get": "bandwidth_get_group.json"}, session)
-			got, err := c.Speed.Get(t.Context(), GroupOwner("group_name"))
+			got, err := c.Speed.Get(t.Context(), GroupPrincipal("group_name"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -344,7 +344,7 @@ func TestRealAnswersDecode(t *testing.T) {
 		},
 		"bandwidth_set.json": func(t *testing.T) {
 			c := realClient(t, map[string]string{"SYNO.Core.BandwidthControl set": "bandwidth_set.json"}, session)
-			if err := c.Speed.Set(t.Context(), GroupOwner("group_name"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Upload: 100, Download: 100}); err != nil {
+			if err := c.Speed.Set(t.Context(), GroupPrincipal("group_name"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Upload: 100, Download: 100}); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -414,7 +414,7 @@ func TestRealAnswersDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			user := func(name string, r, inherited Right) Permission {
-				return Permission{Share: "test_shared_folder", Principal: Principal{Name: name}, Right: r, Inherited: inherited}
+				return Permission{Share: "test_shared_folder", Principal: UserPrincipal(name), Right: r, Inherited: inherited}
 			}
 			want := []Permission{
 				user("admin", RightDeny, RightReadWrite), user("guest", RightNone, RightNone),
@@ -430,7 +430,7 @@ func TestRealAnswersDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := []Permission{{Share: "ActiveBackupforBusiness", Principal: Principal{Name: "staff", Group: true}, Right: RightDeny}}
+			want := []Permission{{Share: "ActiveBackupforBusiness", Principal: GroupPrincipal("staff"), Right: RightDeny}}
 			if d := cmp.Diff(want, got); d != "" {
 				t.Errorf("rows (-want +got):\n%s", d)
 			}

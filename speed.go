@@ -7,8 +7,10 @@ import (
 )
 
 // The weekly schedule of a speed limit: one character per hour of the
-// week. The length is DSM's (168, ADMIN-APIS 2.3; N4S4/synology-api
-// core_group.py sends 168 '1'). The alphabet is an inference: a row
+// week. The length is DSM's (168: DSM 6.2.3 admin_center.js, whose only
+// public copy is tbc0309/DSM_DS120j_25426
+// usr/syno/synoman/webman/modules/AdminCenter/admin_center.js;
+// N4S4/synology-api core_group.py sends 168 '1'). The alphabet is an inference: a row
 // carries two pairs of limits (upload_limit_1/download_limit_1 and
 // upload_limit_2/download_limit_2), and DSM's schedule picks, per hour,
 // no limit ('0'), the first pair ('1') or the second ('2'); no capture
@@ -40,9 +42,10 @@ func ValidateSchedule(s string) error {
 // SpeedPolicy says whether a speed limit applies.
 type SpeedPolicy string
 
-// The policies of a speed limit (ADMIN-APIS 2.3).
+// The policies of a speed limit (DSM 6.2.3 admin_center.js;
+// N4S4/synology-api core_group.py).
 const (
-	// SpeedNotSet: the owner has no limit of its own for the protocol
+	// SpeedNotSet: the user or group has no limit of its own for the protocol
 	// (DSM answers "notexist", N4S4/synology-api core_group.py).
 	SpeedNotSet SpeedPolicy = "notexist"
 	// SpeedDisabled: no limit.
@@ -90,7 +93,7 @@ type SpeedService struct {
 }
 
 // speedRowWire is one row of SYNO.Core.BandwidthControl get v2 and set v1
-// (ADMIN-APIS 2.3, UI 6.2.3; N4S4/synology-api core_group.py).
+// (DSM 6.2.3 admin_center.js; N4S4/synology-api core_group.py).
 type speedRowWire struct {
 	Name           string  `json:"name,omitempty"`
 	OwnerType      string  `json:"owner_type"`
@@ -103,27 +106,18 @@ type speedRowWire struct {
 	SchedulePlan   string  `json:"schedule_plan"`
 }
 
-// ownerType is owner_type of SYNO.Core.BandwidthControl: local_user or
-// local_group (ADMIN-APIS 2.3).
-func (o Owner) ownerType() string {
-	if o.Group {
-		return "local_group"
-	}
-	return "local_user"
-}
-
 // Get returns the speed limits of a user or a group, one per protocol.
 //
 // DSM: SYNO.Core.BandwidthControl get, version 2 (as DSM's own dialog
-// calls it, ADMIN-APIS 2.1).
-func (s *SpeedService) Get(ctx context.Context, o Owner) ([]SpeedLimit, error) {
-	if err := o.validate(); err != nil {
+// calls it, DSM 6.2.3 admin_center.js loadDetail).
+func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, error) {
+	if err := p.validate(); err != nil {
 		return nil, argError("get speed limits", err)
 	}
 	var d struct {
 		Bandwidths []speedRowWire `json:"bandwidths"`
 	}
-	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": o.Name, "owner_type": o.ownerType()}, &d)
+	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": p.Name, "owner_type": p.userGroupType()}, &d)
 	r.version = 2
 	if err := s.c.do(ctx, r); err != nil {
 		return nil, err
@@ -150,14 +144,15 @@ func (s *SpeedService) Get(ctx context.Context, o Owner) ([]SpeedLimit, error) {
 // Set changes speed limits of a user or a group; the protocols not named
 // keep theirs.
 //
-// DSM: SYNO.Core.BandwidthControl set, version 1 (ADMIN-APIS 2.1; the
-// version N4S4/synology-api set_speed_limit hard-codes).
-func (s *SpeedService) Set(ctx context.Context, o Owner, limits ...SpeedLimit) error {
+// DSM: SYNO.Core.BandwidthControl set, version 1 (DSM 6.2.3
+// admin_center.js serializeApplyData; the version N4S4/synology-api
+// set_speed_limit hard-codes).
+func (s *SpeedService) Set(ctx context.Context, p Principal, limits ...SpeedLimit) error {
 	op := "set speed limits"
-	if err := o.validate(); err != nil {
+	if err := p.validate(); err != nil {
 		return argError(op, err)
 	}
-	op = fmt.Sprintf("set speed limits of %s", o)
+	op = fmt.Sprintf("set speed limits of %s", p)
 	if len(limits) == 0 {
 		return argErrorf(op, "no limit given")
 	}
@@ -184,7 +179,7 @@ func (s *SpeedService) Set(ctx context.Context, o Owner, limits ...SpeedLimit) e
 			return argError(op, err)
 		}
 		rows = append(rows, speedRowWire{
-			Name: o.Name, OwnerType: o.ownerType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
+			Name: p.Name, OwnerType: p.userGroupType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
 			UploadLimit1: flexInt(l.Upload), DownloadLimit1: flexInt(l.Download),
 			UploadLimit2: flexInt(l.Upload2), DownloadLimit2: flexInt(l.Download2),
 			SchedulePlan: plan,

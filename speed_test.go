@@ -41,7 +41,7 @@ func TestSpeedWire(t *testing.T) {
 	f.info["SYNO.Core.BandwidthControl"] = APIInfo{Path: "entry.cgi", MinVersion: 1, MaxVersion: 2, RequestFormat: "JSON"}
 	c := f.client(t, WithSession(Session{SID: "s"}))
 	ctx := t.Context()
-	got, err := c.Speed.Get(ctx, GroupOwner("group_name"))
+	got, err := c.Speed.Get(ctx, GroupPrincipal("group_name"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestSpeedWire(t *testing.T) {
 	if r := f.last("SYNO.Core.BandwidthControl"); r.form.Get("version") != "2" || r.form.Get("owner_type") != `"local_group"` {
 		t.Errorf("get %v", r.form)
 	}
-	if err := c.Speed.Set(ctx, UserOwner("alice"), SpeedLimit{Protocol: "ftp", Policy: SpeedEnabled, Upload: 100, Download: 200}); err != nil {
+	if err := c.Speed.Set(ctx, UserPrincipal("alice"), SpeedLimit{Protocol: "ftp", Policy: SpeedEnabled, Upload: 100, Download: 200}); err != nil {
 		t.Fatal(err)
 	}
 	r := f.last("SYNO.Core.BandwidthControl")
@@ -61,12 +61,12 @@ func TestSpeedWire(t *testing.T) {
 	}
 	sent := len(f.requests)
 	for name, err := range map[string]error{
-		"protocol":  c.Speed.Set(ctx, UserOwner("alice"), SpeedLimit{Protocol: "SMB", Policy: SpeedEnabled}),
-		"policy":    c.Speed.Set(ctx, UserOwner("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedNotSet}),
-		"negative":  c.Speed.Set(ctx, UserOwner("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Upload: -1}),
-		"too fast":  c.Speed.Set(ctx, UserOwner("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Download2: MaxSpeedLimit + 1}),
-		"schedule":  c.Speed.Set(ctx, UserOwner("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedScheduled, Schedule: "01"}),
-		"no limits": c.Speed.Set(ctx, UserOwner("alice")),
+		"protocol":  c.Speed.Set(ctx, UserPrincipal("alice"), SpeedLimit{Protocol: "SMB", Policy: SpeedEnabled}),
+		"policy":    c.Speed.Set(ctx, UserPrincipal("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedNotSet}),
+		"negative":  c.Speed.Set(ctx, UserPrincipal("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Upload: -1}),
+		"too fast":  c.Speed.Set(ctx, UserPrincipal("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedEnabled, Download2: MaxSpeedLimit + 1}),
+		"schedule":  c.Speed.Set(ctx, UserPrincipal("alice"), SpeedLimit{Protocol: "FTP", Policy: SpeedScheduled, Schedule: "01"}),
+		"no limits": c.Speed.Set(ctx, UserPrincipal("alice")),
 	} {
 		if !errors.Is(err, ErrInvalidArgument) {
 			t.Errorf("%s: %v, want an *ArgError", name, err)

@@ -31,9 +31,9 @@ Station"), without regard to case.`,
 
 // appListOptions are the options of dsmctl app list.
 type appListOptions struct {
-	conn   connOptions
-	Output string
-	Owner  ownerFlags
+	conn      connOptions
+	Output    string
+	Principal principalFlags
 }
 
 func newAppListCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
@@ -53,9 +53,9 @@ application's default decide).`,
 			if err := checkOutput(o.Output); err != nil {
 				return err
 			}
-			withRules := o.Owner.User != "" || o.Owner.Group != ""
+			withRules := o.Principal.given()
 			if withRules {
-				if _, err := o.Owner.owner(); err != nil {
+				if _, err := o.Principal.principal(); err != nil {
 					return err
 				}
 			}
@@ -67,9 +67,9 @@ application's default decide).`,
 			})
 		},
 	}
-	addOwnerConnFlags(cmd, &o.conn)
+	addPrincipalConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
-	addOwnerFlags(cmd, &o.Owner, "rules to show")
+	addPrincipalFlags(cmd, &o.Principal, "rules to show")
 	return cmd
 }
 
@@ -80,10 +80,10 @@ func runAppList(ctx context.Context, c *dsm.Client, o *appListOptions, withRules
 	}
 	rules := map[string]dsm.AppRule{}
 	if withRules {
-		owner, _ := o.Owner.owner()
-		rs, err := c.Apps.Rules(ctx, owner)
+		who, _ := o.Principal.principal()
+		rs, err := c.Apps.Rules(ctx, who)
 		if err != nil {
-			return notFound(owner, err)
+			return notFound(who, err)
 		}
 		for _, r := range rs {
 			rules[r.App] = r
@@ -125,9 +125,9 @@ func findApp(apps []dsm.App, name string) (string, error) {
 
 // appRuleOptions are the options of dsmctl app allow, deny and default.
 type appRuleOptions struct {
-	conn  connOptions
-	Owner ownerFlags
-	From  []string
+	conn      connOptions
+	Principal principalFlags
+	From      []string
 }
 
 func newAppRuleCmd(s *IOStreams, getenv func(string) string, g *globalOptions, verb string) *cobra.Command {
@@ -135,7 +135,7 @@ func newAppRuleCmd(s *IOStreams, getenv func(string) string, g *globalOptions, v
 	cmd := &cobra.Command{
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			owner, err := o.Owner.owner()
+			who, err := o.Principal.principal()
 			if err != nil {
 				return err
 			}
@@ -162,14 +162,14 @@ func newAppRuleCmd(s *IOStreams, getenv func(string) string, g *globalOptions, v
 				}
 				switch verb {
 				case "allow":
-					err = c.Apps.Allow(ctx, owner, id, o.From...)
+					err = c.Apps.Allow(ctx, who, id, o.From...)
 				case "deny":
-					err = c.Apps.Deny(ctx, owner, id, o.From...)
+					err = c.Apps.Deny(ctx, who, id, o.From...)
 				default:
-					err = c.Apps.Default(ctx, owner, id)
+					err = c.Apps.Default(ctx, who, id)
 				}
 				if err != nil {
-					return notFound(owner, err)
+					return notFound(who, err)
 				}
 				from := "every address"
 				if len(o.From) > 0 {
@@ -177,11 +177,11 @@ func newAppRuleCmd(s *IOStreams, getenv func(string) string, g *globalOptions, v
 				}
 				switch verb {
 				case "allow":
-					fmt.Fprintf(s.Out, "%s may use %s from %s\n", owner, id, from)
+					fmt.Fprintf(s.Out, "%s may use %s from %s\n", who, id, from)
 				case "deny":
-					fmt.Fprintf(s.Out, "%s may not use %s from %s\n", owner, id, from)
+					fmt.Fprintf(s.Out, "%s may not use %s from %s\n", who, id, from)
 				default:
-					fmt.Fprintf(s.Out, "%s follows the default for %s\n", owner, id)
+					fmt.Fprintf(s.Out, "%s follows the default for %s\n", who, id)
 				}
 				return nil
 			})
@@ -212,8 +212,8 @@ the groups' rules and its default (SYNO.Core.AppPriv.Rule delete: DSM has
 no "no rule" value).`
 		cmd.Example = `  dsmctl app default ftp --user alice`
 	}
-	addOwnerConnFlags(cmd, &o.conn)
-	addOwnerFlags(cmd, &o.Owner, "rule to change")
+	addPrincipalConnFlags(cmd, &o.conn)
+	addPrincipalFlags(cmd, &o.Principal, "rule to change")
 	if verb != "default" {
 		cmd.Flags().StringArrayVar(&o.From, "from", nil, "an address or prefix the rule is for (repeatable; default: every address)")
 	}

@@ -20,44 +20,6 @@ quota fields do: 500MB is 500 x 1,048,576 bytes); "none" or 0 means no
 limit. DSM keeps these quotas in MB, so a quota must be a whole number of
 MiB.`
 
-// ownerFlags are --user and --group, of which a command takes exactly one.
-type ownerFlags struct {
-	User, Group string
-}
-
-// addOwnerConnFlags declares the connection flags of a command with
-// --user and --group: there --user names the user whose quota, rule or
-// limit it is, so the DSM account to log in with is -u/--account ($DSM_USER
-// as everywhere).
-func addOwnerConnFlags(cmd *cobra.Command, o *connOptions) {
-	f := cmd.Flags()
-	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
-	f.StringVarP(&o.User, "account", "u", "", "DSM account to log in with (default $DSM_USER)")
-	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
-	addSecurityFlags(cmd, o)
-}
-
-func addOwnerFlags(cmd *cobra.Command, f *ownerFlags, what string) {
-	cmd.Flags().StringVar(&f.User, "user", "", "the user whose "+what)
-	cmd.Flags().StringVar(&f.Group, "group", "", "the group whose "+what)
-}
-
-// owner checks the flags and returns the owner they name.
-func (f ownerFlags) owner() (dsm.Owner, error) {
-	switch {
-	case f.User != "" && f.Group != "":
-		return dsm.Owner{}, usagef("give --user or --group, not both")
-	case f.User != "":
-		return dsm.UserOwner(f.User), checkUserNames(f.User)
-	case f.Group != "":
-		return dsm.GroupOwner(f.Group), checkGroupNames(f.Group)
-	}
-	return dsm.Owner{}, usagef("give --user NAME or --group NAME")
-}
-
-// notFound adds the owner to an error of a call about it.
-func notFound(o dsm.Owner, err error) error { return fmt.Errorf("%s: %w", o, err) }
-
 func newQuotaCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "quota",
@@ -65,7 +27,7 @@ func newQuotaCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 		Long: `Show and set the quotas of users and groups (SYNO.Core.Quota): on a volume,
 or on a shared folder where the volume keeps quotas per shared folder
 (Btrfs). ` + "\n\n" + sizeHelp,
-		Example: `  dsmctl quota set --user alice public=20GiB volume2=500MB
+		Example: `  dsmctl quota set --user alice public=20GiB /volume2=500MB
   dsmctl quota get --user alice`,
 	}
 	parentCmd(cmd)
@@ -75,10 +37,10 @@ or on a shared folder where the volume keeps quotas per shared folder
 
 // quotaOptions are the options of dsmctl quota get and set.
 type quotaOptions struct {
-	conn   connOptions
-	Output string
-	Owner  ownerFlags
-	Share  string
+	conn      connOptions
+	Output    string
+	Principal principalFlags
+	Share     string
 }
 
 var quotaKeys = []string{"volume", "share", "limit", "bytes"}
@@ -117,11 +79,11 @@ that it is not supported). Exit code 3 when there is no such user or group.`,
 			if err := checkOutput(o.Output); err != nil {
 				return err
 			}
-			if o.Share != "" && (o.Owner.User != "" || o.Owner.Group != "") {
+			if o.Share != "" && (o.Principal.given()) {
 				return usagef("give --share alone, or --user or --group")
 			}
 			if o.Share == "" {
-				if _, err := o.Owner.owner(); err != nil {
+				if _, err := o.Principal.principal(); err != nil {
 					return err
 				}
 			}
@@ -131,9 +93,9 @@ that it is not supported). Exit code 3 when there is no such user or group.`,
 			return runQuotaGet(cmd.Context(), o, s)
 		},
 	}
-	addOwnerConnFlags(cmd, &o.conn)
+	addPrincipalConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
-	addOwnerFlags(cmd, &o.Owner, "quotas to show")
+	addPrincipalFlags(cmd, &o.Principal, "quotas to show")
 	cmd.Flags().StringVar(&o.Share, "share", "", "the shared folder whose user quotas to show")
 	return cmd
 }
@@ -151,16 +113,16 @@ func runQuotaGet(ctx context.Context, o *quotaOptions, s *IOStreams) error {
 			}
 			return printList(s.Out, o.Output, []string{"user", "limit", "bytes", "used"}, records)
 		}
-		owner, _ := o.Owner.owner()
-		return printQuotas(ctx, c, owner, o.Output, s)
+		who, _ := o.Principal.principal()
+		return printQuotas(ctx, c, who, o.Output, s)
 	})
 }
 
-// printQuotas prints the quotas of owner.
-func printQuotas(ctx context.Context, c *dsm.Client, owner dsm.Owner, format string, s *IOStreams) error {
-	qs, err := c.Quotas.Get(ctx, owner)
+// printQuotas prints the quotas of who.
+func printQuotas(ctx context.Context, c *dsm.Client, who dsm.Principal, format string, s *IOStreams) error {
+	qs, err := c.Quotas.Get(ctx, who)
 	if err != nil {
-		return notFound(owner, err)
+		return notFound(who, err)
 	}
 	records := make([]record, len(qs))
 	for i, q := range qs {
@@ -169,27 +131,41 @@ func printQuotas(ctx context.Context, c *dsm.Client, owner dsm.Owner, format str
 	return printList(s.Out, format, quotaKeys, records)
 }
 
-// parseQuotaArg reads TARGET=SIZE: a target of the form volumeN is a
-// volume, share:NAME or any other name a shared folder.
+// parseQuotaArg reads TARGET=SIZE: a target that starts with "/" is a
+// volume, by its path as DSM names it (/volume1, as share create
+// --volume and home enable --volume take it); share:NAME, or any other
+// name, is a shared folder. A bare volume name (volume1) is refused with
+// the library's message, the same as for those commands.
 func parseQuotaArg(arg string) (dsm.Quota, error) {
 	target, size, ok := strings.Cut(arg, "=")
 	if !ok || target == "" {
-		return dsm.Quota{}, usagef("%q: want TARGET=SIZE, such as volume1=20GiB or public=500MiB", arg)
+		return dsm.Quota{}, usagef("%q: want TARGET=SIZE, such as /volume2=20GiB or public=500MiB", arg)
 	}
 	limit, err := parseLimit(size)
 	if err != nil {
 		return dsm.Quota{}, usagef("%s: %v", target, err)
 	}
-	if name, ok := strings.CutPrefix(target, "share:"); ok {
-		return dsm.Quota{Share: name, Limit: limit}, nil
-	}
-	if name, ok := strings.CutPrefix(target, "volume:"); ok {
-		return dsm.Quota{Volume: name, Limit: limit}, nil
-	}
-	if n, ok := strings.CutPrefix(strings.TrimPrefix(target, "/"), "volume"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+	share, named := strings.CutPrefix(target, "share:")
+	if !named && (strings.HasPrefix(target, "/") || isVolumeName(target)) {
+		if err := dsm.ValidateVolume(target); err != nil {
+			return dsm.Quota{}, usagef("%s: %v (for a shared folder of that name, write share:%s)", arg, err, target)
+		}
 		return dsm.Quota{Volume: target, Limit: limit}, nil
 	}
-	return dsm.Quota{Share: target, Limit: limit}, nil
+	if !named {
+		share = target
+	}
+	if err := checkShareNames(share); err != nil {
+		return dsm.Quota{}, usagef("%s: %v", arg, err)
+	}
+	return dsm.Quota{Share: share, Limit: limit}, nil
+}
+
+// isVolumeName says whether s looks like a volume's name rather than a
+// shared folder's: volume and digits.
+func isVolumeName(s string) bool {
+	n, ok := strings.CutPrefix(s, "volume")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 func newQuotaSetCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
@@ -199,20 +175,21 @@ func newQuotaSetCmd(s *IOStreams, getenv func(string) string, g *globalOptions) 
 		Use:   "set (--user NAME | --group NAME) TARGET=SIZE...",
 		Short: "Set quotas of a user or a group",
 		Long: `Set quotas of a user or a group (SYNO.Core.Quota set); the quotas not named
-keep theirs. A TARGET of the form volumeN is a volume (its quota for
-volumes that keep one per volume); share:NAME, or any other name, is a
-shared folder. DSM refuses a quota above the volume's free space (code
-3117).
+keep theirs. A TARGET is a volume by its path, /volume2 (its quota, for
+volumes that keep one per volume), as share create --volume takes it;
+share:NAME, or any other name, is a shared folder. DSM refuses a quota
+above the volume's free space (code 3117); a shared folder the NAS does
+not have is exit code 3.
 
 ` + sizeHelp,
 		Example: `  dsmctl quota set --user alice public=20GiB
-  dsmctl quota set --group staff volume2=500MB photo=none`,
+  dsmctl quota set --group staff /volume2=500MB finance=none`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkOutput(o.Output); err != nil {
 				return err
 			}
-			owner, err := o.Owner.owner()
+			who, err := o.Principal.principal()
 			if err != nil {
 				return err
 			}
@@ -228,27 +205,27 @@ shared folder. DSM refuses a quota above the volume's free space (code
 				return err
 			}
 			return withClient(cmd.Context(), &o.conn, s, func(c *dsm.Client) error {
-				if err := c.Quotas.Set(cmd.Context(), owner, quotas...); err != nil {
+				if err := c.Quotas.Set(cmd.Context(), who, quotas...); err != nil {
 					var ae *dsm.ArgError
 					if errors.As(err, &ae) {
 						return err
 					}
-					return notFound(owner, err)
+					return notFound(who, err)
 				}
 				if o.Output != formatText {
-					return printQuotas(cmd.Context(), c, owner, o.Output, s)
+					return printQuotas(cmd.Context(), c, who, o.Output, s)
 				}
 				parts := make([]string, len(quotas))
 				for i, q := range quotas {
 					parts[i] = q.Volume + q.Share + " " + limitText(q.Limit)
 				}
-				fmt.Fprintf(s.Out, "set the quotas of %s: %s\n", owner, strings.Join(parts, ", "))
+				fmt.Fprintf(s.Out, "set the quotas of %s: %s\n", who, strings.Join(parts, ", "))
 				return nil
 			})
 		},
 	}
-	addOwnerConnFlags(cmd, &o.conn)
+	addPrincipalConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
-	addOwnerFlags(cmd, &o.Owner, "quotas to set")
+	addPrincipalFlags(cmd, &o.Principal, "quotas to set")
 	return cmd
 }

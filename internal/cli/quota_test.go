@@ -9,11 +9,10 @@ import (
 func TestParseQuotaArg(t *testing.T) {
 	t.Parallel()
 	for arg, want := range map[string]dsm.Quota{
-		"volume1=20GiB":    {Volume: "volume1", Limit: 20 * dsm.GiB},
+		"/volume1=20GiB":   {Volume: "/volume1", Limit: 20 * dsm.GiB},
 		"/volume12=1TiB":   {Volume: "/volume12", Limit: dsm.TiB},
 		"public=500MB":     {Share: "public", Limit: 500 * dsm.MiB},
 		"share:volume9=1M": {Share: "volume9", Limit: dsm.MiB},
-		"volume:volume3=0": {Volume: "volume3"},
 		"volumes=none":     {Share: "volumes"},
 		"photo=NONE":       {Share: "photo"},
 	} {
@@ -22,7 +21,9 @@ func TestParseQuotaArg(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want %+v", arg, got, err, want)
 		}
 	}
-	for _, bad := range []string{"volume1", "=1GiB", "public=", "public=-1GiB", "public=1.5GiB"} {
+	// A bare volume name is refused as the library refuses it, not taken
+	// for a shared folder's.
+	for _, bad := range []string{"volume1=20GiB", "volume:volume3=0", "/=1GiB", "/volume1/x=1GiB", "volume1", "=1GiB", "public=", "public=-1GiB", "public=1.5GiB"} {
 		if _, err := parseQuotaArg(bad); exitCode(err) != ExitUsage {
 			t.Errorf("%s: %v, want a usage error", bad, err)
 		}
@@ -35,7 +36,7 @@ func TestGoldenOnboarding(t *testing.T) {
 	t.Parallel()
 	e := goldenEnv(t)
 	for _, args := range [][]string{
-		{"quota", "set", "--user", "alice", "public=20GiB", "volume2=1536MiB"},
+		{"quota", "set", "--user", "alice", "public=20GiB", "/volume2=1536MiB"},
 		{"app", "deny", "ftp", "--user", "alice"},
 		{"app", "allow", "sftp", "--user", "alice", "--from", "10.0.0.0/8", "--from", "192.168.1.7"},
 		{"speed", "set", "FTP", "--user", "alice", "--upload", "1024", "--download", "2048"},

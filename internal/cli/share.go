@@ -251,11 +251,10 @@ SYNO.Core.User list for the users' groups.`,
 
 // shareGrantOptions are the options of dsmctl share grant.
 type shareGrantOptions struct {
-	conn  connOptions
-	Share string
-	User  string
-	Group string
-	Right dsm.Right
+	conn      connOptions
+	Share     string
+	Principal principalFlags
+	Right     dsm.Right
 }
 
 func newShareGrantCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
@@ -268,10 +267,8 @@ func newShareGrantCmd(s *IOStreams, getenv func(string) string, g *globalOptions
 (remove their own row: their groups decide). Only that row is written
 (SYNO.Core.Share.Permission set_by_user_group); the others, and custom ACL
 rights of the row, are kept. The administrators group always has
-read/write and cannot be changed.
-
-Here --user names the user who gets the right: the DSM account to log in
-with comes from $DSM_USER or the latest login.`,
+read/write and cannot be changed. A shared folder, user or group the NAS
+does not have is exit code 3.`,
 		Example: `  dsmctl share grant finance --group staff ro
   dsmctl share grant finance --user bob deny
   dsmctl share grant finance --user bob default`,
@@ -283,14 +280,7 @@ with comes from $DSM_USER or the latest login.`,
 				return usagef("%v", err)
 			}
 			o.Right = r
-			switch {
-			case (o.User == "") == (o.Group == ""):
-				return usagef("give exactly one of --user and --group")
-			case o.User != "":
-				err = checkUserNames(o.User)
-			default:
-				err = checkGroupNames(o.Group)
-			}
+			_, err = o.Principal.principal()
 			if err := errors.Join(err, checkShareNames(o.Share)); err != nil {
 				return err
 			}
@@ -300,17 +290,13 @@ with comes from $DSM_USER or the latest login.`,
 			return runShareGrant(cmd.Context(), o, s)
 		},
 	}
-	addConnFlagsNoUser(cmd, &o.conn)
-	cmd.Flags().StringVar(&o.User, "user", "", "the user to give the right to")
-	cmd.Flags().StringVar(&o.Group, "group", "", "the group to give the right to")
+	addPrincipalConnFlags(cmd, &o.conn)
+	addPrincipalFlags(cmd, &o.Principal, "right to set")
 	return cmd
 }
 
 func runShareGrant(ctx context.Context, o *shareGrantOptions, s *IOStreams) error {
-	p := dsm.Principal{Name: o.User}
-	if o.Group != "" {
-		p = dsm.Principal{Name: o.Group, Group: true}
-	}
+	p, _ := o.Principal.principal()
 	return withClient(ctx, &o.conn, s, func(c *dsm.Client) error {
 		if err := c.Permissions.Grant(ctx, o.Share, p, o.Right); err != nil {
 			return fmt.Errorf("grant on %s to %s: %w", o.Share, p, err)
@@ -375,7 +361,7 @@ func runUserAccess(ctx context.Context, o *userAccessOptions, s *IOStreams) erro
 		for _, row := range p.Shares {
 			grants := slices.Clone(byShare[strings.ToLower(row.Share)])
 			if row.Right != dsm.RightNone {
-				grants = append(grants, dsm.Grant{Principal: dsm.Principal{Name: p.User.Name}, Right: row.Right})
+				grants = append(grants, dsm.Grant{Principal: dsm.UserPrincipal(p.User.Name), Right: row.Right})
 			}
 			records = append(records, accessRecord("share", row.Share, dsm.EffectiveAccess(p.User.Name, p.User.Groups, grants)))
 		}
@@ -400,14 +386,4 @@ func groupRows(ctx context.Context, c *dsm.Client, groups []string) (map[string]
 		}
 	}
 	return out, nil
-}
-
-// addConnFlagsNoUser declares the connection flags but --user, for
-// commands whose --user names the user acted on (share grant): they log
-// in as $DSM_USER or with the saved session.
-func addConnFlagsNoUser(cmd *cobra.Command, o *connOptions) {
-	f := cmd.Flags()
-	f.StringVar(&o.URL, "url", "", "DSM address, e.g. https://nas:5001 (default $DSM_URL, else the latest login)")
-	f.BoolVar(&o.PasswordStdin, "password-stdin", false, "read the password from the first line of standard input")
-	addSecurityFlags(cmd, o)
 }

@@ -26,9 +26,9 @@ Limits are in KB/s, 0 for no limit.`,
 
 // speedOptions are the options of dsmctl speed get and set.
 type speedOptions struct {
-	conn   connOptions
-	Output string
-	Owner  ownerFlags
+	conn      connOptions
+	Output    string
+	Principal principalFlags
 }
 
 var speedKeys = []string{"protocol", "policy", "upload", "download", "upload2", "download2", "schedule"}
@@ -67,7 +67,7 @@ when there is no such user or group.`,
 			if err := checkOutput(o.Output); err != nil {
 				return err
 			}
-			owner, err := o.Owner.owner()
+			who, err := o.Principal.principal()
 			if err != nil {
 				return err
 			}
@@ -75,9 +75,9 @@ when there is no such user or group.`,
 				return err
 			}
 			return withClient(cmd.Context(), &o.conn, s, func(c *dsm.Client) error {
-				limits, err := c.Speed.Get(cmd.Context(), owner)
+				limits, err := c.Speed.Get(cmd.Context(), who)
 				if err != nil {
-					return notFound(owner, err)
+					return notFound(who, err)
 				}
 				full := o.Output == formatJSON || o.Output == formatYAML
 				records := make([]record, len(limits))
@@ -89,9 +89,9 @@ when there is no such user or group.`,
 			})
 		},
 	}
-	addOwnerConnFlags(cmd, &o.conn)
+	addPrincipalConnFlags(cmd, &o.conn)
 	addOutputFlag(cmd, &o.Output)
-	addOwnerFlags(cmd, &o.Owner, "limits to show")
+	addPrincipalFlags(cmd, &o.Principal, "limits to show")
 	return cmd
 }
 
@@ -112,7 +112,7 @@ hour from Sunday 00:00, each 0 (no limit), 1 (--upload and --download) or
   dsmctl speed set WebDAV --group staff --off`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			owner, err := o.Owner.owner()
+			who, err := o.Principal.principal()
 			if err != nil {
 				return err
 			}
@@ -136,16 +136,16 @@ hour from Sunday 00:00, each 0 (no limit), 1 (--upload and --download) or
 				return err
 			}
 			return withClient(cmd.Context(), &o.conn, s, func(c *dsm.Client) error {
-				if err := c.Speed.Set(cmd.Context(), owner, l); err != nil {
-					return notFound(owner, err)
+				if err := c.Speed.Set(cmd.Context(), who, l); err != nil {
+					return notFound(who, err)
 				}
-				fmt.Fprintf(s.Out, "set the %s speed limit of %s: %s\n", l.Protocol, owner, l.Policy)
+				fmt.Fprintf(s.Out, "set the %s speed limit of %s: %s\n", l.Protocol, who, l.Policy)
 				return nil
 			})
 		},
 	}
-	addOwnerConnFlags(cmd, &o.conn)
-	addOwnerFlags(cmd, &o.Owner, "limit to set")
+	addPrincipalConnFlags(cmd, &o.conn)
+	addPrincipalFlags(cmd, &o.Principal, "limit to set")
 	cmd.Flags().IntVar(&l.Upload, "upload", 0, "upload limit, KB/s (0: none)")
 	cmd.Flags().IntVar(&l.Download, "download", 0, "download limit, KB/s (0: none)")
 	cmd.Flags().IntVar(&l.Upload2, "upload2", 0, "second upload limit, KB/s, for the hours the schedule marks 2")

@@ -148,7 +148,8 @@ var wantInfo = map[string]apiInfo{
 	"SYNO.Core.Share.Permission":     {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.Storage.Volume":       {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.User.Home":            {"entry.cgi", 1, 1, "JSON"},
-	// Quotas, application privileges, speed limits (ADMIN-APIS 2.3, 2.4).
+	// Quotas, application privileges, speed limits (kwent/syno
+	// definitions/7.x/_full.json: DSM 7's versions).
 	"SYNO.Core.Quota":            {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.Share.Quota":      {"entry.cgi", 1, 1, "JSON"},
 	"SYNO.Core.AppPriv.App":      {"entry.cgi", 1, 3, "JSON"},

@@ -13,8 +13,8 @@ import (
 
 // A user's or a group's profile beyond its record: quotas (quotas.go),
 // application rules (apps.go) and speed limits (speed.go). Profiles are
-// kept by uid or gid, so a rename keeps them (ADMIN-APIS issue 13, item
-// 11: renaming keeps them) and a delete drops them (dropProfile), as DSM
+// kept by uid or gid, so a rename keeps them (DSM keys them by id, as it
+// keys share permissions: a choice where no source shows a rename) and a delete drops them (dropProfile), as DSM
 // removes a deleted account's rows everywhere.
 
 // owner is the user or group a profile belongs to.
@@ -148,7 +148,7 @@ func loadProfiles(tx *bolt.Tx, st *store) error {
 		if !ids[o] {
 			return fmt.Errorf("profile %x: no user or group with id %d", k, o.id)
 		}
-		if err := checkProfile(p); err != nil {
+		if err := st.checkProfile(p); err != nil {
 			return fmt.Errorf("profile %x: %w", k, err)
 		}
 		st.setProfile(o, p)
@@ -158,9 +158,9 @@ func loadProfiles(tx *bolt.Tx, st *store) error {
 
 // checkProfile holds a loaded profile to what a call could have made:
 // known targets, apps and protocols, values in their bounds.
-func checkProfile(p *profile) error {
+func (st *store) checkProfile(p *profile) error {
 	for t, b := range p.quotas {
-		if _, ok := parseQuotaTarget(t); !ok || b <= 0 || b > maxQuotaBytes {
+		if _, ok := st.quotaTargetSize(t); !ok || b <= 0 || b > maxQuotaBytes {
 			return fmt.Errorf("quota %q of %d bytes: unknown target or out of 1 to %d", t, b, int64(maxQuotaBytes))
 		}
 	}
@@ -204,7 +204,7 @@ func (st *store) loadDiskProfiles(ps []diskOwnerProfile) error {
 		if !ids[o] || st.profiles.by[o] != nil {
 			return fmt.Errorf("profile of id %d: no such user or group, or a second one", d.ID)
 		}
-		if err := checkProfile(p); err != nil {
+		if err := st.checkProfile(p); err != nil {
 			return fmt.Errorf("profile of id %d: %w", d.ID, err)
 		}
 		st.setProfile(o, p)

@@ -19,74 +19,52 @@ const mib = 1 << 20
 
 // codeQuotaTooLarge is DSM's user_quota_set_fail
 // (synology-community/go-synology pkg/api/errors.go), which DSM's import
-// UI reads as "quota exceeds free space" (ADMIN-APIS 1). Answered here
+// UI reads as "quota exceeds free space" (DSM 6.2.3 admin_center.js). Answered here
 // by the quota calls for a quota above the volume's free space, a
 // choice: no capture of SYNO.Core.Quota set's refusal exists.
 const codeQuotaTooLarge = 3117
 
-// quotaVolume is a volume as quotas see it: its name and size. Kept
-// minimal on purpose: the simulator's volumes belong to the shares' code
-// (Storage, SYNO.Core.Share); when it has them, quotaVolumes and
-// quotaShares below are the one place to point at it.
-type quotaVolume struct {
-	name string // "volume1"
-	size int64  // bytes; nothing is used (usage stays 0), so all is free
-	// shareQuotas: user and group quotas are per shared folder (Btrfs,
-	// support_share_quota true, N4S4/synology-api core_group.py's
-	// example on /volume3) rather than per volume (ext4).
-	shareQuotas bool
-}
+// Quotas live on the simulator's volumes and shared folders (shares.go):
+// a volume whose filesystem keeps quotas per shared folder (Btrfs) has
+// one quota per share of a user or group, any other (ext4) one quota for
+// the whole volume. A quota target is kept as "volume:/volume2" or
+// "share:public" (the share's name as created).
 
-// quotaVolumes are the volumes of quotas: volume1 Btrfs, volume2 ext4
-// (sizes are choices).
-var quotaVolumes = []quotaVolume{
-	{name: "volume1", size: 4 << 40, shareQuotas: true},
-	{name: "volume2", size: 1 << 40},
-}
+func volumeTarget(v *volume) string { return "volume:" + v.path }
+func shareTarget(sh *share) string  { return "share:" + sh.name }
 
-// quotaShare is a shared folder as quotas see it.
-type quotaShare struct{ name, volume string }
-
-// quotaShares are the shared folders quotas can be set on (choices), on
-// volume1, whose quotas are per shared folder.
-var quotaShares = []quotaShare{{"public", "volume1"}, {"photo", "volume1"}}
-
-func findQuotaVolume(path string) *quotaVolume {
-	for i := range quotaVolumes {
-		if "/"+quotaVolumes[i].name == path {
-			return &quotaVolumes[i]
-		}
-	}
-	return nil
-}
-
-func findQuotaShare(name string) *quotaShare {
-	for i := range quotaShares {
-		if strings.EqualFold(quotaShares[i].name, name) {
-			return &quotaShares[i]
-		}
-	}
-	return nil
-}
-
-// A quota target is kept as "volume:/volume2" or "share:public".
-func volumeTarget(v *quotaVolume) string { return "volume:/" + v.name }
-func shareTarget(sh *quotaShare) string  { return "share:" + sh.name }
-
-// parseQuotaTarget returns the size of the volume a target is on.
-func parseQuotaTarget(t string) (int64, bool) {
+// quotaTargetSize returns the size of the volume a kept target is on,
+// false when the target is of no volume or share the NAS has (or is a
+// volume whose quotas are per share, or a share on a volume whose quotas
+// are per volume). Call with s.mu held.
+func (st *store) quotaTargetSize(t string) (int64, bool) {
 	if p, ok := strings.CutPrefix(t, "volume:"); ok {
-		if v := findQuotaVolume(p); v != nil && !v.shareQuotas {
-			return v.size, true
+		if v := volumeByPath(p); v != nil && !v.shareQuotas() {
+			return v.free(), true
 		}
 		return 0, false
 	}
 	if n, ok := strings.CutPrefix(t, "share:"); ok {
-		if sh := findQuotaShare(n); sh != nil && sh.name == n {
-			return findQuotaVolume("/" + sh.volume).size, true
+		if sh := st.shareByName(n); sh != nil && sh.name == n {
+			if v := volumeByPath(sh.volume); v != nil && v.shareQuotas() {
+				return v.free(), true
+			}
 		}
 	}
 	return 0, false
+}
+
+// dropShareQuotas removes every quota row on a deleted shared folder, as
+// DSM removes a deleted folder's settings with it (a choice: no source
+// shows the quota rows of a deleted folder). Call with s.mu held.
+func (st *store) dropShareQuotas(sh *share) {
+	t := shareTarget(sh)
+	for o, p := range st.profiles.by {
+		if _, ok := p.quotas[t]; ok {
+			st.profiles.edit(o)
+			delete(p.quotas, t)
+		}
+	}
 }
 
 // quotaOwner finds the user or group a quota call names: 3106 or 3204
@@ -115,7 +93,8 @@ func (s *Server) quotaOwner(q *request, group bool) (owner, error) {
 // core_group.py get_quota's example: volume, quota_status "v1", deduped,
 // support_share_quota, shares of name, description and quota in MB, and
 // no quota of the volume itself). "quota" on a volume without per-share
-// quotas is the set call's name for it (ADMIN-APIS 2.1), a choice.
+// quotas is the set call's name for it (DSM 6.2.3 admin_center.js,
+// serializeApplyData), a choice.
 type quotaShareRecord struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
@@ -157,13 +136,14 @@ func (s *Server) quotaGet(q *request) (any, error) {
 		return p.quotas[target] / mib
 	}
 	vols := []quotaVolumeRecord{}
-	for i := range quotaVolumes {
-		v := &quotaVolumes[i]
-		r := quotaVolumeRecord{Volume: "/" + v.name, QuotaStatus: "v1", SupportShareQuota: v.shareQuotas, Shares: []quotaShareRecord{}}
-		if v.shareQuotas {
-			for j := range quotaShares {
-				if sh := &quotaShares[j]; sh.volume == v.name {
-					r.Shares = append(r.Shares, quotaShareRecord{Name: sh.name, Quota: quota(shareTarget(sh))})
+	shares := s.st.sortedShares()
+	for i := range volumes {
+		v := &volumes[i]
+		r := quotaVolumeRecord{Volume: v.path, QuotaStatus: "v1", SupportShareQuota: v.shareQuotas(), Shares: []quotaShareRecord{}}
+		if v.shareQuotas() {
+			for _, sh := range shares {
+				if sh.volume == v.path {
+					r.Shares = append(r.Shares, quotaShareRecord{Name: sh.name, Description: sh.description, Quota: quota(shareTarget(sh))})
 				}
 			}
 		} else {
@@ -179,7 +159,8 @@ func (s *Server) quotaGet(q *request) (any, error) {
 }
 
 // quotaRow is one row of SYNO.Core.Quota set: {share, quota} or
-// {volume, quota}, quota in MB (ADMIN-APIS 2.1, UI 6.2.3).
+// {volume, quota}, quota in MB (DSM 6.2.3 admin_center.js,
+// serializeApplyData).
 type quotaRow struct {
 	Share  *string          `json:"share"`
 	Volume *string          `json:"volume"`
@@ -188,12 +169,14 @@ type quotaRow struct {
 
 // quotaSet answers SYNO.Core.Quota set {name, user_quota | group_quota}:
 // the rows given change, the others stay (DSM's dialog sends modified
-// rows only, ADMIN-APIS 2.1). All rows are checked before any applies:
-// an unknown share or volume, a volume path not of the form "/volume1"
-// (the choice of quotas.go in package dsm's counterpart is the path
-// form get shows), a volume whose quotas are per share, or a quota that
-// is not a whole number of MB from 0 to the bound is 120; a quota above
-// the volume's free space is 3117. 0 removes the quota.
+// rows only, DSM 6.2.3 admin_center.js). All rows are checked before
+// any applies: a shared folder the NAS does not have is
+// codeNoSuchShare, as for SYNO.Core.Share; a share on a volume whose
+// quotas are per volume, an unknown volume, a volume not named by its
+// path "/volume1" (the path get shows, and what SYNO.Core.Share and
+// SYNO.Core.User.Home take), a volume whose quotas are per share, or a
+// quota that is not a whole number of MB from 0 to the bound is 120; a
+// quota above the volume's free space is 3117. 0 removes the quota.
 func (s *Server) quotaSet(q *request) (any, error) {
 	key, group := "user_quota", false
 	if !q.has(key) {
@@ -226,17 +209,17 @@ func (s *Server) quotaSet(q *request) (any, error) {
 		var target string
 		var free int64
 		if r.Share != nil {
-			sh := findQuotaShare(*r.Share)
-			if sh == nil {
-				return nil, fail(codeInvalidParameter)
+			sh, err := s.quotaShare(*r.Share)
+			if err != nil {
+				return nil, err
 			}
-			target, free = shareTarget(sh), findQuotaVolume("/"+sh.volume).size
+			target, free = shareTarget(sh), volumeByPath(sh.volume).free()
 		} else {
-			v := findQuotaVolume(*r.Volume)
-			if v == nil || v.shareQuotas {
+			v := volumeByPath(*r.Volume)
+			if v == nil || v.shareQuotas() {
 				return nil, fail(codeInvalidParameter)
 			}
-			target, free = volumeTarget(v), v.size
+			target, free = volumeTarget(v), v.free()
 		}
 		if mb*mib > free {
 			return nil, fail(codeQuotaTooLarge)
@@ -265,17 +248,28 @@ type shareQuotaItem struct {
 	QuotaUsed int64  `json:"quota_used"`
 }
 
-// shareQuotaShare reads the shared folder of a SYNO.Core.Share.Quota
-// call: 114 without one; an unknown one is 120 (a choice).
-func shareQuotaShare(q *request) (*quotaShare, error) {
-	if !q.has("name") {
-		return nil, fail(codeMissingParameters)
-	}
-	sh := findQuotaShare(q.str("name"))
+// quotaShare finds the shared folder a quota names: codeNoSuchShare when
+// the NAS has none of that name (the code SYNO.Core.Share answers, a
+// choice: no capture shows a quota call's refusal of a missing folder),
+// 120 when its volume keeps quotas per volume, not per shared folder.
+func (s *Server) quotaShare(name string) (*share, error) {
+	sh := s.st.shareByName(name)
 	if sh == nil {
+		return nil, fail(codeNoSuchShare)
+	}
+	if v := volumeByPath(sh.volume); v == nil || !v.shareQuotas() {
 		return nil, fail(codeInvalidParameter)
 	}
 	return sh, nil
+}
+
+// shareQuotaShare reads the shared folder of a SYNO.Core.Share.Quota
+// call: 114 without one, then as quotaShare.
+func (s *Server) shareQuotaShare(q *request) (*share, error) {
+	if !q.has("name") {
+		return nil, fail(codeMissingParameters)
+	}
+	return s.quotaShare(q.str("name"))
 }
 
 // shareQuotaList answers SYNO.Core.Share.Quota list {name, offset,
@@ -283,7 +277,7 @@ func shareQuotaShare(q *request) (*quotaShare, error) {
 // name (which users DSM lists is not known: those with a quota is the
 // choice).
 func (s *Server) shareQuotaList(q *request) (any, error) {
-	sh, err := shareQuotaShare(q)
+	sh, err := s.shareQuotaShare(q)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +301,7 @@ func (s *Server) shareQuotaList(q *request) (any, error) {
 // kept (a choice: the whole list works either way). An unknown user is
 // 3106, a size out of 0 to the bound 120, above the free space 3117.
 func (s *Server) shareQuotaSet(q *request) (any, error) {
-	sh, err := shareQuotaShare(q)
+	sh, err := s.shareQuotaShare(q)
 	if err != nil {
 		return nil, err
 	}
@@ -318,7 +312,7 @@ func (s *Server) shareQuotaSet(q *request) (any, error) {
 	if err := json.Unmarshal([]byte(q.params.Get("quotas")), &rows); err != nil {
 		return nil, fail(codeInvalidParameter)
 	}
-	free := findQuotaVolume("/" + sh.volume).size
+	free := volumeByPath(sh.volume).free()
 	type change struct {
 		o     owner
 		bytes int64

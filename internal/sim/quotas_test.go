@@ -12,7 +12,7 @@ func TestQuotas(t *testing.T) {
 	admin := s.mustLogin(t, "admin", adminPW)
 	for _, kv := range [][]string{
 		{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"share":"public","quota":20480},{"volume":"/volume2","quota":500}]`},
-		{"SYNO.Core.Quota", "set", "name", "staff", "group_quota", `[{"share":"photo","quota":1024}]`},
+		{"SYNO.Core.Quota", "set", "name", "staff", "group_quota", `[{"share":"finance","quota":1024}]`},
 	} {
 		if a := s.callKV(t, admin, kv...); !a.Success {
 			t.Fatalf("%v: %s", kv, a.raw)
@@ -20,13 +20,13 @@ func TestQuotas(t *testing.T) {
 	}
 	a := s.callKV(t, admin, "SYNO.Core.Quota", "get", "name", "ALICE", "support_share_quota", "true")
 	want := `{"user_quota":[` +
-		`{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"shares":[{"name":"public","description":"","quota":20480},{"name":"photo","description":"","quota":0}]},` +
+		`{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"shares":[{"name":"finance","description":"Finance","quota":0},{"name":"homes","description":"user home","quota":0},{"name":"public","description":"Public files","quota":20480}]},` +
 		`{"volume":"/volume2","quota_status":"v1","deduped":false,"support_share_quota":false,"quota":500,"shares":[]}]}`
 	if string(a.Data) != want {
 		t.Errorf("user get:\n got %s\nwant %s", a.Data, want)
 	}
 	a = s.callKV(t, admin, "SYNO.Core.Quota", "get", "name", "staff", "subject_type", "group")
-	if want := `{"group_quota":[{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"shares":[{"name":"public","description":"","quota":0},{"name":"photo","description":"","quota":1024}]},{"volume":"/volume2","quota_status":"v1","deduped":false,"support_share_quota":false,"quota":0,"shares":[]}]}`; string(a.Data) != want {
+	if want := `{"group_quota":[{"volume":"/volume1","quota_status":"v1","deduped":false,"support_share_quota":true,"shares":[{"name":"finance","description":"Finance","quota":1024},{"name":"homes","description":"user home","quota":0},{"name":"public","description":"Public files","quota":0}]},{"volume":"/volume2","quota_status":"v1","deduped":false,"support_share_quota":false,"quota":0,"shares":[]}]}`; string(a.Data) != want {
 		t.Errorf("group get: %s", a.Data)
 	}
 	// The same quota through SYNO.Core.Share.Quota, in bytes.
@@ -41,6 +41,10 @@ func TestQuotas(t *testing.T) {
 		t.Errorf("after removing the quota: %s", a.Data)
 	}
 
+	// A shared folder on the ext4 volume2 takes no quota of its own.
+	if a := s.callKV(t, admin, "SYNO.Core.Share", "create", "name", "archive", "shareinfo", `{"vol_path":"/volume2"}`); !a.Success {
+		t.Fatalf("create archive: %s", a.raw)
+	}
 	tooBig := strconv.Itoa(4<<20 + 1) // MB: one more than volume1's 4 TiB
 	checkRefusals(t, s, admin, []refusal{
 		{"get: no such user", []string{"SYNO.Core.Quota", "get", "name", "nobody"}, 3106},
@@ -50,8 +54,9 @@ func TestQuotas(t *testing.T) {
 		{"set: no rows", []string{"SYNO.Core.Quota", "set", "name", "alice"}, 114},
 		{"set: empty rows", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[]`}, 120},
 		{"set: above free space", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"share":"public","quota":` + tooBig + `}]`}, 3117},
-		{"set: above free space, ext4", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":1048577}]`}, 3117},
-		{"set: all or nothing", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":1},{"share":"nope","quota":1}]`}, 120},
+		{"set: above free space, ext4", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":2097153}]`}, 3117},
+		{"set: all or nothing", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":1},{"share":"nope","quota":1}]`}, codeNoSuchShare},
+		{"set: share of a volume without share quotas", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"share":"archive","quota":1}]`}, 120},
 		{"set: bare volume name", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"volume2","quota":1}]`}, 120},
 		{"set: volume of share quotas", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume1","quota":1}]`}, 120},
 		{"set: share and volume", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","share":"public","quota":1}]`}, 120},
@@ -60,11 +65,51 @@ func TestQuotas(t *testing.T) {
 		{"set: a fraction", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"volume":"/volume2","quota":1.5}]`}, 120},
 		{"set: no such user", []string{"SYNO.Core.Quota", "set", "name", "nobody", "user_quota", `[{"volume":"/volume2","quota":1}]`}, 3106},
 		{"set: too many rows", []string{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", "[" + strings.Repeat(`{"volume":"/volume2","quota":1},`, maxRowsPerCall) + `{"volume":"/volume2","quota":1}]`}, 120},
-		{"share list: no such share", []string{"SYNO.Core.Share.Quota", "list", "name", "nope"}, 120},
+		{"share list: no such share", []string{"SYNO.Core.Share.Quota", "list", "name", "nope"}, codeNoSuchShare},
+		{"share set: no such share", []string{"SYNO.Core.Share.Quota", "set", "name", "nope", "quotas", `[{"username":"alice","quota_size":1}]`}, codeNoSuchShare},
+		{"share list: volume without share quotas", []string{"SYNO.Core.Share.Quota", "list", "name", "archive"}, 120},
 		{"share set: no such user", []string{"SYNO.Core.Share.Quota", "set", "name", "public", "quotas", `[{"username":"nobody","quota_size":1}]`}, 3106},
 		{"share set: above free space", []string{"SYNO.Core.Share.Quota", "set", "name", "public", "quotas", `[{"username":"alice","quota_size":4398046511105}]`}, 3117},
 		{"share set: negative", []string{"SYNO.Core.Share.Quota", "set", "name", "public", "quotas", `[{"username":"alice","quota_size":-1}]`}, 120},
 	})
+}
+
+// TestQuotasFollowTheirShare: a shared folder created through
+// SYNO.Core.Share takes quotas at once; deleting it drops its quota
+// rows, so that a new folder of the same name starts with none, and the
+// deleted one's rows are gone from disk too.
+func TestQuotasFollowTheirShare(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := startIn(t, dir, User{Name: "alice", Password: "x"})
+	admin := s.mustLogin(t, "admin", adminPW)
+	for _, kv := range [][]string{
+		{"SYNO.Core.Share", "create", "name", "projects", "shareinfo", `{"vol_path":"/volume1"}`},
+		{"SYNO.Core.Quota", "set", "name", "alice", "user_quota", `[{"share":"projects","quota":300}]`},
+	} {
+		if a := s.callKV(t, admin, kv...); !a.Success {
+			t.Fatalf("%v: %s", kv, a.raw)
+		}
+	}
+	if a := s.callKV(t, admin, "SYNO.Core.Quota", "get", "name", "alice"); !contains(a.raw, `{"name":"projects","description":"","quota":300}`) {
+		t.Fatalf("a new shared folder's quota: %s", a.Data)
+	}
+	for _, kv := range [][]string{
+		{"SYNO.Core.Share", "delete", "name", `["projects"]`},
+		{"SYNO.Core.Share", "create", "name", "projects", "shareinfo", `{"vol_path":"/volume1"}`},
+	} {
+		if a := s.callKV(t, admin, kv...); !a.Success {
+			t.Fatalf("%v: %s", kv, a.raw)
+		}
+	}
+	if a := s.callKV(t, admin, "SYNO.Core.Share.Quota", "list", "name", "projects"); string(a.Data) != `{"items":[],"total":0}` {
+		t.Errorf("a new folder has the deleted folder's quota: %s", a.Data)
+	}
+	want := s.snapshot(t)
+	s.Close()
+	if got := startIn(t, dir).snapshot(t); string(got) != string(want) {
+		t.Errorf("state after a restart:\n%s\nwant\n%s", got, want)
+	}
 }
 
 // TestProfilesFollowTheirOwner: a rename keeps the quotas, rules and
@@ -132,8 +177,8 @@ func TestGroupDeleteDropsItsProfile(t *testing.T) {
 	for _, kv := range [][]string{
 		{"SYNO.Core.Group", "create", "name", "staff"},
 		{"SYNO.Core.Group", "create", "name", "team"},
-		{"SYNO.Core.Quota", "set", "name", "staff", "group_quota", `[{"share":"photo","quota":5}]`},
-		{"SYNO.Core.Quota", "set", "name", "team", "group_quota", `[{"share":"photo","quota":7}]`},
+		{"SYNO.Core.Quota", "set", "name", "staff", "group_quota", `[{"share":"finance","quota":5}]`},
+		{"SYNO.Core.Quota", "set", "name", "team", "group_quota", `[{"share":"finance","quota":7}]`},
 		{"SYNO.Core.Group", "set", "name", "team", "new_name", "crew"},
 		{"SYNO.Core.Group", "delete", "name", `["staff"]`},
 		{"SYNO.Core.Group", "create", "name", "staff"},

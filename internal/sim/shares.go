@@ -33,19 +33,29 @@ const (
 	shareNameForbidden = groupNameForbidden
 )
 
-// volume is one of the NAS's volumes. Sizes are a choice: a NAS with a
-// 4 TiB and a 2 TiB volume, nothing used.
+// volume is one of the NAS's volumes. Sizes and filesystems are a
+// choice: a NAS with a 4 TiB Btrfs and a 2 TiB ext4 volume, nothing used.
 type volume struct {
 	path        string
 	total, used int64 // bytes
+	// filesystem is "btrfs" or "ext4". User and group quotas are per
+	// shared folder on Btrfs (support_share_quota true: N4S4/synology-api
+	// core_group.py get_quota's example), per volume on ext4.
+	filesystem string
 }
 
 // volumes are the simulator's volumes; a shared folder or the homes
 // folder lives on one of them.
 var volumes = []volume{
-	{path: "/volume1", total: 4 << 40},
-	{path: "/volume2", total: 2 << 40},
+	{path: "/volume1", total: 4 << 40, filesystem: "btrfs"},
+	{path: "/volume2", total: 2 << 40, filesystem: "ext4"},
 }
+
+// shareQuotas says whether the volume keeps quotas per shared folder.
+func (v *volume) shareQuotas() bool { return v.filesystem == "btrfs" }
+
+// free is the volume's free space, in bytes.
+func (v *volume) free() int64 { return v.total - v.used }
 
 func volumeByPath(p string) *volume {
 	for i := range volumes {
@@ -317,6 +327,7 @@ func (s *Server) shareDelete(q *request) (any, error) {
 	}
 	for _, sh := range doomed {
 		delete(s.st.shares, fold(sh.name))
+		s.st.dropShareQuotas(sh)
 	}
 	s.st.sharesDirty = true
 	s.dirty = true

@@ -199,8 +199,8 @@ type Config struct {
 	// after a delete (batonogov share.go). Zero: no such contention.
 	ShareChangeTime time.Duration
 	// WithoutShareQuota leaves SYNO.Core.Share.Quota out, as on the DSM 7
-	// whose API list synology-community/go-synology keeps (ADMIN-APIS
-	// 2.3: it is not served everywhere): discovery does not list it and
+	// whose API list synology-community/go-synology keeps (api_info.json: it
+	// is not served everywhere): discovery does not list it and
 	// a call answers 102.
 	WithoutShareQuota bool
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // Speed limits: SYNO.Core.BandwidthControl get (v1, v2) and set (v1),
-// per user or group and protocol (ADMIN-APIS 2.3 from DSM 6.2.3's UI;
+// per user or group and protocol (DSM 6.2.3 admin_center.js;
 // N4S4/synology-api core_group.py get_speed_limits and set_speed_limit:
 // get v2 {name, owner_type} -> bandwidths of {download_limit_1,
 // download_limit_2, name, owner_type, policy, protocol, protocol_ui,
@@ -37,7 +37,7 @@ func speedProtocol(name string) *speedProtocolDef {
 }
 
 // The weekly schedule: 168 characters, one per hour of the week
-// (ADMIN-APIS 2.3; N4S4 sends 168 '1'). Its alphabet: '0' no limit, '1'
+// (DSM 6.2.3 admin_center.js; N4S4 sends 168 '1'). Its alphabet: '0' no limit, '1'
 // the first limits, '2' the second (the row has two pairs; no capture
 // shows a '2', so that digit is a choice).
 const (

@@ -138,7 +138,7 @@ func init() {
 		}},
 		// Quotas, application privileges, speed limits (quotas.go,
 		// apps.go, speed.go). Versions: DSM 7's table (kwent/syno
-		// definitions/7.x via ADMIN-APIS 2.3, 2.4: AppPriv.App v1-3,
+		// definitions/7.x/_full.json: AppPriv.App v1-3,
 		// BandwidthControl v1 list/get/set and v2 get).
 		{name: "SYNO.Core.Quota", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"get": adminRead((*Server).quotaGet),
