@@ -360,6 +360,7 @@ func (s *Server) userGroupJoin(q *request) (any, error) {
 // finishes with success false and changes nothing. Call with s.mu held.
 func (s *Server) settle(now time.Time) {
 	s.settleHome(now) // home.go
+	s.settleImports(now) // userimport.go
 	for _, t := range s.st.tasks {
 		if t.Done || now.Before(t.Due) {
 			continue
