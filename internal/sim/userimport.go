@@ -287,14 +287,15 @@ func parseImportQuota(s string) (qs []parsedQuota, ok bool) {
 // row of the same name (2), an existing user (3, or 10 with overwrite),
 // the password (5: over 127 characters), the description (6), the
 // e-mail (7), the quota (8), and the number of accounts (9). A group
-// name that no group could have makes the row invalid (1): DSM 6.2.3's
-// statuses have none for groups (a choice).
+// name that no group could have, or a reserved one of no existing group,
+// makes the row invalid (1): DSM 6.2.3's statuses have none for groups
+// (a choice).
 func (s *Server) rowStatus(it importItem, seen map[string]bool, overwrite bool, added *int) int {
 	if !validName(it.Name, maxUserNameLen, userNameForbidden) {
 		return rowInvalidUser
 	}
 	for _, g := range it.Groups {
-		if !validName(g, maxGroupNameLen, groupNameForbidden) {
+		if !validName(g, maxGroupNameLen, groupNameForbidden) || s.st.groupByName(g) == nil && reserved(reservedGroupNames, g) {
 			return rowInvalidUser
 		}
 	}
