@@ -1,6 +1,7 @@
 package dsm_test
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -131,5 +132,26 @@ func TestE2ENativeImportQuotaTooLarge(t *testing.T) {
 	}
 	if err := task.Stop(ctx); err != nil {
 		t.Errorf("stop of a failed import: %v", err)
+	}
+}
+
+// The client's bounds on an import are the simulator's: a list of
+// MaxImportFileSize bytes and one of MaxImportRows rows are read, a row
+// more is refused (3191).
+func TestE2ENativeImportBounds(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t)
+	ctx := t.Context()
+	c := srv.Client()
+	big := append([]byte("a\t\t"), bytes.Repeat([]byte("d"), dsm.MaxImportFileSize-3)...)
+	if p, err := c.Users.PreviewImport(ctx, "big.txt", big, dsm.ImportOptions{}); err != nil || len(p.Rows) != 1 {
+		t.Errorf("a list of MaxImportFileSize bytes: %v", err)
+	}
+	rows := bytes.Repeat([]byte("a\n"), dsm.MaxImportRows)
+	if p, err := c.Users.PreviewImport(ctx, "rows.txt", rows, dsm.ImportOptions{}); err != nil || len(p.Rows) != dsm.MaxImportRows {
+		t.Errorf("a list of MaxImportRows rows: %v", err)
+	}
+	if _, err := c.Users.PreviewImport(ctx, "rows.txt", append(rows, "b\n"...), dsm.ImportOptions{}); !errors.Is(err, dsm.ErrImportUnreadable) {
+		t.Errorf("a row more: %v, want ErrImportUnreadable", err)
 	}
 }
