@@ -7,6 +7,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -290,4 +292,62 @@ func FuzzParseImportFile(f *testing.F) {
 			t.Fatalf("%d rows without an error", len(rows))
 		}
 	})
+}
+
+// The simulator's answers have the members of the shapes DSM's dialog
+// reads (testdata/import, written from admin_center.js), with the same
+// JSON types.
+func TestImportAnswersMatchTheDialogsShapes(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, Config{})
+	admin := s.mustLogin(t, "admin", adminPW)
+	shape := func(name string) map[string]any {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "import", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	types := func(m map[string]any) map[string]string {
+		out := map[string]string{}
+		for k, v := range m {
+			out[k] = fmt.Sprintf("%T", v)
+		}
+		return out
+	}
+	// Every member of the dialog's item, of the same type.
+	want := shape("parse_user_list.json")["data"].(map[string]any)
+	var got map[string]any
+	previewAnswer := s.upload(t, admin, []byte("rose,pw\n"))
+	json.Unmarshal(previewAnswer.Data, &got)
+	wantItem := types(want["items"].([]any)[0].(map[string]any))
+	gotItem := types(got["items"].([]any)[0].(map[string]any))
+	for k, typ := range wantItem {
+		if gotItem[k] != typ {
+			t.Errorf("item member %s: %s, want %s (%s)", k, gotItem[k], typ, previewAnswer.raw)
+		}
+	}
+	if fmt.Sprintf("%T", got["total"]) != fmt.Sprintf("%T", want["total"]) {
+		t.Errorf("total: %v", got["total"])
+	}
+	a := s.upload(t, admin, []byte("a,\"b\n"))
+	var gotErrors map[string]any
+	json.Unmarshal(a.Error.Errors, &gotErrors)
+	if d := cmp.Diff(types(shape("parse_user_list_3130.json")["error"].(map[string]any)["errors"].(map[string]any)), types(gotErrors)); d != "" {
+		t.Errorf("3130's errors %s (-want +got):\n%s", a.raw, d)
+	}
+	id := s.importRows(t, admin, `[{"name":"rose","password":"Petal-pw-2026"}]`)
+	if id == "" {
+		t.Fatal("no task_id")
+	}
+	st := s.callKV(t, admin, "SYNO.Core.User", "import_status", "task_id", id)
+	var sd map[string]any
+	json.Unmarshal(st.Data, &sd)
+	if _, ok := sd["finished"].(bool); !ok {
+		t.Errorf("import_status: %s, want a boolean finished", st.raw)
+	}
 }
