@@ -73,7 +73,8 @@ var (
 	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
 
 	// The refusals of DSM's own import (SYNO.Core.User parse_user_list,
-	// import_status; codes from DSM 6.2.3's import dialog, ADMIN-APIS 1.1).
+	// import_status; codes from DSM 6.2.3's import dialog, admin_center.js
+	// of the firmware tree tbc0309/DSM_DS120j_25426).
 
 	// ErrImportSyntax: the user list breaks DSM's quoting or field rules
 	// (3130, 3131, 3132); APIError.InvalidField names the field.
@@ -233,8 +234,9 @@ var userMessages = map[int]string{
 	3122: "password was used before",
 	3123: "password not strong enough or too common",
 	3124: "invalid password",
-	// 3130-3132 and 3191-3194: DSM 6.2.3's import dialog (ADMIN-APIS
-	// 1.1); which syntax error each of 3130-3132 is, is not known.
+	// 3130-3132 and 3191-3194: DSM 6.2.3's import dialog (admin_center.js,
+	// tbc0309/DSM_DS120j_25426); which syntax error each of 3130-3132 is,
+	// is not known.
 	3130: "syntax error in the user list",
 	3131: "syntax error in the user list",
 	3132: "syntax error in the user list",

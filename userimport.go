@@ -19,8 +19,9 @@ import (
 // preview with a status per row, import starts a task that creates the
 // rows sent back from the preview, import_status and import_stop follow
 // and end it. The shapes are those of DSM 6.2.3's import dialog
-// (admin_center.js, ADMIN-APIS 1.1); the method names and their upload
-// flag are DSM 7's API table (kwent/syno definitions/7.x/_full.json).
+// (admin_center.js of the firmware tree tbc0309/DSM_DS120j_25426); the
+// method names and their upload flag are DSM 7's API table (kwent/syno
+// definitions/7.x/_full.json).
 
 // importAPI is the API of the import methods.
 const importAPI = "SYNO.Core.User"
@@ -63,8 +64,7 @@ func (o ImportOptions) params() Params {
 // refuses to import while any other row is listed.
 type ImportRowStatus int
 
-// The statuses of DSM's import preview (admin_center.js's preview grid,
-// ADMIN-APIS 1.1 item 2).
+// The statuses of DSM's import preview (admin_center.js's preview grid).
 const (
 	ImportRowOK              ImportRowStatus = 0  // will be created
 	ImportRowInvalidName     ImportRowStatus = 1  // the user name is not valid
@@ -337,7 +337,7 @@ type ImportStatus struct {
 
 // Status asks DSM how far the import is. An import that failed is an
 // *APIError matching ErrUserSetupFailed (3116) or ErrQuotaTooLarge
-// (3117): DSM's dialog stops polling on those two (ADMIN-APIS 1.1).
+// (3117): DSM's dialog stops polling on those two (admin_center.js).
 //
 // DSM: SYNO.Core.User import_status.
 func (t *ImportTask) Status(ctx context.Context) (ImportStatus, error) {

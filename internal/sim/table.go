@@ -94,7 +94,7 @@ func init() {
 			"delete": adminWrite((*Server).userDelete),
 			// DSM's own import (userimport.go). DSM 7's table: v1, admin
 			// only, parse_user_list with allowUpload (kwent/syno
-			// definitions/7.x/_full.json, ADMIN-APIS 1.1).
+			// definitions/7.x/_full.json).
 			"parse_user_list": adminRead((*Server).userParseList),
 			"import":          adminWrite((*Server).userImport),
 			"import_status":   adminRead((*Server).userImportStatus),

@@ -16,13 +16,14 @@ import (
 // upload of the user list, answered with a preview), import (a task),
 // import_status and import_stop. The calls, their parameters, the row
 // statuses and the codes are those of DSM 6.2.3's import dialog
-// (admin_center.js, ADMIN-APIS 1.1); the file format is Synology's
+// (usr/syno/synoman/webman/modules/AdminCenter/admin_center.js of the
+// firmware tree tbc0309/DSM_DS120j_25426); the file format is Synology's
 // "Import Users" help (one user a line, UTF-8, tab, comma or semicolon
 // between fields: name, password, description, e-mail, groups, then a
 // quota in MB per volume). Where those say nothing, what is done here is
 // a choice, and says so.
 
-// The codes of the import (ADMIN-APIS 1.1 item 3, 5).
+// The codes of the import (admin_center.js's upload and polling).
 const (
 	codeUserSetupFailed  = 3116 // a row could not be applied (import_status)
 	codeImportUnclosed   = 3130 // a quoted field is not closed on its line (which code is which: a choice)
@@ -57,7 +58,7 @@ const (
 // users (admin_center.js: name, password, description, email, quota,
 // status; import adds overwrite). groups is the DSM 7 file's group
 // column: DSM 6.2.3's grid has none, and its name and form (a list) here
-// are a guess (ADMIN-APIS 1.1 gap i).
+// are a guess.
 type importItem struct {
 	Name        string   `json:"name"`
 	Password    string   `json:"password"`
@@ -454,7 +455,7 @@ func (s *Server) settleImports(now time.Time) {
 
 // applyImportRow creates or overwrites the user of a row, with its
 // groups and quotas, or answers the code the import fails with: 3117 for
-// a quota beyond its volume's size (ADMIN-APIS 1.1 item 5), 3116 for
+// a quota beyond its volume's size (admin_center.js's polling), 3116 for
 // anything else (an existing user without overwrite, a name or a
 // password DSM refuses, too many users or groups; a choice for which
 // code, as DSM's dialog only names the two). Everything is checked
@@ -539,7 +540,7 @@ func (s *Server) importByID(q *request) (*importTask, int, error) {
 
 // userImportStatus answers SYNO.Core.User import_status (task_id) ->
 // {finished, progress, total}. DSM's dialog reads only finished
-// (ADMIN-APIS 1.1 gap iii): progress and total, the rows applied and
+// (admin_center.js), and no other member is known: progress and total, the rows applied and
 // all rows, are a choice. A failed import answers its code (3116 or
 // 3117) until it is stopped, as DSM's dialog stops polling on either.
 func (s *Server) userImportStatus(q *request) (any, error) {
