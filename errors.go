@@ -69,7 +69,8 @@ var (
 	ErrShareExists = errors.New("dsm: shared folder exists")
 	// ErrQuotaTooLarge: DSM could not set a quota (3117, DSM's
 	// user_quota_set_fail), as when it exceeds the free space of its
-	// volume (ADMIN-APIS 1: DSM's import stops on it for that reason).
+	// volume (DSM 6.2.3's import dialog, admin_center.js, stops on it for
+	// that reason).
 	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
 
 	// The refusals of DSM's own import (SYNO.Core.User parse_user_list,
