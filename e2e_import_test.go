@@ -3,6 +3,7 @@ package dsm_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -136,22 +137,39 @@ func TestE2ENativeImportQuotaTooLarge(t *testing.T) {
 }
 
 // The client's bounds on an import are the simulator's: a list of
-// MaxImportFileSize bytes and one of MaxImportRows rows are read, a row
+// MaxImportFileSize bytes is read, and one of MaxImportRows rows with
+// long fields is read and imported over plain http (the rows in the
+// encryption envelope, within the simulator's bound on a request); a row
 // more is refused (3191).
 func TestE2ENativeImportBounds(t *testing.T) {
 	t.Parallel()
-	srv := dsmtest.Start(t)
+	srv := dsmtest.Start(t, dsmtest.WithJoinDelay(time.Minute))
 	ctx := t.Context()
 	c := srv.Client()
 	big := append([]byte("a\t\t"), bytes.Repeat([]byte("d"), dsm.MaxImportFileSize-3)...)
 	if p, err := c.Users.PreviewImport(ctx, "big.txt", big, dsm.ImportOptions{}); err != nil || len(p.Rows) != 1 {
 		t.Errorf("a list of MaxImportFileSize bytes: %v", err)
 	}
-	rows := bytes.Repeat([]byte("a\n"), dsm.MaxImportRows)
-	if p, err := c.Users.PreviewImport(ctx, "rows.txt", rows, dsm.ImportOptions{}); err != nil || len(p.Rows) != dsm.MaxImportRows {
-		t.Errorf("a list of MaxImportRows rows: %v", err)
+	var rows bytes.Buffer
+	for i := range dsm.MaxImportRows {
+		fmt.Fprintf(&rows, "user%04d\tA-longer-password-%04d\tThe description of user number %d\tuser%04d@example.com\t\"users,staff\"\t\t1000\n", i, i, i, i)
 	}
-	if _, err := c.Users.PreviewImport(ctx, "rows.txt", append(rows, "b\n"...), dsm.ImportOptions{}); !errors.Is(err, dsm.ErrImportUnreadable) {
+	p, err := c.Users.PreviewImport(ctx, "rows.txt", rows.Bytes(), dsm.ImportOptions{})
+	if err != nil || len(p.Rows) != dsm.MaxImportRows || len(p.Refused()) != 0 {
+		t.Fatalf("a list of MaxImportRows rows: %v", err)
+	}
+	task, err := c.Users.Import(ctx, p)
+	if err != nil {
+		t.Fatalf("import of MaxImportRows rows: %v", err)
+	}
+	srv.Advance(2 * time.Minute)
+	if _, err := task.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Users.Get(ctx, fmt.Sprintf("user%04d", dsm.MaxImportRows-1)); err != nil {
+		t.Errorf("the last row's user: %v", err)
+	}
+	if _, err := c.Users.PreviewImport(ctx, "rows.txt", append(rows.Bytes(), "b\n"...), dsm.ImportOptions{}); !errors.Is(err, dsm.ErrImportUnreadable) {
 		t.Errorf("a row more: %v, want ErrImportUnreadable", err)
 	}
 }

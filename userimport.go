@@ -33,7 +33,7 @@ const MaxImportFileSize = 1 << 20
 
 // MaxImportRows bounds the rows of one import. DSM publishes no limit: a
 // choice. The simulator keeps the same bound.
-const MaxImportRows = 5000
+const MaxImportRows = 2000
 
 // ImportOptions are the check boxes of DSM's import dialog, sent with the
 // upload and again with the import.

@@ -64,7 +64,7 @@ const (
 	// publishes none; package dsm's MaxImportFileSize and MaxImportRows
 	// are the same.
 	maxImportFileBytes = 1 << 20
-	maxImportRows      = 5000
+	maxImportRows      = 2000
 	maxImportTasks     = 16
 )
 
