@@ -468,6 +468,10 @@ type request struct {
 	// compound holds the calls of a SYNO.Entry.Request (compound.go):
 	// build encodes them, each with its version, as parameter compound.
 	compound []*BatchCall
+	// upload, when set, makes the request a multipart/form-data upload
+	// of one file (userimport.go): build sends the same parameters,
+	// session and headers, as parts before the file.
+	upload *upload
 }
 
 // newRead is a call that reads, or changes nothing when repeated: it is
@@ -690,11 +694,17 @@ func (c *Client) build(ctx context.Context, r *request, s *session) (*http.Reque
 	if r.pathSuffix {
 		u.Path += "/" + r.api
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	body, contentType := io.Reader(strings.NewReader(form.Encode())), "application/x-www-form-urlencoded"
+	if r.upload != nil {
+		if body, contentType, err = r.upload.encode(form); err != nil {
+			return nil, 0, sw, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), body)
 	if err != nil {
 		return nil, 0, sw, fmt.Errorf("dsm: %s %s: %w", r.api, r.method, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", c.userAgent)
 	if s != nil && s.SynoToken != "" {
 		req.Header.Set("X-SYNO-TOKEN", s.SynoToken)

@@ -72,6 +72,25 @@ var (
 	// volume (DSM 6.2.3 admin_center.js: the import dialog stops on 3117,
 	// "quota exceeds free space").
 	ErrQuotaTooLarge = errors.New("dsm: quota not set: more than the volume's free space")
+
+	// The refusals of DSM's own import (SYNO.Core.User parse_user_list,
+	// import_status; codes from DSM 6.2.3's import dialog, admin_center.js
+	// of the firmware tree tbc0309/DSM_DS120j_25426).
+
+	// ErrImportSyntax: the user list breaks DSM's quoting or field rules
+	// (3130, 3131, 3132); APIError.InvalidField names the field.
+	ErrImportSyntax = errors.New("dsm: syntax error in the user list")
+	// ErrImportUnreadable: DSM could not open the uploaded list (3191).
+	ErrImportUnreadable = errors.New("dsm: the user list could not be opened")
+	// ErrImportEmpty: the uploaded list has no user (3192).
+	ErrImportEmpty = errors.New("dsm: the user list is empty")
+	// ErrImportNotUTF8: the uploaded list is not UTF-8 (3193).
+	ErrImportNotUTF8 = errors.New("dsm: the user list is not UTF-8")
+	// ErrImportNoVolume: the NAS has no volume to import users onto (3194).
+	ErrImportNoVolume = errors.New("dsm: no volume")
+	// ErrUserSetupFailed: DSM failed to set up a user (3116), as an
+	// import does when a row cannot be applied.
+	ErrUserSetupFailed = errors.New("dsm: user setup failed")
 )
 
 // securityMessages are the codes of the 2-step and sign-in protection
@@ -216,13 +235,16 @@ var userMessages = map[int]string{
 	3122: "password was used before",
 	3123: "password not strong enough or too common",
 	3124: "invalid password",
-	3130: "CSV syntax error",
-	3131: "CSV syntax error",
-	3132: "CSV syntax error",
-	3191: "import file error",
-	3192: "import file error",
-	3193: "import file error",
-	3194: "import file error",
+	// 3130-3132 and 3191-3194: DSM 6.2.3's import dialog (admin_center.js,
+	// tbc0309/DSM_DS120j_25426); which syntax error each of 3130-3132 is,
+	// is not known.
+	3130: "syntax error in the user list",
+	3131: "syntax error in the user list",
+	3132: "syntax error in the user list",
+	3191: "the user list could not be opened",
+	3192: "the user list has no user",
+	3193: "the user list is not UTF-8",
+	3194: "no volume",
 	3202: "another administrator is editing",
 	3204: "failed to load the group data (no such group)",
 	3205: "failed to load the group data (no such group)",
@@ -333,6 +355,18 @@ func sentinelFor(api string, code int) error {
 		return ErrGroupNameTaken
 	case 3117:
 		return ErrQuotaTooLarge
+	case 3116:
+		return ErrUserSetupFailed
+	case 3130, 3131, 3132:
+		return ErrImportSyntax
+	case 3191:
+		return ErrImportUnreadable
+	case 3192:
+		return ErrImportEmpty
+	case 3193:
+		return ErrImportNotUTF8
+	case 3194:
+		return ErrImportNoVolume
 	}
 	if code == 404 && strings.HasPrefix(api, "SYNO.Core.OTP") {
 		return ErrOTPRejected

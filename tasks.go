@@ -80,31 +80,47 @@ func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
 //
 // DSM: SYNO.Core.User.Group join_status, then SYNO.Core.User get.
 func (t *GroupTask) WaitProgress(ctx context.Context, progress func(TaskStatus)) (TaskStatus, error) {
-	c := t.s.c
-	delay := taskPollStart
-	for {
-		st, err := t.Status(ctx)
-		if err != nil {
-			return st, err
+	var st TaskStatus
+	err := t.s.c.pollTask(ctx, func() (bool, error) {
+		var err error
+		if st, err = t.Status(ctx); err != nil {
+			return false, err
 		}
 		if progress != nil {
 			progress(st)
 		}
-		if st.Finished {
-			if !st.Success {
-				return st, fmt.Errorf("dsm: changing the groups of %s: DSM reports the task failed", t.User)
-			}
-			return st, t.verify(ctx)
+		return st.Finished, nil
+	})
+	if err != nil {
+		return st, err
+	}
+	if !st.Success {
+		return st, fmt.Errorf("dsm: changing the groups of %s: DSM reports the task failed", t.User)
+	}
+	return st, t.verify(ctx)
+}
+
+// pollTask calls poll until it reports the task done or fails, waiting
+// between calls, on the client's clock, an interval that starts at
+// taskPollStart and doubles up to taskPollMax.
+func (c *Client) pollTask(ctx context.Context, poll func() (bool, error)) error {
+	delay := taskPollStart
+	for {
+		done, err := poll()
+		if err != nil || done {
+			return err
 		}
 		if err := c.sleepUntil(ctx, c.now().Add(delay)); err != nil {
-			return st, err
+			return err
 		}
 		delay = min(delay*2, taskPollMax)
 	}
 }
 
-// The polling interval of WaitProgress: it starts short, as DSM finishes
-// most membership tasks within a second, and doubles up to a second.
+// The polling interval of WaitProgress (and of the import's, which DSM's
+// dialog polls every 5 s: a second suits the simulator and costs a NAS
+// little): it starts short, as DSM finishes most membership tasks within
+// a second, and doubles up to a second.
 const (
 	taskPollStart = 20 * time.Millisecond
 	taskPollMax   = time.Second

@@ -58,6 +58,14 @@ const (
 	// dialog sends at most a row per volume, shared folder, application
 	// or protocol.
 	maxRowsPerCall = 64
+	// maxImportFileBytes bounds the user list of SYNO.Core.User
+	// parse_user_list, maxImportRows its rows and those of import, and
+	// maxImportTasks the imports kept (userimport.go). Choices: DSM
+	// publishes none; package dsm's MaxImportFileSize and MaxImportRows
+	// are the same.
+	maxImportFileBytes = 1 << 20
+	maxImportRows      = 2000
+	maxImportTasks     = 16
 )
 
 // tooLong reports whether v has more than n characters (or is not UTF-8

@@ -359,7 +359,8 @@ func (s *Server) userGroupJoin(q *request) (any, error) {
 // that has become invalid (user or group deleted, last administrator)
 // finishes with success false and changes nothing. Call with s.mu held.
 func (s *Server) settle(now time.Time) {
-	s.settleHome(now) // home.go
+	s.settleHome(now)    // home.go
+	s.settleImports(now) // userimport.go
 	for _, t := range s.st.tasks {
 		if t.Done || now.Before(t.Due) {
 			continue

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -198,7 +199,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, cgi, suffix strin
 			data, err = nil, fail(codeUnknown)
 		}
 	}()
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+		// An upload (SYNO.Core.User parse_user_list, userimport.go): the
+		// file's bound and the form's, all kept in memory.
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody+maxImportFileBytes)
+		if err := r.ParseMultipartForm(s.maxBody + maxImportFileBytes); err != nil {
+			return nil, fail(codeBadRequest)
+		}
+		defer r.MultipartForm.RemoveAll()
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	}
 	if err := r.ParseForm(); err != nil {
 		return nil, fail(codeBadRequest)
 	}

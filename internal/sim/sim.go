@@ -260,6 +260,8 @@ type Server struct {
 	// shareBusyDelete: it is a delete.
 	shareBusyUntil  time.Time
 	shareBusyDelete bool
+	// imports are the user imports (userimport.go), oldest first.
+	imports []*importTask
 }
 
 // session is one logged-in session.

@@ -92,6 +92,13 @@ func init() {
 			"create": adminWrite((*Server).userCreate),
 			"set":    adminWrite((*Server).userSet),
 			"delete": adminWrite((*Server).userDelete),
+			// DSM's own import (userimport.go). DSM 7's table: v1, admin
+			// only, parse_user_list with allowUpload (kwent/syno
+			// definitions/7.x/_full.json).
+			"parse_user_list": adminRead((*Server).userParseList),
+			"import":          adminWrite((*Server).userImport),
+			"import_status":   adminRead((*Server).userImportStatus),
+			"import_stop":     adminWrite((*Server).userImportStop),
 		}},
 		{name: "SYNO.Core.User.Group", path: entry, minVersion: 1, maxVersion: 1, jsonFormat: true, methods: map[string]*methodDef{
 			"join":        adminWrite((*Server).userGroupJoin),
