@@ -69,7 +69,7 @@ members of administrators newest account (highest uid) first.
 --fail-on low|medium|high exits %d when a finding is at or above that
 severity, for CI. --ignore CHECK or CHECK:ACCOUNT accepts a risk (it can
 be repeated); --ignore-file reads one entry per line (# starts a comment).`,
-			strings.Join(audit.Checks, ", "), audit.BaselineSingleFactorLength, audit.BaselineMultiFactorLength, ExitFindings),
+			wrapWords(strings.Join(audit.Checks, ", "), 72-len("The checks: ")), audit.BaselineSingleFactorLength, audit.BaselineMultiFactorLength, ExitFindings),
 		Example: `  dsmctl audit
   dsmctl audit -o markdown > audit.md
   dsmctl audit -o json --fail-on high --ignore guest-enabled --ignore password-never-expires:backup`,
@@ -111,6 +111,27 @@ be repeated); --ignore-file reads one entry per line (# starts a comment).`,
 	f.StringArrayVar(&o.Ignore, "ignore", nil, "accept a risk: CHECK or CHECK:ACCOUNT (repeatable)")
 	f.StringVar(&o.IgnoreFile, "ignore-file", "", "read --ignore entries from this file, one per line (# comments)")
 	return cmd
+}
+
+// wrapWords breaks text into lines of at most width columns (the first
+// line first columns), at spaces.
+func wrapWords(text string, first int) string {
+	var b strings.Builder
+	n, limit := 0, first
+	for i, w := range strings.Fields(text) {
+		if i > 0 {
+			if n+1+len(w) > limit {
+				b.WriteString("\n")
+				n, limit = 0, 72
+			} else {
+				b.WriteString(" ")
+				n++
+			}
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 // readIgnoreFile adds the entries of path to ig.
