@@ -159,7 +159,7 @@ func (f *File) node() *yaml.Node {
 	if sec := f.Security; sec != nil {
 		m := mapNode()
 		if sec.TwoStep != nil {
-			m.Content = append(m.Content, strNode("two_step_enforcement"), strNode(string(*sec.TwoStep)))
+			m.Content = append(m.Content, strNode("two_step_enforcement"), strNode(enforcementName(*sec.TwoStep)))
 		}
 		if sec.AutoBlock != nil {
 			m.Content = append(m.Content, strNode("auto_block"), settings(sec.AutoBlock, autoBlockSettings))

@@ -16,7 +16,7 @@ import (
 // it has.
 type Security struct {
 	// TwoStep is whose accounts must have 2-step verification
-	// (two_step_enforcement: none, admin or user), nil when not given.
+	// (two_step_enforcement: none, admins or all), nil when not given.
 	TwoStep *dsm.TwoStepEnforcement
 	// AutoBlock and AccountProtection hold the keys the file gives, as
 	// password_policy does.
@@ -39,6 +39,34 @@ const (
 	SectionAccountProtection = "security.account_protection"
 	SectionAllow             = "security.allow"
 )
+
+// enforcementNames are the words of two_step_enforcement, those of
+// "dsmctl policy 2fa set --enforce"; DSM's own values (admin, user) are
+// read too.
+var enforcementNames = []struct {
+	name string
+	e    dsm.TwoStepEnforcement
+}{{"none", dsm.EnforceNone}, {"admins", dsm.EnforceAdmins}, {"all", dsm.EnforceAll}, {"custom", dsm.EnforceCustom}}
+
+func parseEnforcement(v string) (dsm.TwoStepEnforcement, bool) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	for _, n := range enforcementNames {
+		if v == n.name || v == string(n.e) {
+			return n.e, true
+		}
+	}
+	return "", false
+}
+
+// enforcementName is how the file writes e.
+func enforcementName(e dsm.TwoStepEnforcement) string {
+	for _, n := range enforcementNames {
+		if n.e == e {
+			return n.name
+		}
+	}
+	return string(e)
+}
 
 // intSetting is a number from min to max.
 func intSetting(key string, min, max int, hint string, n func(*nasSettings) *int) settingDef {
@@ -82,11 +110,11 @@ func (p *parser) security(n *yaml.Node) *Security {
 			if !ok {
 				return
 			}
-			e := dsm.TwoStepEnforcement(strings.ToLower(s))
 			// custom, which export writes for DSM 7's policy of chosen
 			// users and groups, plans only where the NAS has it.
-			if err := e.Validate(); err != nil && e != dsm.EnforceCustom {
-				p.add(v.Line, "security.two_step_enforcement", "%v", err)
+			e, ok := parseEnforcement(s)
+			if !ok {
+				p.add(v.Line, "security.two_step_enforcement", "%.16q: want none, admins or all", s)
 				return
 			}
 			out.TwoStep, out.twoStepLine = &e, v.Line
@@ -161,11 +189,11 @@ func readSecurity(ctx context.Context, c *dsm.Client, s *nasSettings) error {
 func planSecurity(sec *Security, plan *Plan, probs *problems) {
 	s := &plan.settings
 	if sec.TwoStep != nil && *sec.TwoStep != s.Enforcement {
-		if err := sec.TwoStep.Validate(); err != nil {
-			probs.add(sec.twoStepLine, SectionTwoStep, "%v", err)
+		if *sec.TwoStep == dsm.EnforceCustom {
+			probs.add(sec.twoStepLine, SectionTwoStep, "custom (chosen users and groups) is set in DSM; use none, admins or all")
 		}
 		plan.Settings = append(plan.Settings, SettingsChange{Section: SectionTwoStep, Line: sec.twoStepLine,
-			Changes: []Change{{Field: "two_step_enforcement", Old: string(s.Enforcement), New: string(*sec.TwoStep)}}})
+			Changes: []Change{{Field: "two_step_enforcement", Old: enforcementName(s.Enforcement), New: enforcementName(*sec.TwoStep)}}})
 		s.Enforcement = *sec.TwoStep
 		plan.twoStep = true
 	}

@@ -15,7 +15,7 @@ func TestSecuritySectionPlanApplyExport(t *testing.T) {
 	c := srv.Client()
 	ctx := t.Context()
 	f := mustParse(t, `security:
-  two_step_enforcement: admin
+  two_step_enforcement: admins
   auto_block: {enabled: true, attempts: 4, within_minutes: 7, expire_days: 3}
   account_protection:
     enabled: true
@@ -34,7 +34,7 @@ func TestSecuritySectionPlanApplyExport(t *testing.T) {
 	if diff := cmp.Diff([]string{SectionTwoStep, SectionAutoBlock, SectionAccountProtection, SectionAllow}, sections); diff != "" {
 		t.Fatalf("sections (-want +got):\n%s\n%s", diff, plan)
 	}
-	if got := plan.Settings[0].Changes; !cmp.Equal(got, []Change{{Field: "two_step_enforcement", Old: "none", New: "admin"}}) {
+	if got := plan.Settings[0].Changes; !cmp.Equal(got, []Change{{Field: "two_step_enforcement", Old: "none", New: "admins"}}) {
 		t.Errorf("two_step change: %+v", got)
 	}
 	if got := plan.Settings[3].Changes[0].New; got != "192.0.2.0/24, 198.51.100.7" {
@@ -84,7 +84,7 @@ func TestSecuritySectionPlanApplyExport(t *testing.T) {
 		if err := exp.Write(&b, format); err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range []string{"two_step_enforcement", "admin", "within_minutes", "untrusted_attempts", "192.0.2.0/24"} {
+		for _, w := range []string{"two_step_enforcement", "admins", "within_minutes", "untrusted_attempts", "192.0.2.0/24"} {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s export lacks %q:\n%s", format, w, b.String())
 			}
@@ -103,7 +103,7 @@ func TestSecuritySectionPlanApplyExport(t *testing.T) {
 func TestSecuritySectionProblems(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ name, in, want string }{
-		{"enforcement", "security:\n  two_step_enforcement: admins\n", `2: security.two_step_enforcement: unknown 2-step enforcement "admins"`},
+		{"enforcement", "security:\n  two_step_enforcement: everyone\n", `2: security.two_step_enforcement: "everyone": want none, admins or all`},
 		{"attempts", "security:\n  auto_block:\n    attempts: 0\n", `3: security.auto_block.attempts: 0 is out of range: want 1 to 100`},
 		{"expire", "security:\n  auto_block:\n    expire_days: 2001\n", `3: security.auto_block.expire_days: 2001 is out of range: want 0 to 2000 (0: never)`},
 		{"lock", "security:\n  account_protection:\n    trusted_lock_minutes: 0\n", `3: security.account_protection.trusted_lock_minutes: 0 is out of range: want 1 to 525600`},
