@@ -191,7 +191,7 @@ func Parse(name string, data []byte) (*File, error) {
 	p := &parser{problems: problems{file: name}}
 	f := &File{Name: name}
 	if len(doc.Content) == 0 {
-		p.add(1, "", "the file is empty; want users, groups, password_policy or password_expiry")
+		p.add(1, "", "the file is empty; want users, groups, password_policy, password_expiry or security")
 		return nil, p.err()
 	}
 	p.file(doc.Content[0], f)
