@@ -1,8 +1,8 @@
 // Package manifest keeps the users, groups, password policies and sign-in
 // security settings of a Synology DSM as code: a YAML or JSON file says
 // what should be, Plan compares it with a live NAS and lists the changes,
-// and Apply makes them,
-// with bounded parallelism, so that a second Plan is empty.
+// and Apply makes them, with bounded parallelism, so that a second Plan
+// is empty.
 //
 //	f, err := manifest.Load("users.yaml")
 //	plan, err := f.Plan(ctx, client, manifest.PlanOptions{})
