@@ -279,7 +279,7 @@ func Check(s *Snapshot) []Finding {
 	if len(enabledAdmins) > 0 && s.Enforcement != dsm.EnforceAdmins && s.Enforcement != dsm.EnforceAll {
 		add(Finding{Check: TwoStepNotEnforced, Severity: Medium, Accounts: enabledAdmins,
 			Summary: fmt.Sprintf("2-step verification is not enforced for administrators (policy: %s)", s.Enforcement),
-			Why:     "without enforcement, an administrator can turn 2-step off or a new one can be added without it",
+			Why:     "without enforcement, an administrator can turn 2-step off or a new one can be added without it; fix admin-no-2fa first, as an administrator without 2-step cannot sign in once it is enforced",
 			Fix:     "dsmctl policy 2fa set --enforce admins"})
 	}
 	if len(s.Admins) > MaxAdmins {

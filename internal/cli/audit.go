@@ -206,14 +206,21 @@ func auditSummary(d auditDoc) string {
 	return msg
 }
 
+// writeAuditTable writes the findings as a table, numbered, and under it
+// the fix of each by its number: a fix is never cut to fit a terminal,
+// as a table's cells may be.
 func writeAuditTable(w io.Writer, d auditDoc) error {
 	if len(d.Findings) > 0 {
-		rows := [][]string{{"SEVERITY", "CHECK", "ACCOUNTS", "FINDING", "FIX"}}
-		for _, f := range d.Findings {
-			rows = append(rows, []string{string(f.Severity), f.Check, strings.Join(f.Accounts, ","), f.Summary, f.Fix})
+		rows := [][]string{{"#", "SEVERITY", "CHECK", "ACCOUNTS", "FINDING"}}
+		for i, f := range d.Findings {
+			rows = append(rows, []string{fmt.Sprint(i + 1), string(f.Severity), f.Check, strings.Join(f.Accounts, ","), f.Summary})
 		}
 		if err := writeTable(w, rows, outputWidth(w)); err != nil {
 			return err
+		}
+		fmt.Fprintln(w, "\nFixes:")
+		for i, f := range d.Findings {
+			fmt.Fprintf(w, "%3d  %s\n", i+1, f.Fix)
 		}
 		fmt.Fprintln(w)
 	}
