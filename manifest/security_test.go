@@ -119,3 +119,57 @@ func TestSecuritySectionProblems(t *testing.T) {
 		})
 	}
 }
+
+// TestSecuritySectionDigests: a saved plan of a security section is
+// refused once the NAS's setting moved: the digest of the section, as
+// Plan read it, changes with it.
+func TestSecuritySectionDigests(t *testing.T) {
+	t.Parallel()
+	srv := startNAS(t)
+	c := srv.Client()
+	ctx := t.Context()
+	f := mustParse(t, "security:\n  auto_block: {attempts: 3}\n  two_step_enforcement: all\n  allow: [192.0.2.1]\n")
+	plan, err := f.Plan(ctx, c, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := plan.Digests()
+	for _, k := range []string{SectionAutoBlock, SectionTwoStep, SectionAllow} {
+		if !strings.HasPrefix(before[k], "sha256:") {
+			t.Errorf("no digest of %s: %v", k, before)
+		}
+	}
+	if err := c.Security.SetAutoBlock(ctx, dsm.AutoBlock{Enabled: true, Attempts: 9, WithinMinutes: 9}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.Plan(ctx, c, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := again.Digests()
+	if after[SectionAutoBlock] == before[SectionAutoBlock] {
+		t.Error("the auto-block digest did not change with the setting")
+	}
+	if after[SectionTwoStep] != before[SectionTwoStep] || after[SectionAllow] != before[SectionAllow] {
+		t.Error("digests of settings that did not change moved")
+	}
+}
+
+// TestSecuritySectionCustomEnforcement: custom, which export writes for
+// DSM 7's policy of chosen users and groups, plans to nothing where the
+// NAS has it, and is refused, with its line, where it would be set.
+func TestSecuritySectionCustomEnforcement(t *testing.T) {
+	t.Parallel()
+	srv := startNAS(t)
+	f := mustParse(t, "security:\n  two_step_enforcement: custom\n")
+	_, err := f.Plan(t.Context(), srv.Client(), PlanOptions{})
+	if err == nil || !strings.Contains(err.Error(), "2: security.two_step_enforcement: custom (chosen users and groups) is set in DSM") {
+		t.Errorf("Plan: %v", err)
+	}
+	plan := &Plan{settings: nasSettings{Enforcement: dsm.EnforceCustom}}
+	probs := &problems{}
+	planSecurity(f.Security, plan, probs)
+	if len(plan.Settings) != 0 || len(probs.list) != 0 {
+		t.Errorf("custom on a NAS that has it: %+v %+v", plan.Settings, probs.list)
+	}
+}
