@@ -254,6 +254,10 @@ func Check(s *Snapshot) []Finding {
 		if off || strings.EqualFold(name, "guest") {
 			continue
 		}
+		// The exemption matters only while passwords expire: DSM's user
+		// editor greys it out when expiry is off (N4S4/synology-api
+		// documents passwd_never_expire beside PasswordExpiry's
+		// password_expire_enable).
 		if s.Expiry.Enabled && u.PasswordNeverExpires {
 			add(Finding{Check: PasswordNeverExpires, Severity: Low, Accounts: []string{name},
 				Summary: "the password of " + name + " never expires, though passwords expire",
@@ -313,9 +317,11 @@ func Check(s *Snapshot) []Finding {
 }
 
 // manyAdmins lists the members of administrators. DSM keeps no date of
-// joining a group: the finding names the members by uid, highest first,
-// since DSM gives uids in order of creation (dsmtest, and 1024 and up on a
-// NAS: the newest accounts are those added last, at the earliest).
+// joining a group (SYNO.Core.Group.Member list gives names and uids
+// only), so the finding names the members by uid, highest first: DSM
+// gives a new local user the next uid (admin 1024, guest 1025, then 1026
+// up, as the simulator models it), so the highest uid is the newest
+// account. A choice: a newer account need not have joined later.
 func manyAdmins(s *Snapshot) Finding {
 	uid := map[string]int{}
 	for _, u := range s.Users {
