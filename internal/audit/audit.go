@@ -254,10 +254,10 @@ func Check(s *Snapshot) []Finding {
 		if off || strings.EqualFold(name, "guest") {
 			continue
 		}
-		// The exemption matters only while passwords expire: DSM's user
-		// editor greys it out when expiry is off (N4S4/synology-api
-		// documents passwd_never_expire beside PasswordExpiry's
-		// password_expire_enable).
+		// The exemption (passwd_never_expire) matters only while
+		// passwords expire (PasswordExpiry's password_expire_enable): with
+		// expiry off every password is as good as exempt, so none is
+		// reported. A choice; no source says how DSM shows it then.
 		if s.Expiry.Enabled && u.PasswordNeverExpires {
 			add(Finding{Check: PasswordNeverExpires, Severity: Low, Accounts: []string{name},
 				Summary: "the password of " + name + " never expires, though passwords expire",
