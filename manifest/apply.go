@@ -110,7 +110,9 @@ type applier struct {
 // ends before all is done; the Result then tells what was.
 //
 // DSM: SYNO.Core.User.PasswordPolicy set, SYNO.Core.User.PasswordExpiry
-// set, SYNO.Core.Group create/set/delete, SYNO.Core.User create/set/delete,
+// set, the security section's set calls (SYNO.Core.Security.AutoBlock.Rules
+// create/delete, SYNO.Core.Security.AutoBlock set, SYNO.Core.SmartBlock set,
+// SYNO.Core.OTP.EnforcePolicy set), SYNO.Core.Group create/set/delete, SYNO.Core.User create/set/delete,
 // SYNO.Core.User.Group join and join_status.
 func (p *Plan) Apply(ctx context.Context, c *dsm.Client, opts ApplyOptions) (*Result, error) {
 	if opts.Parallel <= 0 {
@@ -133,6 +135,7 @@ func (p *Plan) Apply(ctx context.Context, c *dsm.Client, opts ApplyOptions) (*Re
 			return step("set", c.Policy.SetPasswordExpiry(ctx, exp, nil))
 		}})
 	}
+	settings = append(settings, p.securityJobs(c)...)
 	for _, g := range p.Groups {
 		j := a.groupJob(g)
 		if g.Action == ActionDelete {

@@ -15,7 +15,8 @@ const Absent = "absent"
 // Digests returns, for each object the plan touches, a digest of the
 // object as Plan read it from the NAS, or Absent: "user NAME" and "group
 // NAME" for each user and group the plan creates, changes or deletes,
-// and "password_policy" and "password_expiry" for a section it changes.
+// and "password_policy", "password_expiry" and the Section names of the
+// security section for a section it changes.
 // The password policy is also listed when the plan sets a password: the
 // password was checked against it, and a generated one is made to fit
 // it. A program that saves a plan to apply later compares these digests
@@ -55,6 +56,14 @@ func (p *Plan) Digest(key string) string {
 		return digest(n.settings.Policy)
 	case key == "password_expiry":
 		return digest(n.settings.Expiry)
+	case key == SectionTwoStep:
+		return digest(n.settings.Enforcement)
+	case key == SectionAutoBlock:
+		return digest(n.settings.AutoBlock)
+	case key == SectionAccountProtection:
+		return digest(n.settings.Protection)
+	case key == SectionAllow:
+		return digest(n.settings.Allow)
 	case strings.HasPrefix(key, "user "):
 		cur, ok := n.users[fold(strings.TrimPrefix(key, "user "))]
 		if !ok {

@@ -1,7 +1,8 @@
-// Package manifest keeps the users, groups and password policies of a
-// Synology DSM as code: a YAML or JSON file says what should be, Plan
-// compares it with a live NAS and lists the changes, and Apply makes them,
-// with bounded parallelism, so that a second Plan is empty.
+// Package manifest keeps the users, groups, password policies and sign-in
+// security settings of a Synology DSM as code: a YAML or JSON file says
+// what should be, Plan compares it with a live NAS and lists the changes,
+// and Apply makes them, with bounded parallelism, so that a second Plan
+// is empty.
 //
 //	f, err := manifest.Load("users.yaml")
 //	plan, err := f.Plan(ctx, client, manifest.PlanOptions{})
@@ -29,6 +30,11 @@
 //	password_expiry:                   # optional
 //	  max_age: 90                      # 0: passwords do not expire
 //	  never_expire: [alice]
+//	security:                          # optional; parts not given are left alone
+//	  two_step_enforcement: admins     # none | admins | all
+//	  auto_block: {enabled: true, attempts: 5, within_minutes: 10, expire_days: 0}
+//	  account_protection: {enabled: true, untrusted_attempts: 5, trusted_lock_minutes: 30}
+//	  allow: [192.168.1.0/24]          # the whole allow list
 //
 // A field a user does not give is left as it is on the NAS; groups, when
 // given, are all the user's groups (every user is also in "users"). The

@@ -14,13 +14,13 @@ import (
 	"github.com/dsmkit/dsm"
 )
 
-// Export reads the NAS's users, groups and policies into a File that
+// Export reads the NAS's users, groups, policies and security settings into a File that
 // describes every field of each, so that planning it against the same NAS
 // changes nothing. It holds no password.
 //
-// DSM: as Plan.
+// DSM: as Plan of a file with a security section.
 func Export(ctx context.Context, c *dsm.Client) (*File, error) {
-	n, err := readNAS(ctx, c)
+	n, err := readNAS(ctx, c, true)
 	if err != nil {
 		return nil, err
 	}
@@ -41,6 +41,7 @@ func exportNAS(n *nas) *File {
 		}
 		f.PasswordExpiry.Keys = append(f.PasswordExpiry.Keys, Setting{Key: def.key, Value: def.get(&n.settings)})
 	}
+	f.Security = exportSecurity(&n.settings)
 	for _, g := range n.groups {
 		f.Groups = append(f.Groups, Group{Name: g.Name, Description: dsm.Ptr(g.Description)})
 	}
@@ -154,6 +155,22 @@ func (f *File) node() *yaml.Node {
 			m.Content = append(m.Content, strNode("never_expire"), listNode(f.NeverExpire))
 		}
 		add("password_expiry", m)
+	}
+	if sec := f.Security; sec != nil {
+		m := mapNode()
+		if sec.TwoStep != nil {
+			m.Content = append(m.Content, strNode("two_step_enforcement"), strNode(enforcementName(*sec.TwoStep)))
+		}
+		if sec.AutoBlock != nil {
+			m.Content = append(m.Content, strNode("auto_block"), settings(sec.AutoBlock, autoBlockSettings))
+		}
+		if sec.AccountProtection != nil {
+			m.Content = append(m.Content, strNode("account_protection"), settings(sec.AccountProtection, protectionSettings))
+		}
+		if sec.Allow != nil {
+			m.Content = append(m.Content, strNode("allow"), listNode(sec.Allow))
+		}
+		add("security", m)
 	}
 	groups := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	for _, g := range f.Groups {

@@ -28,6 +28,8 @@ type File struct {
 	// NeverExpire names users whose password never expires
 	// (password_expiry.never_expire).
 	NeverExpire []string
+	// Security is the security section, nil when the file has none.
+	Security *Security
 	// SecretsFile is the file that from_file passwords are read from
 	// (secrets_file), relative to the file's directory.
 	SecretsFile string
@@ -189,7 +191,7 @@ func Parse(name string, data []byte) (*File, error) {
 	p := &parser{problems: problems{file: name}}
 	f := &File{Name: name}
 	if len(doc.Content) == 0 {
-		p.add(1, "", "the file is empty; want users, groups, password_policy or password_expiry")
+		p.add(1, "", "the file is empty; want users, groups, password_policy, password_expiry or security")
 		return nil, p.err()
 	}
 	p.file(doc.Content[0], f)
@@ -339,6 +341,7 @@ func (p *parser) file(n *yaml.Node, f *File) {
 			})
 		},
 		"secrets_file": func(_, v *yaml.Node) { f.SecretsFile, _ = p.str(v, "secrets_file") },
+		"security":     func(_, v *yaml.Node) { f.Security = p.security(v) },
 	})
 	if groupsNode != nil {
 		p.groups(groupsNode, f)

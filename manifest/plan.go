@@ -105,6 +105,9 @@ type Plan struct {
 	settings nasSettings // the settings after the plan
 	policy   bool        // the password policy changes
 	expiry   bool        // the password expiry changes
+	// The security section's changes.
+	twoStep, autoBlock, protection bool
+	allowAdd, allowRemove          []string
 }
 
 // Empty reports whether the plan changes nothing.
@@ -154,7 +157,9 @@ type nas struct {
 	me       string
 }
 
-func readNAS(ctx context.Context, c *dsm.Client) (*nas, error) {
+// readNAS reads the NAS; with security, also what the security section
+// manages.
+func readNAS(ctx context.Context, c *dsm.Client, security bool) (*nas, error) {
 	n := &nas{users: map[string]dsm.User{}, groups: map[string]dsm.Group{}, reserved: map[string]bool{}}
 	opts := dsm.ListOptions{Fields: []string{dsm.FieldDescription, dsm.FieldEmail, dsm.FieldExpired,
 		dsm.FieldCannotChangePassword, dsm.FieldPasswordNeverExpires, dsm.FieldGroups}}
@@ -187,6 +192,11 @@ func readNAS(ctx context.Context, c *dsm.Client) (*nas, error) {
 	if s, ok := c.Auth.Session(); ok {
 		n.me = s.Account
 	}
+	if security {
+		if err := readSecurity(ctx, c, &n.settings); err != nil {
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
@@ -195,9 +205,12 @@ func readNAS(ctx context.Context, c *dsm.Client) (*nas, error) {
 // *ValidationError with every problem, and no plan.
 //
 // DSM: SYNO.Core.User list, SYNO.Core.Group list, SYNO.Core.User.PasswordPolicy
-// get, SYNO.Core.User.PasswordExpiry get, SYNO.Core.User.UsernamePolicy get.
+// get, SYNO.Core.User.PasswordExpiry get, SYNO.Core.User.UsernamePolicy get;
+// for a security section also SYNO.Core.OTP.EnforcePolicy get,
+// SYNO.Core.Security.AutoBlock get, SYNO.Core.SmartBlock get and
+// SYNO.Core.Security.AutoBlock.Rules list.
 func (f *File) Plan(ctx context.Context, c *dsm.Client, opts PlanOptions) (*Plan, error) {
-	n, err := readNAS(ctx, c)
+	n, err := readNAS(ctx, c, f.Security != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +252,9 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 		if err := plan.settings.Expiry.Validate(); err != nil {
 			probs.add(f.PasswordExpiry.Line, "password_expiry", "%v", err)
 		}
+	}
+	if f.Security != nil {
+		planSecurity(f.Security, plan, probs)
 	}
 
 	// Groups.

@@ -27,6 +27,12 @@ type Setting struct {
 type nasSettings struct {
 	Policy dsm.PasswordPolicy
 	Expiry dsm.PasswordExpiry
+	// The security section's: read only when a file has one, or to
+	// export.
+	AutoBlock   dsm.AutoBlock
+	Protection  dsm.AccountProtection
+	Enforcement dsm.TwoStepEnforcement
+	Allow       []string // normalized (dsm.ParseAddressRule), sorted
 }
 
 // settingDef is a key of password_policy or password_expiry.
@@ -34,6 +40,7 @@ type settingDef struct {
 	key      string
 	isInt    bool
 	min, max int
+	hint     string // after the range in an out-of-range message
 	get      func(*nasSettings) int
 	set      func(*nasSettings, int)
 }
@@ -46,7 +53,7 @@ func boolSetting(key string, field func(*nasSettings) *bool) settingDef {
 
 // switchedInt is a number that a flag turns on: 0 in the file means off.
 func switchedInt(key string, max int, on func(*nasSettings) *bool, n func(*nasSettings) *int) settingDef {
-	return settingDef{key: key, isInt: true, min: 0, max: max,
+	return settingDef{key: key, isInt: true, min: 0, max: max, hint: " (0 turns it off)",
 		get: func(s *nasSettings) int {
 			if !*on(s) {
 				return 0
@@ -113,7 +120,7 @@ func (p *parser) settings(n *yaml.Node, path string, defs []settingDef, extra fu
 					return
 				}
 				if x < d.min || x > d.max {
-					p.add(v.Line, kp, "%d is out of range: want %d to %d (0 turns it off)", x, d.min, d.max)
+					p.add(v.Line, kp, "%d is out of range: want %d to %d%s", x, d.min, d.max, d.hint)
 					return
 				}
 				out.Keys = append(out.Keys, Setting{Key: d.key, Value: x, Line: v.Line})

@@ -234,6 +234,7 @@ func newRootCmd(s *IOStreams, getenv func(string) string, started *bool) *cobra.
 		newShareCmd(s, getenv, &g), newHomeCmd(s, getenv, &g),
 		newQuotaCmd(s, getenv, &g), newAppCmd(s, getenv, &g), newSpeedCmd(s, getenv, &g),
 		newSecurityCmd(s, getenv, &g), newTwoFACmd(s, getenv, &g),
+		newAuditCmd(s, getenv, &g),
 	)
 	registerCompletions(root, getenv)
 	root.Version = readBuild(debug.ReadBuildInfo).String()

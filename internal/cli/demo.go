@@ -29,6 +29,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/internal/audit"
 	"github.com/dsmkit/dsm/internal/sim"
 	"github.com/dsmkit/dsm/manifest"
 )
@@ -93,6 +94,7 @@ var tourSteps = []tourStep{
 	{"Delete the user", (*tour).deleteUser},
 	{"Users as code: plan a file, apply it, plan again", (*tour).usersAsCode},
 	{"A flaky NAS: busy answers and a lost reply, ridden out", (*tour).flakyNAS},
+	{"Audit the accounts: a finding, its fix, and a clean audit", (*tour).audit},
 	{"Log out", (*tour).logout},
 }
 
@@ -867,6 +869,74 @@ func (h *retryLog) WithGroup(name string) slog.Handler {
 		h2.next = h.next.WithGroup(name)
 	}
 	return &h2
+}
+
+// audit shows dsmctl audit on a third simulator, tidy but for an enabled
+// guest account: the finding, its fix, and the clean audit after it.
+func (t *tour) audit(ctx context.Context) error {
+	srv, err := sim.New(sim.Config{RSAKey: t.rsaKey, AdminPassword: t.srv.AdminPassword(), OTPEnforceOption: string(dsm.EnforceAdmins),
+		Users: []sim.User{{Name: demoUser, Password: demoPassword, OTPSecret: demoOTPSecret, Admin: true}}})
+	if err != nil {
+		return err
+	}
+	url, stop, err := serveSim(srv)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	code, err := sim.TOTP(demoOTPSecret, srv.Now())
+	if err != nil {
+		return err
+	}
+	c, err := t.clientOf(url, dsm.WithCredentials(dsm.Credentials{Account: demoUser, Password: demoPassword, OTPCode: code}))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// The tidy NAS: the default admin off, a password policy at the
+	// audit's baseline; then the one risk, guest enabled.
+	pol, err := c.Policy.PasswordPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	pol.Strong.MinLengthEnabled, pol.Strong.MinLength, pol.Strong.ExcludeCommon = true, audit.BaselineSingleFactorLength, true
+	if err := c.Policy.SetPasswordPolicy(ctx, pol); err != nil {
+		return err
+	}
+	for name, e := range map[string]dsm.Expiry{dsm.AccountAdmin: dsm.Disabled, "guest": dsm.Never} {
+		if _, err := c.Users.Update(ctx, name, dsm.UserUpdateRequest{Expiry: dsm.Ptr(e)}); err != nil {
+			return err
+		}
+	}
+	t.wire.take() // the set-up is not the point
+	t.say("A third simulator, at %s, where %s (an administrator with 2-step) signs in.", url, demoUser)
+	t.say("dsmctl audit only reads: the users, administrators, policies and sign-in settings.")
+	snap, err := audit.Read(ctx, c)
+	if err != nil {
+		return err
+	}
+	found := audit.Check(snap)
+	t.wire.take()
+	if len(found) != 1 || found[0].Check != audit.GuestEnabled {
+		return fmt.Errorf("want the one finding %s, got %+v", audit.GuestEnabled, found)
+	}
+	f := found[0]
+	t.say("One finding: [%s] %s (%s): %s.", f.Severity, f.Check, strings.Join(f.Accounts, ", "), f.Summary)
+	t.say("Why: %s.", f.Why)
+	t.say("Fix: %s. The call it makes:", f.Fix)
+	if _, err := c.Users.Update(ctx, "guest", dsm.UserUpdateRequest{Expiry: dsm.Ptr(dsm.Disabled)}); err != nil {
+		return err
+	}
+	t.showWire()
+	if snap, err = audit.Read(ctx, c); err != nil {
+		return err
+	}
+	t.wire.take()
+	if found = audit.Check(snap); len(found) != 0 {
+		return fmt.Errorf("want a clean audit after the fix, got %+v", found)
+	}
+	t.say("The audit again: no findings. \"dsmctl audit --fail-on high\" makes a CI job fail on a new one.")
+	return nil
 }
 
 func (t *tour) logout(ctx context.Context) error {

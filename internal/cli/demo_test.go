@@ -68,6 +68,11 @@ func TestDemo(t *testing.T) {
 		"Created and deleted carroll there.",
 		"   log: dsm retry: the change happened despite the failure api=SYNO.Core.User method=create attempt=1\n",
 		"rabbit is listed once.",
+		// The audit: one finding, its fix sent, a clean audit.
+		"One finding: [medium] guest-enabled (guest): the guest account is enabled.",
+		"Fix: dsmctl user update guest --expire disabled. The call it makes:",
+		`expired="now" name="guest"`,
+		"The audit again: no findings.",
 		"End of the tour.",
 	} {
 		if !strings.Contains(got, want) {

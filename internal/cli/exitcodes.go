@@ -29,6 +29,7 @@ const exitCodesTable = `Exit codes:
   4    authentication: wrong password (confirm-password included), 2-step
        code required or rejected, account disabled or blocked; or not
        logged in (no saved session, or the session expired)
+  5    audit --fail-on: a finding at or above the severity given
   64   usage error (EX_USAGE): unknown command or flag, a bad flag value or
        one out of DSM's range, a missing URL, account or password, a
        deletion or apply without --yes when standard input is not a

@@ -20,9 +20,11 @@ func newExportCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *c
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Write the NAS's users, groups and password policies as a users file",
-		Long: `Write every local user (all fields, no password), group and the password
-policy and expiry settings in the format of "dsmctl plan" and "dsmctl
-apply": planning the output against the same NAS shows no changes.`,
+		Long: `Write every local user (all fields, no password), group, the password
+policy and expiry settings and the security section (2-step enforcement,
+auto-block, account protection, the allow list) in the format of
+"dsmctl plan" and "dsmctl apply": planning the output against the same
+NAS shows no changes.`,
 		Example: `  dsmctl export > users.yaml
   dsmctl export -o json > users.json`,
 		Args: cobra.NoArgs,

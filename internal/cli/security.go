@@ -32,6 +32,7 @@ protection has locked after failed logins (SYNO.Core.SmartBlock).`,
 		newSecurityBlockedCmd(s, getenv, g),
 		newSecurityAllowCmd(s, getenv, g),
 		newSecurityLockedCmd(s, getenv, g),
+		newSecurityProtectionCmd(s, getenv, g),
 	)
 	return cmd
 }
