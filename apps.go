@@ -181,18 +181,26 @@ func (s *AppsService) Rules(ctx context.Context, p Principal) ([]AppRule, error)
 	if err := p.validate(); err != nil {
 		return nil, argError("get application rules", err)
 	}
-	var d struct {
-		Rules []struct {
-			AppID      string   `json:"app_id"`
-			AllowIP    []string `json:"allow_ip"`
-			DenyIP     []string `json:"deny_ip"`
-			EntityType string   `json:"entity_type"`
-			EntityName string   `json:"entity_name"`
-		} `json:"rules"`
-	}
+	var d appRulesWire
 	if err := s.c.do(ctx, newRead("SYNO.Core.AppPriv.Rule", "get", p.entity(), &d)); err != nil {
 		return nil, noSuchPrincipal(p, err)
 	}
+	return d.rules(p), nil
+}
+
+// appRulesWire is the answer of SYNO.Core.AppPriv.Rule get.
+type appRulesWire struct {
+	Rules []struct {
+		AppID      string   `json:"app_id"`
+		AllowIP    []string `json:"allow_ip"`
+		DenyIP     []string `json:"deny_ip"`
+		EntityType string   `json:"entity_type"`
+		EntityName string   `json:"entity_name"`
+	} `json:"rules"`
+}
+
+// rules are the rules of p in d.
+func (d appRulesWire) rules(p Principal) []AppRule {
 	want := p.entity()["entity_type"]
 	out := make([]AppRule, 0, len(d.Rules))
 	for _, r := range d.Rules {
@@ -203,7 +211,7 @@ func (s *AppsService) Rules(ctx context.Context, p Principal) ([]AppRule, error)
 		}
 		out = append(out, AppRule{App: r.AppID, Allow: nonNil(r.AllowIP), Deny: nonNil(r.DenyIP)})
 	}
-	return out, nil
+	return out
 }
 
 // appRuleWire is one rule of SYNO.Core.AppPriv.Rule set

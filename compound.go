@@ -211,14 +211,25 @@ type UserProfile struct {
 	// Shares are the user's rows on every shared folder, with what they
 	// inherit from their groups.
 	Shares []Permission
+	// Quotas are the user's own quotas, one per volume or shared folder
+	// (as QuotasService.Get).
+	Quotas []Quota
+	// Apps are the user's own application rules (as AppsService.Rules).
+	Apps []AppRule
+	// Speed are the user's speed limits, one per protocol (as
+	// SpeedService.Get).
+	Speed []SpeedLimit
 }
 
-// Profile reads a user (every field) and their rights on every shared
-// folder in one compound request, as DSM's own user dialog does
-// (loadDetail, UI 6.2.3).
+// Profile reads a user (every field), their rights on every shared
+// folder, their quotas, application rules and speed limits in one
+// compound request, as DSM's own user dialog reads them together
+// (loadDetail, DSM 6.2.3 admin_center.js). The first call that fails
+// gives the error.
 //
-// DSM: SYNO.Entry.Request request of SYNO.Core.User get and
-// SYNO.Core.Share.Permission list_by_user.
+// DSM: SYNO.Entry.Request request of SYNO.Core.User get,
+// SYNO.Core.Share.Permission list_by_user, SYNO.Core.Quota get,
+// SYNO.Core.AppPriv.Rule get and SYNO.Core.BandwidthControl get (v2).
 func (s *UsersService) Profile(ctx context.Context, name string) (UserProfile, error) {
 	if err := ValidateUserName(name); err != nil {
 		return UserProfile{}, argError("read user profile", err)
@@ -226,24 +237,36 @@ func (s *UsersService) Profile(ctx context.Context, name string) (UserProfile, e
 	var u struct {
 		Users []userWire `json:"users"`
 	}
-	var perms sharePermissionsWire
+	var (
+		perms  sharePermissionsWire
+		quotas quotasWire
+		rules  appRulesWire
+		speed  speedLimitsWire
+	)
 	p := UserPrincipal(name)
 	pr := permissionsRequest(p, &perms)
 	calls := []*BatchCall{
 		{API: "SYNO.Core.User", Method: "get", Params: Params{"name": name, "additional": profileFields()}, Out: &u},
 		{API: pr.api, Method: pr.method, Params: pr.params, Out: &perms},
+		{API: "SYNO.Core.Quota", Method: "get", Params: quotaParams(p), Out: &quotas},
+		{API: "SYNO.Core.AppPriv.Rule", Method: "get", Params: p.entity(), Out: &rules},
+		{API: "SYNO.Core.BandwidthControl", Method: "get", Version: 2, Params: speedParams(p), Out: &speed},
 	}
 	if err := s.c.Batch(ctx, BatchOptions{}, calls...); err != nil {
 		var be *BatchError
 		if errors.As(err, &be) {
-			return UserProfile{}, be.Failed[0].Err
+			return UserProfile{}, noSuchPrincipal(p, be.Failed[0].Err)
 		}
 		return UserProfile{}, err
 	}
 	if len(u.Users) == 0 {
 		return UserProfile{}, &APIError{Code: 3106, API: "SYNO.Core.User", Method: "get"}
 	}
-	return UserProfile{User: u.Users[0].user(), Shares: perms.permissions(p)}, nil
+	q, err := quotas.quotas(p)
+	if err != nil {
+		return UserProfile{}, err
+	}
+	return UserProfile{User: u.Users[0].user(), Shares: perms.permissions(p), Quotas: q, Apps: rules.rules(p), Speed: speed.limits()}, nil
 }
 
 // profileFields are the user fields Profile asks for: all of them but

@@ -2,6 +2,7 @@ package dsm_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,5 +130,55 @@ func TestE2EBatchSignedOnce(t *testing.T) {
 		if r.Share == "finance" && r.Right != dsm.RightReadOnly || r.Share == "public" && r.Right != dsm.RightDeny {
 			t.Errorf("alice on %s: %s after the batch", r.Share, r.Right)
 		}
+	}
+}
+
+// A profile carries the user's quotas, application rules and speed
+// limits, read in the same one compound request as the user.
+func TestE2EProfileHasQuotasAppsSpeed(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
+	c, cc := countingClient(t, srv)
+	ctx := t.Context()
+	alice := dsm.UserPrincipal("alice")
+	if err := c.Quotas.Set(ctx, alice, dsm.Quota{Volume: "/volume2", Limit: 500 * dsm.MiB}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Apps.Deny(ctx, alice, "SYNO.FTP"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Speed.Set(ctx, alice, dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedEnabled, Upload: 100, Download: 200}); err != nil {
+		t.Fatal(err)
+	}
+	total := func() (n int) {
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		for _, k := range cc.calls {
+			n += k
+		}
+		return n
+	}
+	before := total()
+	compound := cc.count("SYNO.Entry.Request request")
+	p, err := c.Users.Profile(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.count("SYNO.Entry.Request request") - compound; n != 1 {
+		t.Errorf("%d compound requests, want 1", n)
+	}
+	if n := total() - before; n != 1 {
+		t.Errorf("%d requests for a profile, want 1", n)
+	}
+	if !slices.Contains(p.Quotas, dsm.Quota{Volume: "/volume2", Limit: 500 * dsm.MiB}) {
+		t.Errorf("quotas %v, want /volume2 at 500 MiB among them", p.Quotas)
+	}
+	if len(p.Apps) != 1 || p.Apps[0].App != "SYNO.FTP" || p.Apps[0].Decision() != "deny" {
+		t.Errorf("application rules %+v, want FTP denied", p.Apps)
+	}
+	if !slices.ContainsFunc(p.Speed, func(l dsm.SpeedLimit) bool {
+		return l.Protocol == "FTP" && l.Policy == dsm.SpeedEnabled && l.Upload == 100 && l.Download == 200
+	}) {
+		t.Errorf("speed limits %+v, want FTP at 100/200", p.Speed)
 	}
 }

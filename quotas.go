@@ -177,21 +177,34 @@ func (s *QuotasService) Get(ctx context.Context, p Principal) ([]Quota, error) {
 	if err := p.validate(); err != nil {
 		return nil, argError("get quotas", err)
 	}
-	// User: what DSM's own dialog sends (DSM 6.2.3 admin_center.js,
-	// loadDetail); group:
-	// N4S4/synology-api core_group.py get_quota.
+	var d quotasWire
+	const api, method = "SYNO.Core.Quota", "get"
+	if err := s.c.do(ctx, newRead(api, method, quotaParams(p), &d)); err != nil {
+		return nil, err
+	}
+	return d.quotas(p)
+}
+
+// quotaParams are the parameters of SYNO.Core.Quota get for p. User:
+// what DSM's own dialog sends (DSM 6.2.3 admin_center.js, loadDetail);
+// group: N4S4/synology-api core_group.py get_quota.
+func quotaParams(p Principal) Params {
 	params := Params{"name": p.Name, "support_share_quota": true}
 	if p.Group {
 		params["subject_type"] = "group"
 	}
-	var d struct {
-		User  []quotaVolumeWire `json:"user_quota"`
-		Group []quotaVolumeWire `json:"group_quota"`
-	}
+	return params
+}
+
+// quotasWire is the answer of SYNO.Core.Quota get.
+type quotasWire struct {
+	User  []quotaVolumeWire `json:"user_quota"`
+	Group []quotaVolumeWire `json:"group_quota"`
+}
+
+// quotas are the quotas of p in d.
+func (d quotasWire) quotas(p Principal) ([]Quota, error) {
 	const api, method = "SYNO.Core.Quota", "get"
-	if err := s.c.do(ctx, newRead(api, method, params, &d)); err != nil {
-		return nil, err
-	}
 	vols := d.User
 	if p.Group {
 		vols = d.Group

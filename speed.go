@@ -114,14 +114,27 @@ func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, erro
 	if err := p.validate(); err != nil {
 		return nil, argError("get speed limits", err)
 	}
-	var d struct {
-		Bandwidths []speedRowWire `json:"bandwidths"`
-	}
-	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": p.Name, "owner_type": p.userGroupType()}, &d)
+	var d speedLimitsWire
+	r := newRead("SYNO.Core.BandwidthControl", "get", speedParams(p), &d)
 	r.version = 2
 	if err := s.c.do(ctx, r); err != nil {
 		return nil, err
 	}
+	return d.limits(), nil
+}
+
+// speedParams are the parameters of SYNO.Core.BandwidthControl get for p.
+func speedParams(p Principal) Params {
+	return Params{"name": p.Name, "owner_type": p.userGroupType()}
+}
+
+// speedLimitsWire is the answer of SYNO.Core.BandwidthControl get v2.
+type speedLimitsWire struct {
+	Bandwidths []speedRowWire `json:"bandwidths"`
+}
+
+// limits are the limits in d, one per protocol.
+func (d speedLimitsWire) limits() []SpeedLimit {
 	out := make([]SpeedLimit, 0, len(d.Bandwidths))
 	for _, b := range d.Bandwidths {
 		if b.Protocol == "" {
@@ -138,7 +151,7 @@ func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, erro
 			Schedule: b.SchedulePlan,
 		})
 	}
-	return out, nil
+	return out
 }
 
 // Set changes speed limits of a user or a group; the protocols not named
