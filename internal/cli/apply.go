@@ -163,7 +163,7 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			opts.CreateDone = pf.createDone
 		}
 		create, update, del := plan.Counts()
-		total := len(plan.Settings) + len(plan.Groups) + len(plan.Users)
+		total := plan.Items()
 		prog := newProgress(s, total)
 		opts.Progress = prog.update
 		start := time.Now()
