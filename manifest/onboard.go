@@ -280,10 +280,14 @@ func (p *parser) apps(n *yaml.Node, path string, prof *Profile) {
 			}
 			return l
 		}
+		before := len(p.list)
 		p.fields(v, kp, map[string]func(k, v *yaml.Node){
 			"allow_from": func(_, v *yaml.Node) { e.Allow = addrs(v, kp+".allow_from") },
 			"deny_from":  func(_, v *yaml.Node) { e.Deny = addrs(v, kp+".deny_from") },
 		})
+		if len(p.list) > before {
+			return
+		}
 		if v.Kind == yaml.MappingNode && len(e.Allow)+len(e.Deny) == 0 {
 			p.add(v.Line, kp, "a rule needs allow_from or deny_from addresses; write default to have no rule")
 			return
