@@ -51,8 +51,10 @@ func newApplyCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 		Long: `Plan as "dsmctl plan" does, show the plan, ask for confirmation (on a
 terminal, unless --yes; without a terminal --yes is required), then make
 the changes: the password policies first, then groups, then each user
-(create, update, join its groups, in that order), then deletions (only
-with --prune). --parallel changes run at once; a failure does not stop the
+(create, update, join its groups, in that order), then each user's and
+group's rights, quotas, application rules and speed limits (one compound
+request each, as DSM's own dialog applies them; shared folders and the
+home service first), then deletions (only with --prune). --parallel changes run at once; a failure does not stop the
 others. A progress bar with counts and rate is drawn on a terminal, plain
 progress lines otherwise, and a summary ends the run.
 
