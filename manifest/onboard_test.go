@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -209,5 +211,33 @@ func TestOnboardPlanAndApply(t *testing.T) {
 	}
 	if !again.Empty() {
 		t.Errorf("the plan after apply is not empty:\n%s", again)
+	}
+}
+
+// The README's onboarding example reads and plans against a NAS with its
+// folders.
+func TestREADMEOnboardingExample(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "### Onboarding in the users file")
+	if !ok {
+		t.Fatal("README has no \"Onboarding in the users file\" section")
+	}
+	_, block, _ := strings.Cut(section, "```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	block = strings.Replace(block, "<168 characters of 0, 1, 2>", strings.Repeat("012", 56), 1)
+	f, err := Parse("users.yaml", []byte(block))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := f.Plan(t.Context(), startOnboardNAS(t).Client(), PlanOptions{Getenv: env("ALICE_PW", "Looking-Glass-42")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Shares) != 1 || len(plan.Profiles) != 2 {
+		t.Errorf("the example plans %d folders and %d profiles, want 1 and 2:\n%s", len(plan.Shares), len(plan.Profiles), plan)
 	}
 }
