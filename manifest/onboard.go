@@ -34,7 +34,7 @@ type Profile struct {
 	// sharesSet, appsSet say that the keys are given (an empty mapping
 	// still counts, for Prune).
 	sharesSet, appsSet bool
-	line               int
+	lines              map[string]int // of each key
 }
 
 // ShareRight is the right of a user or a group on one shared folder:
@@ -106,16 +106,17 @@ type ShareSpec struct {
 
 // onboardKeys adds the keys of a user's or group's profile to known.
 func (p *parser) onboardKeys(known map[string]func(k, v *yaml.Node), path string, prof **Profile) {
-	get := func(v *yaml.Node) *Profile {
+	get := func(k *yaml.Node) *Profile {
 		if *prof == nil {
-			*prof = &Profile{line: v.Line}
+			*prof = &Profile{lines: map[string]int{}}
 		}
+		(*prof).lines[k.Value] = k.Line
 		return *prof
 	}
-	known["shares"] = func(_, v *yaml.Node) { p.shareRights(v, path+".shares", get(v)) }
-	known["quota"] = func(_, v *yaml.Node) { p.quotas(v, path+".quota", get(v)) }
-	known["apps"] = func(_, v *yaml.Node) { p.apps(v, path+".apps", get(v)) }
-	known["speed"] = func(_, v *yaml.Node) { p.speeds(v, path+".speed", get(v)) }
+	known["shares"] = func(k, v *yaml.Node) { p.shareRights(v, path+".shares", get(k)) }
+	known["quota"] = func(k, v *yaml.Node) { p.quotas(v, path+".quota", get(k)) }
+	known["apps"] = func(k, v *yaml.Node) { p.apps(v, path+".apps", get(k)) }
+	known["speed"] = func(k, v *yaml.Node) { p.speeds(v, path+".speed", get(k)) }
 }
 
 // pairs calls f with each key and value of a mapping, refusing keys

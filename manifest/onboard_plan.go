@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -47,6 +48,9 @@ type principalState struct {
 	quotas []dsm.Quota
 	rules  []dsm.AppRule
 	speed  []dsm.SpeedLimit
+	// unavailable says, by API, why a part could not be read (see
+	// dsm.UserProfile.Unavailable).
+	unavailable map[string]error
 }
 
 // onboardNAS is what Plan reads of the NAS for onboarding.
@@ -116,7 +120,9 @@ func readOnboard(ctx context.Context, c *dsm.Client, n *nas, f *File, all bool) 
 		if err != nil {
 			return fmt.Errorf("manifest: reading the profile of user %s: %w", name, err)
 		}
-		o.profiles[principalKey(dsm.UserPrincipal(name))] = newState(p.Shares, p.Quotas, p.Apps, p.Speed)
+		st := newState(p.Shares, p.Quotas, p.Apps, p.Speed)
+		st.unavailable = p.Unavailable
+		o.profiles[principalKey(dsm.UserPrincipal(name))] = st
 	}
 	for _, name := range groups {
 		gp := dsm.GroupPrincipal(name)
@@ -124,19 +130,34 @@ func readOnboard(ctx context.Context, c *dsm.Client, n *nas, f *File, all bool) 
 		if err != nil {
 			return fmt.Errorf("manifest: reading the rights of group %s: %w", name, err)
 		}
+		// As for a user's profile, a part the NAS does not serve is
+		// unavailable rather than an error.
+		unavailable := map[string]error{}
+		part := func(api, what string, err error) error {
+			if errors.Is(err, dsm.ErrUnsupported) {
+				unavailable[api] = err
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("manifest: reading the %s of group %s: %w", what, name, err)
+			}
+			return nil
+		}
 		q, err := c.Quotas.Get(ctx, gp)
-		if err != nil {
-			return fmt.Errorf("manifest: reading the quotas of group %s: %w", name, err)
+		if err := part("SYNO.Core.Quota", "quotas", err); err != nil {
+			return err
 		}
 		r, err := c.Apps.Rules(ctx, gp)
-		if err != nil {
-			return fmt.Errorf("manifest: reading the application rules of group %s: %w", name, err)
+		if err := part("SYNO.Core.AppPriv.Rule", "application rules", err); err != nil {
+			return err
 		}
 		l, err := c.Speed.Get(ctx, gp)
-		if err != nil {
-			return fmt.Errorf("manifest: reading the speed limits of group %s: %w", name, err)
+		if err := part("SYNO.Core.BandwidthControl", "speed limits", err); err != nil {
+			return err
 		}
-		o.profiles[principalKey(gp)] = newState(rows, q, r, l)
+		st := newState(rows, q, r, l)
+		st.unavailable = unavailable
+		o.profiles[principalKey(gp)] = st
 	}
 	return nil
 }
@@ -355,6 +376,19 @@ func (f *File) planProfile(who dsm.Principal, n *nas, prof *Profile, line int, w
 	ch := &pc.change
 	bad := func(l int, format string, args ...any) {
 		probs.add(l, "", who.String()+": "+format, args...)
+	}
+	for _, part := range []struct {
+		api, what string
+		given     bool
+	}{
+		{"SYNO.Core.Quota", "quota", len(prof.Quotas) > 0},
+		{"SYNO.Core.AppPriv.Rule", "apps", len(prof.Apps) > 0},
+		{"SYNO.Core.BandwidthControl", "speed", len(prof.Speed) > 0},
+	} {
+		if err := st.unavailable[part.api]; err != nil && part.given {
+			bad(prof.lines[part.what], "%s cannot be read from this NAS (%v); take it out of the file", part.what, err)
+			return
+		}
 	}
 	// Rights.
 	named := map[string]bool{}

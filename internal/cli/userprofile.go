@@ -18,7 +18,13 @@ type userProfile struct {
 	shares, quotas, apps []record
 	// limits are the speed limits the user has of their own.
 	limits []dsm.SpeedLimit
+	// unavailable says, by part (quotas, apps, speed), why the NAS did
+	// not give it.
+	unavailable map[string]string
 }
+
+// profileParts names the parts of a profile by the API that reads them.
+var profileParts = map[string]string{"SYNO.Core.Quota": "quotas", "SYNO.Core.AppPriv.Rule": "apps", "SYNO.Core.BandwidthControl": "speed"}
 
 // speed are the rows of the limits: the schedule in full (168
 // characters) or summed up as dsmctl speed get's table shows it.
@@ -47,6 +53,12 @@ func readUserProfile(ctx context.Context, c *dsm.Client, name string) (dsm.User,
 		}
 	}
 	var out userProfile
+	for api, err := range p.Unavailable {
+		if out.unavailable == nil {
+			out.unavailable = map[string]string{}
+		}
+		out.unavailable[profileParts[api]] = err.Error()
+	}
 	for _, row := range p.Shares {
 		grants := slices.Clone(byShare[strings.ToLower(row.Share)])
 		if row.Right != dsm.RightNone {
@@ -80,24 +92,33 @@ func (p userProfile) withProfile(r record) record {
 		}
 		return rs
 	}
-	return append(r, field{"shares", list(p.shares)}, field{"quotas", list(p.quotas)}, field{"apps", list(p.apps)}, field{"speed", list(p.speed(true))})
+	r = append(r, field{"shares", list(p.shares)}, field{"quotas", list(p.quotas)}, field{"apps", list(p.apps)}, field{"speed", list(p.speed(true))})
+	if len(p.unavailable) > 0 {
+		// Only when a part is missing: why, by part.
+		r = append(r, field{"unavailable", p.unavailable})
+	}
+	return r
 }
 
 // printText writes the profile under the user's fields, one titled table
 // per part; a part with nothing in it says so.
 func (p userProfile) printText(w io.Writer) error {
 	parts := []struct {
-		title string
-		keys  []string
-		rows  []record
+		key, title string
+		keys       []string
+		rows       []record
 	}{
-		{"shared folders", []string{"share", "access", "why"}, p.shares},
-		{"quotas", quotaKeys, p.quotas},
-		{"applications (rules of the user's own; others follow the groups and the default)", []string{"app", "rule", "allow_from", "deny_from"}, p.apps},
-		{"speed limits (of the user's own)", []string{"protocol", "policy", "upload", "download", "upload2", "download2", "schedule"}, p.speed(false)},
+		{"shares", "shared folders", []string{"share", "access", "why"}, p.shares},
+		{"quotas", "quotas", quotaKeys, p.quotas},
+		{"apps", "applications (rules of the user's own; others follow the groups and the default)", []string{"app", "rule", "allow_from", "deny_from"}, p.apps},
+		{"speed", "speed limits (of the user's own)", []string{"protocol", "policy", "upload", "download", "upload2", "download2", "schedule"}, p.speed(false)},
 	}
 	for _, part := range parts {
 		fmt.Fprintf(w, "\n%s:\n", part.title)
+		if why, ok := p.unavailable[part.key]; ok {
+			fmt.Fprintf(w, "  unavailable: %s\n", why)
+			continue
+		}
 		if len(part.rows) == 0 {
 			fmt.Fprintln(w, "  none")
 			continue
