@@ -151,7 +151,9 @@ func profileNodes(prof *Profile, kv func(string, *yaml.Node)) {
 			var v *yaml.Node
 			switch l.Policy {
 			case dsm.SpeedDisabled:
+				// Quoted: YAML 1.1 readers take a bare off for false.
 				v = strNode("off")
+				v.Style = yaml.DoubleQuotedStyle
 			case dsm.SpeedScheduled:
 				v = flow(mapNode("upload", intNode(l.Upload), "download", intNode(l.Download), "upload2", intNode(l.Upload2),
 					"download2", intNode(l.Download2), "schedule", strNode(l.Schedule)))

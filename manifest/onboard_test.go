@@ -74,7 +74,7 @@ func TestOnboardExportThenPlanIsEmpty(t *testing.T) {
 		"    shares: {hr: rw}\n    quota: {'share:public': 20GiB, /volume2: 500MiB}\n",
 		"      SYNO.FTP: deny\n      SYNO.SFTP: {allow_from: [10.0.0.0/8, 192.168.1.7]}\n",
 		"      FTP: {upload: 1024, download: 2048}\n",
-		"      WebDAV: off\n",
+		"      WebDAV: \"off\"\n",
 		"    shares: {finance: deny}\n",
 	} {
 		if !strings.Contains(y.String(), want) {

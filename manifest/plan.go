@@ -203,7 +203,11 @@ func readNAS(ctx context.Context, c *dsm.Client) (*nas, error) {
 // *ValidationError with every problem, and no plan.
 //
 // DSM: SYNO.Core.User list, SYNO.Core.Group list, SYNO.Core.User.PasswordPolicy
-// get, SYNO.Core.User.PasswordExpiry get, SYNO.Core.User.UsernamePolicy get.
+// get, SYNO.Core.User.PasswordExpiry get, SYNO.Core.User.UsernamePolicy get;
+// for a file with onboarding keys (see Profile) also SYNO.Core.Share list,
+// SYNO.Core.User.Home get, SYNO.Core.AppPriv.App list, one compound request
+// per user with a profile (dsm.UsersService.Profile) and four calls per
+// such group.
 func (f *File) Plan(ctx context.Context, c *dsm.Client, opts PlanOptions) (*Plan, error) {
 	n, err := readNAS(ctx, c)
 	if err != nil {
