@@ -423,8 +423,30 @@ func (f *File) planProfile(who dsm.Principal, n *nas, prof *Profile, line int, w
 			pc.Changes = append(pc.Changes, Change{"share " + row.Share, rightWord(row.Right), rightWord(dsm.RightNone)})
 		}
 	}
-	// Quotas.
+	// Quotas. What SYNO.Core.Quota get answered tells how each volume
+	// keeps them: per shared folder (rows with a share, Btrfs) or for
+	// the whole volume (ext4); DSM refuses the other kind (the
+	// simulator's 120, a choice), so the file is told here.
+	perShare := map[string]bool{}
+	perVolume := map[string]bool{}
+	for _, c := range st.quotas {
+		if c.Share != "" {
+			perShare[c.Volume] = true
+		} else {
+			perVolume[c.Volume] = true
+		}
+	}
 	for _, q := range prof.Quotas {
+		if q.Volume != "" && perShare[q.Volume] {
+			bad(q.Line, "volume %s keeps quotas per shared folder; give them as share:NAME", q.Volume)
+			continue
+		}
+		if q.Share != "" {
+			if sh, ok := o.shares[fold(q.Share)]; ok && perVolume[sh.Volume] {
+				bad(q.Line, "shared folder %s is on %s, which keeps one quota for the whole volume; give %s", sh.Name, sh.Volume, sh.Volume)
+				continue
+			}
+		}
 		var cur dsm.Bytes
 		want := dsm.Quota{Volume: q.Volume, Limit: q.Limit}
 		if q.Share != "" {

@@ -31,7 +31,7 @@ func TestPlanOnboardProblems(t *testing.T) {
 users:
   - name: carol
     shares: {payroll: ro}
-    quota: {share:payroll: 1GiB}
+    quota: {share:payroll: 1GiB, share:hr: 1GiB, /volume1: 1GiB}
     apps: {telnet: deny}
 `)
 	_, err := f.Plan(t.Context(), c, PlanOptions{})
@@ -43,6 +43,8 @@ users:
 		{Line: 2, Message: "shared folder hr exists with volume /volume2; an existing folder is not changed from the file: change it in DSM or write what it has"},
 		{Line: 6, Message: "user carol: shared folder payroll is neither on the NAS nor in shares"},
 		{Line: 7, Message: "user carol: the quota's shared folder payroll is neither on the NAS nor in shares"},
+		{Line: 7, Message: "user carol: shared folder hr is on /volume2, which keeps one quota for the whole volume; give /volume2"},
+		{Line: 7, Message: "user carol: volume /volume1 keeps quotas per shared folder; give them as share:NAME"},
 		{Line: 8, Message: `user carol: no application "telnet" on this NAS; dsmctl app list shows them`},
 	}
 	if d := cmp.Diff(want, ve.Problems); d != "" {
