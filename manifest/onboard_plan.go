@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dsmkit/dsm"
 )
@@ -115,51 +116,95 @@ func readOnboard(ctx context.Context, c *dsm.Client, n *nas, f *File, all bool) 
 	}
 	slices.SortFunc(users, cmpFold)
 	slices.SortFunc(groups, cmpFold)
+	type read struct {
+		key string
+		st  *principalState
+		err error
+	}
+	// Up to readParallel users and groups are read at once (a choice, as
+	// Apply's DefaultParallel): an export of a large NAS is one request
+	// per user. The first error (in name order) is returned.
+	jobs := make([]func() read, 0, len(users)+len(groups))
 	for _, name := range users {
-		p, err := c.Users.Profile(ctx, name)
-		if err != nil {
-			return fmt.Errorf("manifest: reading the profile of user %s: %w", name, err)
-		}
-		st := newState(p.Shares, p.Quotas, p.Apps, p.Speed)
-		st.unavailable = p.Unavailable
-		o.profiles[principalKey(dsm.UserPrincipal(name))] = st
+		jobs = append(jobs, func() read {
+			p, err := c.Users.Profile(ctx, name)
+			if err != nil {
+				return read{err: fmt.Errorf("manifest: reading the profile of user %s: %w", name, err)}
+			}
+			st := newState(p.Shares, p.Quotas, p.Apps, p.Speed)
+			st.unavailable = p.Unavailable
+			return read{key: principalKey(dsm.UserPrincipal(name)), st: st}
+		})
 	}
 	for _, name := range groups {
-		gp := dsm.GroupPrincipal(name)
-		rows, err := c.Permissions.List(ctx, gp)
-		if err != nil {
-			return fmt.Errorf("manifest: reading the rights of group %s: %w", name, err)
-		}
-		// As for a user's profile, a part the NAS does not serve is
-		// unavailable rather than an error.
-		unavailable := map[string]error{}
-		part := func(api, what string, err error) error {
-			if errors.Is(err, dsm.ErrUnsupported) {
-				unavailable[api] = err
-				return nil
+		jobs = append(jobs, func() read {
+			st, err := readGroupState(ctx, c, name)
+			return read{key: principalKey(dsm.GroupPrincipal(name)), st: st, err: err}
+		})
+	}
+	results := make([]read, len(jobs))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(readParallel, len(jobs)) {
+		wg.Go(func() {
+			for i := range work {
+				results[i] = jobs[i]()
 			}
-			if err != nil {
-				return fmt.Errorf("manifest: reading the %s of group %s: %w", what, name, err)
-			}
-			return nil
+		})
+	}
+	for i := range jobs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for _, r := range results {
+		if r.err != nil {
+			return r.err
 		}
-		q, err := c.Quotas.Get(ctx, gp)
-		if err := part("SYNO.Core.Quota", "quotas", err); err != nil {
-			return err
-		}
-		r, err := c.Apps.Rules(ctx, gp)
-		if err := part("SYNO.Core.AppPriv.Rule", "application rules", err); err != nil {
-			return err
-		}
-		l, err := c.Speed.Get(ctx, gp)
-		if err := part("SYNO.Core.BandwidthControl", "speed limits", err); err != nil {
-			return err
-		}
-		st := newState(rows, q, r, l)
-		st.unavailable = unavailable
-		o.profiles[principalKey(gp)] = st
+		o.profiles[r.key] = r.st
 	}
 	return nil
+}
+
+// readParallel is how many users and groups readOnboard reads at once.
+const readParallel = DefaultParallel
+
+// readGroupState reads a group's rights, quotas, rules and limits: four
+// calls (DSM's group dialog has no compound read known to the sources).
+func readGroupState(ctx context.Context, c *dsm.Client, name string) (*principalState, error) {
+	gp := dsm.GroupPrincipal(name)
+	rows, err := c.Permissions.List(ctx, gp)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: reading the rights of group %s: %w", name, err)
+	}
+	// As for a user's profile, a part the NAS does not serve is
+	// unavailable rather than an error.
+	unavailable := map[string]error{}
+	part := func(api, what string, err error) error {
+		if errors.Is(err, dsm.ErrUnsupported) {
+			unavailable[api] = err
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("manifest: reading the %s of group %s: %w", what, name, err)
+		}
+		return nil
+	}
+	q, err := c.Quotas.Get(ctx, gp)
+	if err := part("SYNO.Core.Quota", "quotas", err); err != nil {
+		return nil, err
+	}
+	r, err := c.Apps.Rules(ctx, gp)
+	if err := part("SYNO.Core.AppPriv.Rule", "application rules", err); err != nil {
+		return nil, err
+	}
+	l, err := c.Speed.Get(ctx, gp)
+	if err := part("SYNO.Core.BandwidthControl", "speed limits", err); err != nil {
+		return nil, err
+	}
+	st := newState(rows, q, r, l)
+	st.unavailable = unavailable
+	return st, nil
 }
 
 func newState(rows []dsm.Permission, q []dsm.Quota, r []dsm.AppRule, l []dsm.SpeedLimit) *principalState {
