@@ -181,18 +181,26 @@ func (s *AppsService) Rules(ctx context.Context, p Principal) ([]AppRule, error)
 	if err := p.validate(); err != nil {
 		return nil, argError("get application rules", err)
 	}
-	var d struct {
-		Rules []struct {
-			AppID      string   `json:"app_id"`
-			AllowIP    []string `json:"allow_ip"`
-			DenyIP     []string `json:"deny_ip"`
-			EntityType string   `json:"entity_type"`
-			EntityName string   `json:"entity_name"`
-		} `json:"rules"`
-	}
+	var d appRulesWire
 	if err := s.c.do(ctx, newRead("SYNO.Core.AppPriv.Rule", "get", p.entity(), &d)); err != nil {
 		return nil, noSuchPrincipal(p, err)
 	}
+	return d.rules(p), nil
+}
+
+// appRulesWire is the answer of SYNO.Core.AppPriv.Rule get.
+type appRulesWire struct {
+	Rules []struct {
+		AppID      string   `json:"app_id"`
+		AllowIP    []string `json:"allow_ip"`
+		DenyIP     []string `json:"deny_ip"`
+		EntityType string   `json:"entity_type"`
+		EntityName string   `json:"entity_name"`
+	} `json:"rules"`
+}
+
+// rules are the rules of p in d.
+func (d appRulesWire) rules(p Principal) []AppRule {
 	want := p.entity()["entity_type"]
 	out := make([]AppRule, 0, len(d.Rules))
 	for _, r := range d.Rules {
@@ -203,7 +211,7 @@ func (s *AppsService) Rules(ctx context.Context, p Principal) ([]AppRule, error)
 		}
 		out = append(out, AppRule{App: r.AppID, Allow: nonNil(r.AllowIP), Deny: nonNil(r.DenyIP)})
 	}
-	return out, nil
+	return out
 }
 
 // appRuleWire is one rule of SYNO.Core.AppPriv.Rule set
@@ -222,42 +230,52 @@ type appRuleWire struct {
 //
 // DSM: SYNO.Core.AppPriv.Rule set.
 func (s *AppsService) SetRules(ctx context.Context, p Principal, rules ...AppRule) error {
+	r, err := rulesSetRequest(p, rules)
+	if err != nil {
+		return err
+	}
+	return noSuchPrincipal(p, s.c.do(ctx, r))
+}
+
+// rulesSetRequest checks rules and returns the SYNO.Core.AppPriv.Rule
+// set that writes them.
+func rulesSetRequest(p Principal, rules []AppRule) (*request, error) {
 	op := "set application rules"
 	if err := p.validate(); err != nil {
-		return argError(op, err)
+		return nil, argError(op, err)
 	}
 	op = fmt.Sprintf("set application rules of %s", p)
 	if len(rules) == 0 {
-		return argErrorf(op, "no rule given")
+		return nil, argErrorf(op, "no rule given")
 	}
 	e := p.entity()
 	wire := make([]appRuleWire, 0, len(rules))
 	for _, r := range rules {
 		if err := validateAppID(r.App); err != nil {
-			return argError(op, err)
+			return nil, argError(op, err)
 		}
 		if len(r.Allow) == 0 && len(r.Deny) == 0 {
-			return argErrorf(op, "rule for %s allows and denies nothing; DSM has no empty rule: use Default to go back to the default", r.App)
+			return nil, argErrorf(op, "rule for %s allows and denies nothing; DSM has no empty rule: use Default to go back to the default", r.App)
 		}
 		if len(r.Allow)+len(r.Deny) > MaxAppRuleAddresses {
-			return argErrorf(op, "rule for %s has %d addresses, more than %d", r.App, len(r.Allow)+len(r.Deny), MaxAppRuleAddresses)
+			return nil, argErrorf(op, "rule for %s has %d addresses, more than %d", r.App, len(r.Allow)+len(r.Deny), MaxAppRuleAddresses)
 		}
 		w := appRuleWire{AppID: r.App, EntityType: e["entity_type"].(string), EntityName: p.Name, AllowIP: []string{}, DenyIP: []string{}}
 		for _, a := range r.Allow {
 			if err := ValidateAppAddress(a); err != nil {
-				return argError(op, err)
+				return nil, argError(op, err)
 			}
 			w.AllowIP = append(w.AllowIP, normalizeAppAddress(a))
 		}
 		for _, a := range r.Deny {
 			if err := ValidateAppAddress(a); err != nil {
-				return argError(op, err)
+				return nil, argError(op, err)
 			}
 			w.DenyIP = append(w.DenyIP, normalizeAppAddress(a))
 		}
 		wire = append(wire, w)
 	}
-	return noSuchPrincipal(p, s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "set", Params{"rules": wire}, nil)))
+	return newSafeChange("SYNO.Core.AppPriv.Rule", "set", Params{"rules": wire}, nil), nil
 }
 
 // Allow lets a user or a group use an application, from the given
@@ -288,13 +306,23 @@ func (s *AppsService) Deny(ctx context.Context, p Principal, app string, from ..
 //
 // DSM: SYNO.Core.AppPriv.Rule delete.
 func (s *AppsService) Default(ctx context.Context, p Principal, apps ...string) error {
+	r, err := rulesDeleteRequest(p, apps)
+	if err != nil {
+		return err
+	}
+	return noSuchPrincipal(p, s.c.do(ctx, r))
+}
+
+// rulesDeleteRequest checks apps and returns the SYNO.Core.AppPriv.Rule
+// delete of their rules.
+func rulesDeleteRequest(p Principal, apps []string) (*request, error) {
 	op := "reset application rules"
 	if err := p.validate(); err != nil {
-		return argError(op, err)
+		return nil, argError(op, err)
 	}
 	op = fmt.Sprintf("reset application rules of %s", p)
 	if len(apps) == 0 {
-		return argErrorf(op, "no application given")
+		return nil, argErrorf(op, "no application given")
 	}
 	type ref struct {
 		AppID      string `json:"app_id"`
@@ -305,9 +333,9 @@ func (s *AppsService) Default(ctx context.Context, p Principal, apps ...string) 
 	refs := make([]ref, 0, len(apps))
 	for _, a := range apps {
 		if err := validateAppID(a); err != nil {
-			return argError(op, err)
+			return nil, argError(op, err)
 		}
 		refs = append(refs, ref{a, e["entity_type"].(string), p.Name})
 	}
-	return noSuchPrincipal(p, s.c.do(ctx, newSafeChange("SYNO.Core.AppPriv.Rule", "delete", Params{"rules": refs}, nil)))
+	return newSafeChange("SYNO.Core.AppPriv.Rule", "delete", Params{"rules": refs}, nil), nil
 }

@@ -211,14 +211,38 @@ type UserProfile struct {
 	// Shares are the user's rows on every shared folder, with what they
 	// inherit from their groups.
 	Shares []Permission
+	// Quotas are the user's own quotas, one per volume or shared folder
+	// (as QuotasService.Get).
+	Quotas []Quota
+	// Apps are the user's own application rules (as AppsService.Rules).
+	Apps []AppRule
+	// Speed are the user's speed limits, one per protocol (as
+	// SpeedService.Get).
+	Speed []SpeedLimit
+	// Unavailable holds, by API (SYNO.Core.Quota,
+	// SYNO.Core.AppPriv.Rule, SYNO.Core.BandwidthControl), why that part
+	// could not be read: the NAS does not serve the API, or refused the
+	// call. The part is then empty. Nil when every part was read.
+	Unavailable map[string]error
 }
 
-// Profile reads a user (every field) and their rights on every shared
-// folder in one compound request, as DSM's own user dialog does
-// (loadDetail, UI 6.2.3).
+// profileOptional are the parts of a profile without which the user and
+// their rights are still read: a NAS may lack the API (a package, a
+// model or a version without it, a choice to be liberal).
+var profileOptional = map[string]bool{"SYNO.Core.Quota": true, "SYNO.Core.AppPriv.Rule": true, "SYNO.Core.BandwidthControl": true}
+
+// Profile reads a user (every field), their rights on every shared
+// folder, their quotas, application rules and speed limits in one
+// compound request, as DSM's own user dialog reads them together
+// (loadDetail, DSM 6.2.3 admin_center.js). The user and the rights must
+// be read, or Profile fails with the error of that call; the quotas,
+// rules and limits are read where the NAS serves them (see
+// UserProfile.Unavailable). A NAS that lacks one of their APIs costs a
+// second request, without it.
 //
-// DSM: SYNO.Entry.Request request of SYNO.Core.User get and
-// SYNO.Core.Share.Permission list_by_user.
+// DSM: SYNO.Entry.Request request of SYNO.Core.User get,
+// SYNO.Core.Share.Permission list_by_user, SYNO.Core.Quota get,
+// SYNO.Core.AppPriv.Rule get and SYNO.Core.BandwidthControl get (v2).
 func (s *UsersService) Profile(ctx context.Context, name string) (UserProfile, error) {
 	if err := ValidateUserName(name); err != nil {
 		return UserProfile{}, argError("read user profile", err)
@@ -226,24 +250,69 @@ func (s *UsersService) Profile(ctx context.Context, name string) (UserProfile, e
 	var u struct {
 		Users []userWire `json:"users"`
 	}
-	var perms sharePermissionsWire
+	var (
+		perms  sharePermissionsWire
+		quotas quotasWire
+		rules  appRulesWire
+		speed  speedLimitsWire
+	)
 	p := UserPrincipal(name)
 	pr := permissionsRequest(p, &perms)
 	calls := []*BatchCall{
 		{API: "SYNO.Core.User", Method: "get", Params: Params{"name": name, "additional": profileFields()}, Out: &u},
 		{API: pr.api, Method: pr.method, Params: pr.params, Out: &perms},
+		{API: "SYNO.Core.Quota", Method: "get", Params: quotaParams(p), Out: &quotas},
+		{API: "SYNO.Core.AppPriv.Rule", Method: "get", Params: p.entity(), Out: &rules},
+		{API: "SYNO.Core.BandwidthControl", Method: "get", Version: 2, Params: speedParams(p), Out: &speed},
 	}
-	if err := s.c.Batch(ctx, BatchOptions{}, calls...); err != nil {
-		var be *BatchError
-		if errors.As(err, &be) {
-			return UserProfile{}, be.Failed[0].Err
+	out := UserProfile{}
+	unavailable := func(api string, err error) {
+		if out.Unavailable == nil {
+			out.Unavailable = map[string]error{}
 		}
+		out.Unavailable[api] = err
+	}
+	var err error
+	for {
+		err = s.c.Batch(ctx, BatchOptions{}, calls...)
+		// The client refuses a call of an API the NAS does not list
+		// before anything is sent: that part is left out.
+		var ve *VersionError
+		if !errors.As(err, &ve) || !profileOptional[ve.API] || out.Unavailable[ve.API] != nil {
+			break
+		}
+		unavailable(ve.API, err)
+		calls = slices.DeleteFunc(calls, func(c *BatchCall) bool { return c.API == ve.API })
+	}
+	var be *BatchError
+	if errors.As(err, &be) {
+		for _, c := range be.Failed {
+			if !profileOptional[c.API] {
+				return UserProfile{}, noSuchPrincipal(p, c.Err)
+			}
+			unavailable(c.API, c.Err)
+		}
+	} else if err != nil {
 		return UserProfile{}, err
 	}
 	if len(u.Users) == 0 {
 		return UserProfile{}, &APIError{Code: 3106, API: "SYNO.Core.User", Method: "get"}
 	}
-	return UserProfile{User: u.Users[0].user(), Shares: perms.permissions(p)}, nil
+	out.User, out.Shares = u.Users[0].user(), perms.permissions(p)
+	if out.Unavailable["SYNO.Core.Quota"] == nil {
+		q, err := quotas.quotas(p)
+		if err != nil {
+			unavailable("SYNO.Core.Quota", err)
+		}
+		out.Quotas = q
+	}
+	if out.Unavailable["SYNO.Core.AppPriv.Rule"] == nil {
+		out.Apps = rules.rules(p)
+	}
+	if out.Unavailable["SYNO.Core.BandwidthControl"] == nil {
+		out.Speed = speed.limits()
+	}
+	return out, nil
 }
 
 // profileFields are the user fields Profile asks for: all of them but

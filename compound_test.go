@@ -1,7 +1,14 @@
 package dsm_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,5 +136,109 @@ func TestE2EBatchSignedOnce(t *testing.T) {
 		if r.Share == "finance" && r.Right != dsm.RightReadOnly || r.Share == "public" && r.Right != dsm.RightDeny {
 			t.Errorf("alice on %s: %s after the batch", r.Share, r.Right)
 		}
+	}
+}
+
+// A profile carries the user's quotas, application rules and speed
+// limits, read in the same one compound request as the user.
+func TestE2EProfileHasQuotasAppsSpeed(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
+	c, cc := countingClient(t, srv)
+	ctx := t.Context()
+	alice := dsm.UserPrincipal("alice")
+	if err := c.Quotas.Set(ctx, alice, dsm.Quota{Volume: "/volume2", Limit: 500 * dsm.MiB}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Apps.Deny(ctx, alice, "SYNO.FTP"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Speed.Set(ctx, alice, dsm.SpeedLimit{Protocol: "FTP", Policy: dsm.SpeedEnabled, Upload: 100, Download: 200}); err != nil {
+		t.Fatal(err)
+	}
+	total := func() (n int) {
+		cc.mu.Lock()
+		defer cc.mu.Unlock()
+		for _, k := range cc.calls {
+			n += k
+		}
+		return n
+	}
+	before := total()
+	compound := cc.count("SYNO.Entry.Request request")
+	p, err := c.Users.Profile(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cc.count("SYNO.Entry.Request request") - compound; n != 1 {
+		t.Errorf("%d compound requests, want 1", n)
+	}
+	if n := total() - before; n != 1 {
+		t.Errorf("%d requests for a profile, want 1", n)
+	}
+	if !slices.Contains(p.Quotas, dsm.Quota{Volume: "/volume2", Limit: 500 * dsm.MiB}) {
+		t.Errorf("quotas %v, want /volume2 at 500 MiB among them", p.Quotas)
+	}
+	if len(p.Apps) != 1 || p.Apps[0].App != "SYNO.FTP" || p.Apps[0].Decision() != "deny" {
+		t.Errorf("application rules %+v, want FTP denied", p.Apps)
+	}
+	if !slices.ContainsFunc(p.Speed, func(l dsm.SpeedLimit) bool {
+		return l.Protocol == "FTP" && l.Policy == dsm.SpeedEnabled && l.Upload == 100 && l.Download == 200
+	}) {
+		t.Errorf("speed limits %+v, want FTP at 100/200", p.Speed)
+	}
+}
+
+// withoutAPI serves srv's simulator, but its SYNO.API.Info answers leave
+// api out, as a NAS without that package or version would.
+func withoutAPI(t *testing.T, srv *dsmtest.Server, api string) string {
+	t.Helper()
+	h := srv.Handler()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		form, _ := url.ParseQuery(string(body))
+		if r.URL.Query().Get("api") != "SYNO.API.Info" && form.Get("api") != "SYNO.API.Info" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		var env map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
+			t.Errorf("the Info answer: %v", err)
+			return
+		}
+		if data, ok := env["data"].(map[string]any); ok {
+			delete(data, api)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(env)
+	}))
+	t.Cleanup(front.Close)
+	return front.URL
+}
+
+// A NAS that does not serve one part of a profile still gives the user,
+// their rights and the other parts; the missing part says why.
+func TestE2EProfileWithoutAnAPI(t *testing.T) {
+	t.Parallel()
+	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
+	if err := srv.Client().Apps.Deny(t.Context(), dsm.UserPrincipal("alice"), "SYNO.FTP"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dsm.NewClient(withoutAPI(t, srv, "SYNO.Core.BandwidthControl"), dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Users.Profile(t.Context(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.User.Name != "alice" || len(p.Shares) == 0 || len(p.Apps) != 1 || len(p.Speed) != 0 {
+		t.Errorf("profile %+v", p)
+	}
+	if err := p.Unavailable["SYNO.Core.BandwidthControl"]; !errors.Is(err, dsm.ErrUnsupported) || len(p.Unavailable) != 1 {
+		t.Errorf("unavailable %v, want the speed limits' ErrUnsupported only", p.Unavailable)
 	}
 }

@@ -267,29 +267,39 @@ type RightChange struct {
 //
 // DSM: SYNO.Core.Share.Permission set_by_user_group.
 func (s *PermissionsService) SetFor(ctx context.Context, p Principal, changes []RightChange) error {
+	r, err := setForChanges(p, changes)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, r)
+}
+
+// setForChanges checks changes and returns the set_by_user_group that
+// writes them.
+func setForChanges(p Principal, changes []RightChange) (*request, error) {
 	op := fmt.Sprintf("set permissions of %s", p)
 	if err := p.validate(); err != nil {
-		return argError(op, err)
+		return nil, argError(op, err)
 	}
 	if len(changes) == 0 {
-		return argErrorf(op, "no change given")
+		return nil, argErrorf(op, "no change given")
 	}
 	rows := make([]rowWire, 0, len(changes))
 	seen := map[string]bool{}
 	for _, ch := range changes {
 		if err := ValidateShareName(ch.Share); err != nil {
-			return argError(op, err)
+			return nil, argError(op, err)
 		}
 		if err := ch.Right.validate(); err != nil {
-			return argError(op, err)
+			return nil, argError(op, err)
 		}
 		if seen[strings.ToLower(ch.Share)] {
-			return argErrorf(op, "share %s is named twice; give one right per share", ch.Share)
+			return nil, argErrorf(op, "share %s is named twice; give one right per share", ch.Share)
 		}
 		seen[strings.ToLower(ch.Share)] = true
 		rows = append(rows, rowOf(ch.Share, ch.Right, ch.Custom))
 	}
-	return s.write(ctx, setForRequest(p, rows))
+	return setForRequest(p, rows), nil
 }
 
 func setForRequest(p Principal, rows []rowWire) *request {

@@ -177,21 +177,34 @@ func (s *QuotasService) Get(ctx context.Context, p Principal) ([]Quota, error) {
 	if err := p.validate(); err != nil {
 		return nil, argError("get quotas", err)
 	}
-	// User: what DSM's own dialog sends (DSM 6.2.3 admin_center.js,
-	// loadDetail); group:
-	// N4S4/synology-api core_group.py get_quota.
+	var d quotasWire
+	const api, method = "SYNO.Core.Quota", "get"
+	if err := s.c.do(ctx, newRead(api, method, quotaParams(p), &d)); err != nil {
+		return nil, err
+	}
+	return d.quotas(p)
+}
+
+// quotaParams are the parameters of SYNO.Core.Quota get for p. User:
+// what DSM's own dialog sends (DSM 6.2.3 admin_center.js, loadDetail);
+// group: N4S4/synology-api core_group.py get_quota.
+func quotaParams(p Principal) Params {
 	params := Params{"name": p.Name, "support_share_quota": true}
 	if p.Group {
 		params["subject_type"] = "group"
 	}
-	var d struct {
-		User  []quotaVolumeWire `json:"user_quota"`
-		Group []quotaVolumeWire `json:"group_quota"`
-	}
+	return params
+}
+
+// quotasWire is the answer of SYNO.Core.Quota get.
+type quotasWire struct {
+	User  []quotaVolumeWire `json:"user_quota"`
+	Group []quotaVolumeWire `json:"group_quota"`
+}
+
+// quotas are the quotas of p in d.
+func (d quotasWire) quotas(p Principal) ([]Quota, error) {
 	const api, method = "SYNO.Core.Quota", "get"
-	if err := s.c.do(ctx, newRead(api, method, params, &d)); err != nil {
-		return nil, err
-	}
 	vols := d.User
 	if p.Group {
 		vols = d.Group
@@ -232,13 +245,30 @@ func (s *QuotasService) Get(ctx context.Context, p Principal) ([]Quota, error) {
 // user_quota rows {share, quota} or {volume, quota}; N4S4/synology-api
 // core_group.py set_share_quota: group_quota).
 func (s *QuotasService) Set(ctx context.Context, p Principal, quotas ...Quota) error {
+	r, err := quotaSetRequest(p, quotas)
+	if err != nil {
+		return err
+	}
+	err = s.c.do(ctx, r)
+	var shares []string
+	for _, q := range quotas {
+		if q.Share != "" {
+			shares = append(shares, q.Share)
+		}
+	}
+	return s.missingShare(ctx, err, shares...)
+}
+
+// quotaSetRequest checks quotas and returns the SYNO.Core.Quota set that
+// writes them.
+func quotaSetRequest(p Principal, quotas []Quota) (*request, error) {
 	op := "set quotas"
 	if err := p.validate(); err != nil {
-		return argError(op, err)
+		return nil, argError(op, err)
 	}
 	op = fmt.Sprintf("set quotas of %s", p)
 	if len(quotas) == 0 {
-		return argErrorf(op, "no quota given")
+		return nil, argErrorf(op, "no quota given")
 	}
 	type row struct {
 		Share  string `json:"share,omitempty"`
@@ -249,17 +279,17 @@ func (s *QuotasService) Set(ctx context.Context, p Principal, quotas ...Quota) e
 	for _, q := range quotas {
 		mb, err := quotaMB(op, q.Limit)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		switch {
 		case q.Share != "":
 			if err := ValidateShareName(q.Share); err != nil {
-				return argError(op, err)
+				return nil, argError(op, err)
 			}
 			rows = append(rows, row{Share: q.Share, Quota: mb})
 		case q.Volume != "":
 			if err := ValidateVolume(q.Volume); err != nil {
-				return argError(op, err)
+				return nil, argError(op, err)
 			}
 			// The path, as get reports the volume: a choice (the UI's
 			// set row is known only as {volume:<name>}), made on the
@@ -268,21 +298,14 @@ func (s *QuotasService) Set(ctx context.Context, p Principal, quotas ...Quota) e
 			// user_home.go), and of SYNO.Core.Share's vol_path.
 			rows = append(rows, row{Volume: q.Volume, Quota: mb})
 		default:
-			return argErrorf(op, "a quota needs a Volume or a Share")
+			return nil, argErrorf(op, "a quota needs a Volume or a Share")
 		}
 	}
 	key := "user_quota"
 	if p.Group {
 		key = "group_quota"
 	}
-	err := s.c.do(ctx, newSafeChange("SYNO.Core.Quota", "set", Params{"name": p.Name, key: rows}, nil))
-	var shares []string
-	for _, q := range quotas {
-		if q.Share != "" {
-			shares = append(shares, q.Share)
-		}
-	}
-	return s.missingShare(ctx, err, shares...)
+	return newSafeChange("SYNO.Core.Quota", "set", Params{"name": p.Name, key: rows}, nil), nil
 }
 
 // missingShare turns DSM's refusal of a call that names shared folders

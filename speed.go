@@ -114,14 +114,27 @@ func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, erro
 	if err := p.validate(); err != nil {
 		return nil, argError("get speed limits", err)
 	}
-	var d struct {
-		Bandwidths []speedRowWire `json:"bandwidths"`
-	}
-	r := newRead("SYNO.Core.BandwidthControl", "get", Params{"name": p.Name, "owner_type": p.userGroupType()}, &d)
+	var d speedLimitsWire
+	r := newRead("SYNO.Core.BandwidthControl", "get", speedParams(p), &d)
 	r.version = 2
 	if err := s.c.do(ctx, r); err != nil {
 		return nil, err
 	}
+	return d.limits(), nil
+}
+
+// speedParams are the parameters of SYNO.Core.BandwidthControl get for p.
+func speedParams(p Principal) Params {
+	return Params{"name": p.Name, "owner_type": p.userGroupType()}
+}
+
+// speedLimitsWire is the answer of SYNO.Core.BandwidthControl get v2.
+type speedLimitsWire struct {
+	Bandwidths []speedRowWire `json:"bandwidths"`
+}
+
+// limits are the limits in d, one per protocol.
+func (d speedLimitsWire) limits() []SpeedLimit {
 	out := make([]SpeedLimit, 0, len(d.Bandwidths))
 	for _, b := range d.Bandwidths {
 		if b.Protocol == "" {
@@ -138,7 +151,7 @@ func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, erro
 			Schedule: b.SchedulePlan,
 		})
 	}
-	return out, nil
+	return out
 }
 
 // Set changes speed limits of a user or a group; the protocols not named
@@ -148,27 +161,37 @@ func (s *SpeedService) Get(ctx context.Context, p Principal) ([]SpeedLimit, erro
 // admin_center.js serializeApplyData; the version N4S4/synology-api
 // set_speed_limit hard-codes).
 func (s *SpeedService) Set(ctx context.Context, p Principal, limits ...SpeedLimit) error {
+	r, err := speedSetRequest(p, limits)
+	if err != nil {
+		return err
+	}
+	return s.c.do(ctx, r)
+}
+
+// speedSetRequest checks limits and returns the
+// SYNO.Core.BandwidthControl set (v1) that writes them.
+func speedSetRequest(p Principal, limits []SpeedLimit) (*request, error) {
 	op := "set speed limits"
 	if err := p.validate(); err != nil {
-		return argError(op, err)
+		return nil, argError(op, err)
 	}
 	op = fmt.Sprintf("set speed limits of %s", p)
 	if len(limits) == 0 {
-		return argErrorf(op, "no limit given")
+		return nil, argErrorf(op, "no limit given")
 	}
 	rows := make([]speedRowWire, 0, len(limits))
 	for _, l := range limits {
 		if !containsFold(SpeedProtocols, l.Protocol) {
-			return argErrorf(op, "protocol %q: want one of %s", l.Protocol, strings.Join(SpeedProtocols, ", "))
+			return nil, argErrorf(op, "protocol %q: want one of %s", l.Protocol, strings.Join(SpeedProtocols, ", "))
 		}
 		switch l.Policy {
 		case SpeedEnabled, SpeedDisabled, SpeedScheduled:
 		default:
-			return argErrorf(op, "%s: policy %q: want %s, %s or %s", l.Protocol, l.Policy, SpeedEnabled, SpeedDisabled, SpeedScheduled)
+			return nil, argErrorf(op, "%s: policy %q: want %s, %s or %s", l.Protocol, l.Policy, SpeedEnabled, SpeedDisabled, SpeedScheduled)
 		}
 		for _, v := range []int{l.Upload, l.Download, l.Upload2, l.Download2} {
 			if v < 0 || v > MaxSpeedLimit {
-				return argErrorf(op, "%s: limit %d KB/s: want 0 (no limit) to %d", l.Protocol, v, MaxSpeedLimit)
+				return nil, argErrorf(op, "%s: limit %d KB/s: want 0 (no limit) to %d", l.Protocol, v, MaxSpeedLimit)
 			}
 		}
 		plan := l.Schedule
@@ -176,7 +199,7 @@ func (s *SpeedService) Set(ctx context.Context, p Principal, limits ...SpeedLimi
 			plan = AlwaysLimited
 		}
 		if err := ValidateSchedule(plan); err != nil {
-			return argError(op, err)
+			return nil, argError(op, err)
 		}
 		rows = append(rows, speedRowWire{
 			Name: p.Name, OwnerType: p.userGroupType(), Protocol: canonicalProtocol(l.Protocol), Policy: string(l.Policy),
@@ -187,7 +210,7 @@ func (s *SpeedService) Set(ctx context.Context, p Principal, limits ...SpeedLimi
 	}
 	r := newSafeChange("SYNO.Core.BandwidthControl", "set", Params{"bandwidths": rows}, nil)
 	r.version = 1
-	return s.c.do(ctx, r)
+	return r, nil
 }
 
 // canonicalProtocol returns DSM's spelling of a protocol name.

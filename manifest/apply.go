@@ -44,8 +44,9 @@ type Progress struct {
 
 // Failure is an item that Apply could not finish.
 type Failure struct {
-	// Item is "user NAME", "group NAME", "password_policy" or
-	// "password_expiry".
+	// Item is "user NAME", "group NAME", "password_policy",
+	// "password_expiry", "home_service", "shared folder NAME", "user NAME
+	// profile" or "group NAME profile".
 	Item   string `json:"item"`
 	Action Action `json:"action,omitempty"`
 	// Step is the step that failed: create, update, join, delete,
@@ -103,24 +104,28 @@ type applier struct {
 }
 
 // Apply makes the changes of p through c: the settings first, then the
-// groups that are created or changed, then each user's steps in order
-// (create, update, join its groups), then the deletions of users and of
-// groups. Up to Parallel items run at once; a failure does not stop the
+// home service and the shared folders to create, then the groups that
+// are created or changed, then each user's steps in order (create,
+// update, join its groups), then each user's and group's rights, quotas,
+// application rules and speed limits (one compound request each), then
+// the deletions of users and of groups. Up to Parallel items run at once; a failure does not stop the
 // others and is listed in the Result. The error is not nil only when ctx
 // ends before all is done; the Result then tells what was.
 //
 // DSM: SYNO.Core.User.PasswordPolicy set, SYNO.Core.User.PasswordExpiry
 // set, the security section's set calls (SYNO.Core.Security.AutoBlock.Rules
 // create/delete, SYNO.Core.Security.AutoBlock set, SYNO.Core.SmartBlock set,
-// SYNO.Core.OTP.EnforcePolicy set), SYNO.Core.Group create/set/delete, SYNO.Core.User create/set/delete,
-// SYNO.Core.User.Group join and join_status.
+// SYNO.Core.OTP.EnforcePolicy set), SYNO.Core.Group create/set/delete,
+// SYNO.Core.User create/set/delete, SYNO.Core.User.Group join and
+// join_status, SYNO.Core.User.Home set, SYNO.Core.Share create,
+// SYNO.Entry.Request (see dsm.UsersService.SetProfile).
 func (p *Plan) Apply(ctx context.Context, c *dsm.Client, opts ApplyOptions) (*Result, error) {
 	if opts.Parallel <= 0 {
 		opts.Parallel = DefaultParallel
 	}
 	a := &applier{c: c, opts: opts, failed: map[string]bool{}}
 	a.res.Failures = []Failure{}
-	a.res.Total = len(p.Settings) + len(p.Groups) + len(p.Users)
+	a.res.Total = p.Items()
 
 	var settings, groups, users, userDeletes, groupDeletes []job
 	if p.policy {
@@ -152,7 +157,8 @@ func (p *Plan) Apply(ctx context.Context, c *dsm.Client, opts ApplyOptions) (*Re
 			users = append(users, j)
 		}
 	}
-	for _, phase := range [][]job{settings, groups, users, userDeletes, groupDeletes} {
+	setup, profiles := a.onboardJobs(p)
+	for _, phase := range [][]job{settings, setup, groups, users, profiles, userDeletes, groupDeletes} {
 		if err := a.run(ctx, phase); err != nil {
 			return &a.res, err
 		}

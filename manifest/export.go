@@ -16,12 +16,22 @@ import (
 
 // Export reads the NAS's users, groups, policies and security settings into a File that
 // describes every field of each, so that planning it against the same NAS
-// changes nothing. It holds no password.
+// changes nothing. It holds no password. It writes the home service,
+// the shared folders and each user's and group's rights, quotas,
+// application rules and speed limits too (see exportOnboard): one
+// compound request per user, four calls per group.
 //
-// DSM: as Plan of a file with a security section.
+// DSM: as Plan (and of a file with a security section), and
+// SYNO.Core.Share list, SYNO.Core.User.Home get,
+// SYNO.Core.AppPriv.App list, the calls of dsm.UsersService.Profile per
+// user, SYNO.Core.Share.Permission list_by_group, SYNO.Core.Quota get,
+// SYNO.Core.AppPriv.Rule get and SYNO.Core.BandwidthControl get per group.
 func Export(ctx context.Context, c *dsm.Client) (*File, error) {
 	n, err := readNAS(ctx, c, true)
 	if err != nil {
+		return nil, err
+	}
+	if err := readOnboard(ctx, c, n, &File{}, true); err != nil {
 		return nil, err
 	}
 	return exportNAS(n), nil
@@ -57,6 +67,7 @@ func exportNAS(n *nas) *File {
 			CannotChangePassword: dsm.Ptr(u.CannotChangePassword)})
 	}
 	slices.SortFunc(f.Users, func(a, b User) int { return cmpFold(a.Name, b.Name) })
+	exportOnboard(n, f)
 	return f
 }
 
@@ -172,12 +183,14 @@ func (f *File) node() *yaml.Node {
 		}
 		add("security", m)
 	}
+	f.onboardNodes(add)
 	groups := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 	for _, g := range f.Groups {
 		m := mapNode("name", strNode(g.Name))
 		if g.Description != nil {
 			m.Content = append(m.Content, strNode("description"), strNode(*g.Description))
 		}
+		profileNodes(g.Profile, func(k string, v *yaml.Node) { m.Content = append(m.Content, strNode(k), v) })
 		groups.Content = append(groups.Content, m)
 	}
 	add("groups", groups)
@@ -213,6 +226,7 @@ func (f *File) node() *yaml.Node {
 				kv("password", mapNode("generate", boolNode(true)))
 			}
 		}
+		profileNodes(u.Profile, kv)
 		users.Content = append(users.Content, m)
 	}
 	add("users", users)

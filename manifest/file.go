@@ -33,6 +33,11 @@ type File struct {
 	// SecretsFile is the file that from_file passwords are read from
 	// (secrets_file), relative to the file's directory.
 	SecretsFile string
+	// HomeService is the home service the NAS should have, nil when the
+	// file does not manage it (see onboard.go).
+	HomeService *HomeService
+	// Shares are shared folders that must exist.
+	Shares []ShareSpec
 
 	neverExpireLine int
 }
@@ -54,6 +59,9 @@ type User struct {
 	Password *PasswordSource
 	// Line is the line of the user in the file (0 when unknown).
 	Line int
+	// Profile holds the user's rights, quotas, application rules and
+	// speed limits; nil when the file gives none.
+	Profile *Profile
 
 	lines map[string]int // line of each key
 }
@@ -103,6 +111,9 @@ type Group struct {
 	// Description is nil when the file does not give one.
 	Description *string
 	Line        int
+	// Profile holds the group's rights, quotas, application rules and
+	// speed limits; nil when the file gives none.
+	Profile *Profile
 }
 
 // Problem is one thing wrong with a file.
@@ -191,7 +202,7 @@ func Parse(name string, data []byte) (*File, error) {
 	p := &parser{problems: problems{file: name}}
 	f := &File{Name: name}
 	if len(doc.Content) == 0 {
-		p.add(1, "", "the file is empty; want users, groups, password_policy, password_expiry or security")
+		p.add(1, "", "the file is empty; want users, groups, password_policy, password_expiry, security, home_service or shares")
 		return nil, p.err()
 	}
 	p.file(doc.Content[0], f)
@@ -342,6 +353,8 @@ func (p *parser) file(n *yaml.Node, f *File) {
 		},
 		"secrets_file": func(_, v *yaml.Node) { f.SecretsFile, _ = p.str(v, "secrets_file") },
 		"security":     func(_, v *yaml.Node) { f.Security = p.security(v) },
+		"home_service": func(_, v *yaml.Node) { f.HomeService = p.homeService(v) },
+		"shares":       func(_, v *yaml.Node) { p.shareSpecs(v, f) },
 	})
 	if groupsNode != nil {
 		p.groups(groupsNode, f)
@@ -361,7 +374,7 @@ func (p *parser) groups(n *yaml.Node, f *File) {
 		path := fmt.Sprintf("groups[%d]", i)
 		g := Group{Line: gn.Line}
 		named := false
-		p.fields(gn, path, map[string]func(k, v *yaml.Node){
+		known := map[string]func(k, v *yaml.Node){
 			"name": func(_, v *yaml.Node) {
 				s, ok := p.str(v, path+".name")
 				if !ok {
@@ -381,7 +394,9 @@ func (p *parser) groups(n *yaml.Node, f *File) {
 					g.Description = &s
 				}
 			},
-		})
+		}
+		p.onboardKeys(known, path, &g.Profile)
+		p.fields(gn, path, known)
 		if gn.Kind != yaml.MappingNode {
 			continue
 		}
@@ -434,7 +449,7 @@ func (p *parser) users(n *yaml.Node, f *File) {
 func (p *parser) user(n *yaml.Node, path string) (User, bool) {
 	u := User{Line: n.Line, lines: map[string]int{}}
 	named := false
-	p.fields(n, path, map[string]func(k, v *yaml.Node){
+	known := map[string]func(k, v *yaml.Node){
 		"name": func(k, v *yaml.Node) {
 			s, ok := p.str(v, path+".name")
 			if !ok {
@@ -499,7 +514,9 @@ func (p *parser) user(n *yaml.Node, path string) (User, bool) {
 			u.lines["password"] = v.Line
 			u.Password = p.password(v, path+".password")
 		},
-	})
+	}
+	p.onboardKeys(known, path, &u.Profile)
+	p.fields(n, path, known)
 	if n.Kind != yaml.MappingNode {
 		return u, false
 	}

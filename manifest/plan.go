@@ -99,6 +99,12 @@ type Plan struct {
 	Settings []SettingsChange `json:"settings"`
 	Groups   []GroupChange    `json:"groups"`
 	Users    []UserChange     `json:"users"`
+	// Home, Shares and Profiles are the changes of the home service, the
+	// shared folders to create and the users' and groups' rights,
+	// quotas, application rules and speed limits (see onboard.go).
+	Home     *HomeChange     `json:"home_service,omitempty"`
+	Shares   []ShareChange   `json:"shares,omitempty"`
+	Profiles []ProfileChange `json:"profiles,omitempty"`
 
 	file     string
 	read     *nas        // the NAS as Plan read it (see Digests)
@@ -112,7 +118,7 @@ type Plan struct {
 
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool {
-	return len(p.Settings) == 0 && len(p.Groups) == 0 && len(p.Users) == 0
+	return len(p.Settings) == 0 && len(p.Groups) == 0 && len(p.Users) == 0 && p.onboardEmpty()
 }
 
 // Counts returns how many users and groups the plan creates, changes and
@@ -134,7 +140,8 @@ func (p *Plan) Counts() (create, update, del int) {
 	for _, u := range p.Users {
 		count(u.Action)
 	}
-	return create, update + len(p.Settings), del
+	oc, ou := p.onboardCounts()
+	return create + oc, update + ou + len(p.Settings), del
 }
 
 // Generated returns how many passwords Apply will generate.
@@ -155,6 +162,7 @@ type nas struct {
 	settings nasSettings
 	reserved map[string]bool
 	me       string
+	onboard  *onboardNAS // shared folders, home service, profiles
 }
 
 // readNAS reads the NAS; with security, also what the security section
@@ -208,10 +216,16 @@ func readNAS(ctx context.Context, c *dsm.Client, security bool) (*nas, error) {
 // get, SYNO.Core.User.PasswordExpiry get, SYNO.Core.User.UsernamePolicy get;
 // for a security section also SYNO.Core.OTP.EnforcePolicy get,
 // SYNO.Core.Security.AutoBlock get, SYNO.Core.SmartBlock get and
-// SYNO.Core.Security.AutoBlock.Rules list.
+// SYNO.Core.Security.AutoBlock.Rules list; for a file with onboarding keys
+// (see Profile) also SYNO.Core.Share list, SYNO.Core.User.Home get,
+// SYNO.Core.AppPriv.App list, one compound request per user with a
+// profile (dsm.UsersService.Profile) and four calls per such group.
 func (f *File) Plan(ctx context.Context, c *dsm.Client, opts PlanOptions) (*Plan, error) {
 	n, err := readNAS(ctx, c, f.Security != nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := readOnboard(ctx, c, n, f, false); err != nil {
 		return nil, err
 	}
 	return f.plan(n, opts)
@@ -349,6 +363,7 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 			plan.Groups = append(plan.Groups, GroupChange{Action: ActionDelete, Name: name})
 		}
 	}
+	f.planOnboard(n, plan, opts, probs)
 	if err := probs.err(); err != nil {
 		return nil, err
 	}

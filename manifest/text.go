@@ -44,6 +44,7 @@ func (p *Plan) String() string {
 			fmt.Fprintf(&b, "    password: %s\n", u.Password)
 		}
 	}
+	p.writeOnboard(&b)
 	for _, u := range p.Users {
 		if u.Action == ActionDelete {
 			fmt.Fprintf(&b, "- user %s\n", u.Name)

@@ -51,8 +51,10 @@ func newApplyCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *co
 		Long: `Plan as "dsmctl plan" does, show the plan, ask for confirmation (on a
 terminal, unless --yes; without a terminal --yes is required), then make
 the changes: the password policies first, then groups, then each user
-(create, update, join its groups, in that order), then deletions (only
-with --prune). --parallel changes run at once; a failure does not stop the
+(create, update, join its groups, in that order), then each user's and
+group's rights, quotas, application rules and speed limits (one compound
+request each, as DSM's own dialog applies them; shared folders and the
+home service first), then deletions (only with --prune). --parallel changes run at once; a failure does not stop the
 others. A progress bar with counts and rate is drawn on a terminal, plain
 progress lines otherwise, and a summary ends the run.
 
@@ -163,7 +165,7 @@ func runApply(ctx context.Context, o *applyOptions, f *manifest.File, s *IOStrea
 			opts.CreateDone = pf.createDone
 		}
 		create, update, del := plan.Counts()
-		total := len(plan.Settings) + len(plan.Groups) + len(plan.Users)
+		total := plan.Items()
 		prog := newProgress(s, total)
 		opts.Progress = prog.update
 		start := time.Now()

@@ -41,7 +41,7 @@ type manifestOptions struct {
 func addManifestFlags(cmd *cobra.Command, o *manifestOptions) {
 	f := cmd.Flags()
 	f.StringVarP(&o.File, "file", "f", "", "the users file (YAML or JSON; see the README's \"Users as code\"); - reads standard input")
-	f.BoolVar(&o.Prune, "prune", false, "delete the users and groups the file does not name (never admin, guest, system accounts, yourself or built-in groups)")
+	f.BoolVar(&o.Prune, "prune", false, "delete the users and groups the file does not name (never admin, guest, system accounts, yourself or built-in groups), and remove the rights on shared folders and the application rules a user's or group's shares and apps do not name (without --prune they are left alone)")
 	f.BoolVar(&o.SetPasswords, "set-passwords", false, "set the passwords of existing users too (from_env, from_file); without it only new users get one")
 	f.StringVar(&o.Secrets, "secrets-file", "", "the secrets file of from_file passwords (default: the file's secrets_file)")
 	f.StringVarP(&o.Output, "output", "o", formatText, "output format: text or json")
@@ -107,6 +107,18 @@ func newPlanCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cob
 		Long: `Read a users file (YAML or JSON), compare it with the NAS, and show the
 changes that apply would make: "+" creates, "~" changes (old -> new), "-"
 deletes (only with --prune). Nothing changes.
+
+Besides accounts, the file may give the home service (home_service), shared
+folders that must exist (shares), and per user and group their rights on
+shared folders (shares: {public: rw, finance: ro, hr: deny}), quotas
+(quota: {/volume1: 20GiB, share:public: 1GiB}, as quota set takes them),
+application rules (apps: {ftp: deny, sftp: {allow_from: [10.0.0.0/8]}},
+by ID or name, as app takes them) and speed limits (speed: {FTP: {upload:
+1024, download: 2048}, WebDAV: off}). Rights on shared folders and rules
+of applications the file does not name are left alone, unless --prune:
+then the user's or group's own rows on the other folders are removed (their
+groups decide) and their other rules too. Quotas and speed limits not named
+are always left alone.
 
 The whole file is checked first: unknown keys, wrong types, DSM's limits,
 reserved names, groups that do not exist, and the passwords that would be

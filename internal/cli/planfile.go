@@ -37,6 +37,12 @@ type planDoc struct {
 	Settings      []planSettingsDoc `json:"settings"`
 	Groups        []planGroupDoc    `json:"groups"`
 	Users         []planUserDoc     `json:"users"`
+	// HomeService, Shares and Profiles are the onboarding changes, left
+	// out when there are none (so that plans of accounts only keep the
+	// shape of format version 1).
+	HomeService *manifest.HomeChange     `json:"home_service,omitempty"`
+	Shares      []manifest.ShareChange   `json:"shares,omitempty"`
+	Profiles    []manifest.ProfileChange `json:"profiles,omitempty"`
 }
 
 // planCounts are the counts dsmctl plan ends with: users and groups to
@@ -140,7 +146,8 @@ func changeDocs(section string, changes []manifest.Change, create bool) []planCh
 func newPlanDoc(p *manifest.Plan) planDoc {
 	create, update, del := p.Counts()
 	d := planDoc{FormatVersion: planFormatVersion, Counts: planCounts{create, update, del},
-		Settings: []planSettingsDoc{}, Groups: []planGroupDoc{}, Users: []planUserDoc{}}
+		Settings: []planSettingsDoc{}, Groups: []planGroupDoc{}, Users: []planUserDoc{},
+		HomeService: p.Home, Shares: p.Shares, Profiles: p.Profiles}
 	for _, s := range p.Settings {
 		d.Settings = append(d.Settings, planSettingsDoc{Section: s.Section, Line: lineOf(s.Line), Changes: changeDocs(s.Section, s.Changes, false)})
 	}
