@@ -19,6 +19,13 @@ import (
 // TestMain makes the test binary serve as dsmctl for the scripts (and for
 // TestSimStopsOnSignal): testscript puts a "dsmctl" that runs Main on PATH.
 func TestMain(m *testing.M) {
+	// A binary built with -race sleeps a second as it exits, waiting for
+	// reports (the race runtime's atexit_sleep_ms, default 1000): a
+	// second for each dsmctl a script runs. The scripts' dsmctl runs
+	// without it; testscript passes GORACE on to them.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=10")
+	}
 	testscript.Main(m, map[string]func(){
 		"dsmctl": func() { os.Exit(Main()) },
 		// coredump-state runs Main's first step and prints what the
