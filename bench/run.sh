@@ -38,7 +38,7 @@ onboard_section() {
 	say "| one request per change | $(printf %.0f "$(metric "$line" req-one-call-each)") | $(metric "$line" s-one-call-each) s |"
 	say ""
 	say "One request per change against one compound per user: **$(metric "$line" req-ratio)x** the requests, **$(metric "$line" time-ratio)x** the time."
-	say "The latency alone accounts for $(awk -v n="$users" -v l="$latency" -v w="$(metric "$line" workers)" 'BEGIN{printf "%.2f s and %.2f s", n*l/w/1000, 8*n*l/w/1000}') (requests / workers x ${latency} ms)."
+	say "The latency alone accounts for $(awk -v n="$users" -v l="$latency" -v w="$(metric "$line" workers)" 'BEGIN{printf "%.2f s and %.2f s", n*l/w/1000, 8*n*l/w/1000}') (requests / workers x ${latency} ms). The simulator's latency is per request, whatever it carries, and its own work is small: on a NAS each call of a compound still takes its own time, so there a compound saves the round trips, not the work."
 	say ""
 	say "    $cmd"
 	say ""
