@@ -1,8 +1,10 @@
 // Package bench measures the users-as-code engine (package manifest)
 // against the simulator: the speed-up of parallel apply over a NAS with
-// network latency, and the memory a plan takes as the file grows. The
-// benchmarks only run with -bench; run.sh runs them and prints the
-// figures.
+// network latency, and the memory a plan takes as the file grows; and
+// onboarding users in one compound request each against one call per
+// change (onboard_test.go). The benchmarks only run with -bench (a test
+// of a few users keeps the onboarding one honest in plain go test);
+// run.sh runs them and prints the figures.
 package bench
 
 import (

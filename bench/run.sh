@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the benchmarks and the load test, and writes BENCHMARKS.md at the
 # repository root with each figure and the command that reproduces it.
-# Takes about five minutes (1,000 users applied twice over 50 ms of
-# latency per call dominates). Not part of CI.
+# Takes about seven minutes (1,000 users applied twice, and onboarded
+# twice, over 50 ms of latency per call dominates). Not part of CI.
 #
 #   bash bench/run.sh                     # everything, 1,000 users, 50 ms
 #   BENCH_USERS=200 bash bench/run.sh     # a quicker apply figure
 #   BENCH_BASE=2638683 bash bench/run.sh  # dsmctl of that commit measured beside this one
+#   BENCH_SECTION=onboard bash bench/run.sh  # the onboarding section alone, to stdout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,42 @@ metric() { # metric LINE UNIT: the value before UNIT in a benchmark line
 	awk -v unit="$2" '{ for (i = 2; i <= NF; i++) if ($i == unit) print $(i-1) }' <<<"$1"
 }
 say() { printf '%s\n' "$*" | tee -a "$tmp"; }
+
+onboard_section() {
+	local load0 cmd out line
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	cmd="BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^\$' -bench Onboard -benchtime 1x -timeout 60m"
+	out=$(eval "$cmd")
+	line=$(grep '^BenchmarkOnboard' <<<"$out")
+	say "## Onboarding $users users: one compound request each against one call per change"
+	say ""
+	say "$users existing users, each given 5 shared-folder rights, a quota and 2 application rules (8 changes), against one simulator whose every answer takes ${latency} ms, $(printf %.0f "$(metric "$line" workers)") users at a time on each side, each side on users of its own: once with a user's 8 calls in one \`SYNO.Entry.Request\` (\`Client.Batch\`, as DSM's own user dialog applies its tabs together), once with one request per change (\`Permissions.SetFor\`, \`Quotas.Set\`, \`Apps.SetRules\`). Requests counted at the client's transport, the login left out; afterwards up to 50 users of each side, spread from the first to the last, are read back and must hold exactly what they were given. Measured on $(date -u +%Y-%m-%d), load average $load0 before and $(cut -d' ' -f1-3 /proc/loadavg) after ($(nproc) cores, shared)."
+	say ""
+	say "| | requests | time |"
+	say "|---|---|---|"
+	say "| one compound request per user | $(printf %.0f "$(metric "$line" req-batched)") | $(metric "$line" s-batched) s |"
+	say "| one request per change | $(printf %.0f "$(metric "$line" req-one-call-each)") | $(metric "$line" s-one-call-each) s |"
+	say ""
+	say "One request per change against one compound per user: **$(metric "$line" req-ratio)x** the requests, **$(metric "$line" time-ratio)x** the time."
+	say "The latency alone accounts for $(awk -v n="$users" -v l="$latency" -v w="$(metric "$line" workers)" 'BEGIN{printf "%.2f s and %.2f s", n*l/w/1000, 8*n*l/w/1000}') (requests / workers x ${latency} ms). The simulator's latency is per request, whatever it carries, and its own work is small: on a NAS each call of a compound still takes its own time, so there a compound saves the round trips, not the work."
+	say ""
+	say "    $cmd"
+	say ""
+}
+
+# BENCH_SECTION=onboard prints that section alone, and leaves
+# BENCHMARKS.md as it is.
+case ${BENCH_SECTION:-} in
+"") ;;
+onboard)
+	onboard_section
+	exit 0
+	;;
+*)
+	echo "run.sh: unknown BENCH_SECTION \"$BENCH_SECTION\"; the one that runs alone is onboard" >&2
+	exit 2
+	;;
+esac
 
 say "# Benchmarks"
 say ""
@@ -238,6 +275,8 @@ say "Speed-up: **$(metric "$line" speedup)x**."
 say ""
 say "    $cmd"
 say ""
+
+onboard_section
 
 cmd="go test ./bench -run '^\$' -bench PlanMemory -benchtime 1x"
 out=$(eval "$cmd")
