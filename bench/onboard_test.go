@@ -77,56 +77,14 @@ func onboardOneCallEach(ctx context.Context, c *dsm.Client, name string, o onboa
 	return nil
 }
 
-// onboardBatched makes the same eight calls in one compound request
-// (Client.Batch, at most dsm.MaxBatchCalls calls each), as DSM's own
-// user dialog applies its tabs together. The library has no builder of
-// these calls on its own, so their parameters are written here as the
-// services send them (permissions.go setForRequest and rowOf, quotas.go
-// Set, apps.go SetRules); the read-back is what holds them right.
+// onboardBatched makes the same changes in one compound request with
+// Users.SetProfile, as dsmctl apply does and as DSM's own user dialog
+// applies its tabs together: the five rights in one
+// SYNO.Core.Share.Permission set_by_user_group, the quota, the two rules
+// in one SYNO.Core.AppPriv.Rule set, in one SYNO.Entry.Request.
 func onboardBatched(ctx context.Context, c *dsm.Client, name string, o onboarding) error {
-	type row struct {
-		Name       string `json:"name"`
-		IsReadonly bool   `json:"is_readonly"`
-		IsWritable bool   `json:"is_writable"`
-		IsDeny     bool   `json:"is_deny"`
-		IsCustom   bool   `json:"is_custom"`
-	}
-	type quotaRow struct {
-		Volume string `json:"volume"`
-		Quota  int64  `json:"quota"`
-	}
-	type rule struct {
-		AppID      string   `json:"app_id"`
-		EntityType string   `json:"entity_type"`
-		EntityName string   `json:"entity_name"`
-		AllowIP    []string `json:"allow_ip"`
-		DenyIP     []string `json:"deny_ip"`
-	}
-	var calls []*dsm.BatchCall
-	for _, ch := range o.Rights {
-		r := row{Name: ch.Share, IsReadonly: ch.Right == dsm.RightReadOnly, IsWritable: ch.Right == dsm.RightReadWrite,
-			IsDeny: ch.Right == dsm.RightDeny, IsCustom: ch.Custom}
-		calls = append(calls, &dsm.BatchCall{API: "SYNO.Core.Share.Permission", Method: "set_by_user_group",
-			Params: dsm.Params{"name": name, "user_group_type": "local_user", "permissions": []row{r}}})
-	}
-	calls = append(calls, &dsm.BatchCall{API: "SYNO.Core.Quota", Method: "set",
-		Params: dsm.Params{"name": name, "user_quota": []quotaRow{{Volume: o.Quota.Volume, Quota: int64(o.Quota.Limit / dsm.MiB)}}}})
-	for _, r := range o.Rules {
-		w := rule{AppID: r.App, EntityType: "user", EntityName: name, AllowIP: r.Allow, DenyIP: r.Deny}
-		if w.AllowIP == nil {
-			w.AllowIP = []string{}
-		}
-		if w.DenyIP == nil {
-			w.DenyIP = []string{}
-		}
-		calls = append(calls, &dsm.BatchCall{API: "SYNO.Core.AppPriv.Rule", Method: "set", Params: dsm.Params{"rules": []rule{w}}})
-	}
-	for chunk := range slices.Chunk(calls, dsm.MaxBatchCalls) {
-		if err := c.Batch(ctx, dsm.BatchOptions{StopOnError: true}, chunk...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.Users.SetProfile(ctx, dsm.UserPrincipal(name), dsm.ProfileChange{
+		Rights: o.Rights, Quotas: []dsm.Quota{o.Quota}, Apps: o.Rules})
 }
 
 // onboardSide is one way of onboarding users: its name, the prefix of
@@ -378,7 +336,8 @@ func TestOnboardSides(t *testing.T) {
 // given five share rights, a quota and two application rules, against
 // one simulator answering each request after $BENCH_LATENCY_MS (default
 // 50) ms, onboardWorkers users at a time: once with the eight changes of
-// a user in one compound request, once with one request per change, each
+// a user in one compound request (Users.SetProfile), once with one
+// request per change, each
 // side on users of its own. It reports the requests and the time of
 // each, and their ratios, after reading back a sample of users of both
 // sides. Run it once: -benchtime 1x.
