@@ -204,12 +204,14 @@ func parseSynoHash(v string) (prefix string, tag []byte, n uint64, ok bool) {
 	if !found || len(head) != 8+22 || enc == "" {
 		return "", nil, 0, false
 	}
+	// Decoded and written again must give the same text: Go's decoder
+	// skips \r and \n, which the one form a client sends never holds.
 	tag, err := b64.DecodeString(head[8:])
-	if err != nil || len(tag) != 16 {
+	if err != nil || len(tag) != 16 || b64.EncodeToString(tag) != head[8:] {
 		return "", nil, 0, false
 	}
 	digits, err := b64.DecodeString(enc)
-	if err != nil || len(digits) == 0 || len(digits) > 20 || (digits[0] == '0' && len(digits) > 1) {
+	if err != nil || len(digits) == 0 || len(digits) > 20 || (digits[0] == '0' && len(digits) > 1) || b64.EncodeToString(digits) != enc {
 		return "", nil, 0, false
 	}
 	for _, c := range digits {
