@@ -462,3 +462,30 @@ func (o *connOptions) credentials(pw, token string, s *IOStreams) dsm.Credential
 	}
 	return cred
 }
+
+// nameOptions are the options of a command that names one group or
+// shared folder: its connection, -o and the name.
+type nameOptions struct {
+	conn   connOptions
+	Output string
+	Name   string
+}
+
+// nameCmd builds a command that takes one name, checked by check before
+// any connection, and runs run.
+func nameCmd(s *IOStreams, getenv func(string) string, g *globalOptions, o *nameOptions, cmd *cobra.Command, check func(...string) error, run func(context.Context, *nameOptions, *IOStreams) error) *cobra.Command {
+	cmd.Args = cobra.ExactArgs(1)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		o.Name = args[0]
+		if err := errors.Join(checkOutput(o.Output), check(o.Name)); err != nil {
+			return err
+		}
+		if err := o.conn.complete(getenv, g); err != nil {
+			return err
+		}
+		return run(cmd.Context(), o, s)
+	}
+	addConnFlags(cmd, &o.conn)
+	addOutputFlag(cmd, &o.Output)
+	return cmd
+}

@@ -91,28 +91,11 @@ func runGroupList(ctx context.Context, o *groupListOptions, s *IOStreams) error 
 }
 
 // groupOptions are the options of the group commands that name one group.
-type groupOptions struct {
-	conn   connOptions
-	Output string
-	Name   string
-}
+type groupOptions = nameOptions
 
 // groupCmd builds a command that takes one group name and prints.
 func groupCmd(s *IOStreams, getenv func(string) string, g *globalOptions, o *groupOptions, cmd *cobra.Command, run func(context.Context, *groupOptions, *IOStreams) error) *cobra.Command {
-	cmd.Args = cobra.ExactArgs(1)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		o.Name = args[0]
-		if err := errors.Join(checkOutput(o.Output), checkGroupNames(o.Name)); err != nil {
-			return err
-		}
-		if err := o.conn.complete(getenv, g); err != nil {
-			return err
-		}
-		return run(cmd.Context(), o, s)
-	}
-	addConnFlags(cmd, &o.conn)
-	addOutputFlag(cmd, &o.Output)
-	return cmd
+	return nameCmd(s, getenv, g, o, cmd, checkGroupNames, run)
 }
 
 func newGroupGetCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {

@@ -103,28 +103,11 @@ func runShareList(ctx context.Context, o *shareListOptions, s *IOStreams) error 
 
 // shareOptions are the options of the share commands that name one
 // shared folder.
-type shareOptions struct {
-	conn   connOptions
-	Output string
-	Name   string
-}
+type shareOptions = nameOptions
 
 // shareCmd builds a command that takes one shared folder's name.
 func shareCmd(s *IOStreams, getenv func(string) string, g *globalOptions, o *shareOptions, cmd *cobra.Command, run func(context.Context, *shareOptions, *IOStreams) error) *cobra.Command {
-	cmd.Args = cobra.ExactArgs(1)
-	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		o.Name = args[0]
-		if err := errors.Join(checkOutput(o.Output), checkShareNames(o.Name)); err != nil {
-			return err
-		}
-		if err := o.conn.complete(getenv, g); err != nil {
-			return err
-		}
-		return run(cmd.Context(), o, s)
-	}
-	addConnFlags(cmd, &o.conn)
-	addOutputFlag(cmd, &o.Output)
-	return cmd
+	return nameCmd(s, getenv, g, o, cmd, checkShareNames, run)
 }
 
 func newShareGetCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
