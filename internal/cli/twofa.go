@@ -363,12 +363,15 @@ custom (SYNO.Core.OTP.EnforcePolicy get).`,
 	}))
 	set := &policyOptions{}
 	var enforce string
+	var force bool
 	setCmd := securityCmd(s, getenv, g, set, &cobra.Command{
 		Use:   "set --enforce none|admins|all",
 		Short: "Set whose accounts must have 2-step verification",
 		Long: `Set whose accounts must have 2-step verification
 (SYNO.Core.OTP.EnforcePolicy set), then show the policy. Covered accounts
-without it cannot sign in until they set it up: set yours up first.`,
+without it cannot sign in until they set it up: set yours up first. Your
+own account is always covered (only an administrator sets the policy), so
+without 2-step of your own the change is refused unless --force.`,
 		Example: `  dsmctl policy 2fa set --enforce admins
   dsmctl policy 2fa set --enforce none`,
 	}, cobra.NoArgs, func(ctx context.Context, _ *cobra.Command, _ []string) error {
@@ -382,6 +385,19 @@ without it cannot sign in until they set it up: set yours up first.`,
 			return usagef("--enforce %q: use none, admins or all", enforce)
 		}
 		return withClient(ctx, &set.conn, s, func(c *dsm.Client) error {
+			// Only an administrator may set the policy, so admins and all
+			// both cover the account doing it: without 2-step of its own
+			// it could not sign in again (DSM answers 406).
+			if e != dsm.EnforceNone && !force {
+				on, err := c.TwoStep.Enabled(ctx)
+				if err != nil {
+					return fmt.Errorf("checking the 2-step verification of your own account first: %w", err)
+				}
+				if !on {
+					sess, _ := c.Auth.Session()
+					return fmt.Errorf("policy not changed: %s has no 2-step verification, and with --enforce %s it could not sign in again; run \"dsmctl 2fa setup\" first, or pass --force", sess.Account, enforce)
+				}
+			}
 			if err := c.TwoStep.SetEnforcement(ctx, e); err != nil {
 				return err
 			}
@@ -393,6 +409,7 @@ without it cannot sign in until they set it up: set yours up first.`,
 		})
 	})
 	setCmd.Flags().StringVar(&enforce, "enforce", "", "whose accounts must have 2-step verification: none, admins or all")
+	setCmd.Flags().BoolVar(&force, "force", false, "set the policy even though your own account has no 2-step verification (you could not sign in again)")
 	cmd.AddCommand(setCmd)
 	return cmd
 }
