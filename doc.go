@@ -56,17 +56,23 @@
 // Auth.Session returns after the last call, as a nonce must not be used
 // twice.
 //
-// # Shared folders and batches
+// # Onboarding: shared folders, quotas, applications, speed limits, batches
 //
 // Shares, Permissions and Home manage shared folders, who may use them
 // and the user home service. Permission writes are patches: only the rows
 // sent change, and Grant sends a row's is_custom back as DSM has it so
 // that ACL-level rights survive. EffectiveAccess computes a user's right
 // as DSM does (deny over read/write over read-only across the user's and
-// their groups' rows; administrators always read/write). Batch sends
-// several calls as one SYNO.Entry.Request through the same call path as
-// every request (one session, one X-SYNO-HASH), with a typed outcome per
-// call; UsersService.Profile reads a user and their rights in one.
+// their groups' rows; administrators always read/write). Quotas, Apps and
+// Speed read and set a user's or group's quotas (in Bytes, whatever unit
+// the call counts in), application rules and speed limits; a Principal
+// (UserPrincipal, GroupPrincipal) names whose, and a volume is always its
+// path, /volume1. Batch sends several calls as one SYNO.Entry.Request
+// through the same call path as every request (one session, one
+// X-SYNO-HASH), with a typed outcome per call; UsersService.Profile reads
+// a user with their rights, quotas, rules and limits in one request, and
+// UsersService.SetProfile changes them in one. UsersService.PreviewImport
+// and Import run DSM's own bulk import (parse_user_list, then a task).
 //
 // # Errors
 //
