@@ -35,6 +35,13 @@ type PlanOptions struct {
 	// Today is the day expiry dates are checked against; zero means
 	// today on the local clock.
 	Today dsm.Date
+	// AllowLockout plans a two_step_enforcement of admins or all even
+	// though the account planning has no 2-step verification of its
+	// own. Without it that is a problem: the policy covers the account
+	// (only an administrator sets it), and DSM refuses to sign in a
+	// covered account without 2-step (code 406), so after apply it could
+	// not sign in again.
+	AllowLockout bool
 }
 
 // Action is what a change does to a user or group.
@@ -163,6 +170,9 @@ type nas struct {
 	reserved map[string]bool
 	me       string
 	onboard  *onboardNAS // shared folders, home service, profiles
+	// ownTwoStep is whether the account planning has 2-step
+	// verification; nil when it was not read (see readOwnTwoStep).
+	ownTwoStep *bool
 }
 
 // readNAS reads the NAS; with security, also what the security section
@@ -215,14 +225,19 @@ func readNAS(ctx context.Context, c *dsm.Client, security bool) (*nas, error) {
 // DSM: SYNO.Core.User list, SYNO.Core.Group list, SYNO.Core.User.PasswordPolicy
 // get, SYNO.Core.User.PasswordExpiry get, SYNO.Core.User.UsernamePolicy get;
 // for a security section also SYNO.Core.OTP.EnforcePolicy get,
-// SYNO.Core.Security.AutoBlock get, SYNO.Core.SmartBlock get and
-// SYNO.Core.Security.AutoBlock.Rules list; for a file with onboarding keys
+// SYNO.Core.Security.AutoBlock get, SYNO.Core.SmartBlock get,
+// SYNO.Core.Security.AutoBlock.Rules list, and SYNO.Core.OTP get_one when
+// its two_step_enforcement would cover the account planning (see
+// PlanOptions.AllowLockout); for a file with onboarding keys
 // (see Profile) also SYNO.Core.Share list, SYNO.Core.User.Home get,
 // SYNO.Core.AppPriv.App list, one compound request per user with a
 // profile (dsm.UsersService.Profile) and four calls per such group.
 func (f *File) Plan(ctx context.Context, c *dsm.Client, opts PlanOptions) (*Plan, error) {
 	n, err := readNAS(ctx, c, f.Security != nil)
 	if err != nil {
+		return nil, err
+	}
+	if err := readOwnTwoStep(ctx, c, n, f, opts); err != nil {
 		return nil, err
 	}
 	if err := readOnboard(ctx, c, n, f, false); err != nil {
@@ -269,6 +284,7 @@ func (f *File) plan(n *nas, opts PlanOptions) (*Plan, error) {
 	}
 	if f.Security != nil {
 		planSecurity(f.Security, plan, probs)
+		checkLockout(f.Security, plan, probs) // read unless opts.AllowLockout
 	}
 
 	// Groups.

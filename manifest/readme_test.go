@@ -36,7 +36,9 @@ func TestREADMEExample(t *testing.T) {
 		t.Fatalf("the example reads as %s", f)
 	}
 	srv := startNAS(t)
-	plan, err := f.Plan(t.Context(), srv.Client(), PlanOptions{Getenv: env("ALICE_PW", "Looking-Glass-42")})
+	c := srv.Client()
+	setUpOwnTwoStep(t, srv, c) // its two_step_enforcement covers admin
+	plan, err := f.Plan(t.Context(), c, PlanOptions{Getenv: env("ALICE_PW", "Looking-Glass-42")})
 	if err != nil {
 		t.Fatal(err)
 	}

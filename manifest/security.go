@@ -224,6 +224,56 @@ func planSecurity(sec *Security, plan *Plan, probs *problems) {
 	}
 }
 
+// coversPlanner reports whether enforcement e covers the account that
+// plans and applies it. Only an administrator may set the policy
+// (SYNO.Core.OTP.EnforcePolicy is admin only, ADMIN-APIS.md 2.6), so
+// admins ("admin", the administrators group) and all ("user") always do.
+// custom names chosen users and groups, which the file cannot set.
+func coversPlanner(e dsm.TwoStepEnforcement) bool {
+	return e == dsm.EnforceAdmins || e == dsm.EnforceAll
+}
+
+// readOwnTwoStep reads whether the account planning has 2-step
+// verification, into n.ownTwoStep, when f's two_step_enforcement would
+// change to one that covers it and opts do not allow a lockout; other
+// plans make no call.
+//
+// DSM: SYNO.Core.OTP get_one.
+func readOwnTwoStep(ctx context.Context, c *dsm.Client, n *nas, f *File, opts PlanOptions) error {
+	if opts.AllowLockout || f.Security == nil || f.Security.TwoStep == nil {
+		return nil
+	}
+	if e := *f.Security.TwoStep; e == n.settings.Enforcement || !coversPlanner(e) {
+		return nil
+	}
+	on, err := c.TwoStep.Enabled(ctx)
+	if err != nil {
+		return fmt.Errorf("manifest: reading whether your own account has 2-step verification (two_step_enforcement would require it): %w", err)
+	}
+	n.ownTwoStep = &on
+	return nil
+}
+
+// checkLockout adds a problem when the plan sets a two_step_enforcement
+// that covers the account planning while that account has no 2-step
+// verification: DSM answers a covered account without it code 406 at
+// login ("2-step verification must be set up first", PROTOCOL.md), so
+// after apply the account could not sign in again. dsmctl policy 2fa set
+// refuses the same change unless --force. It needs n.ownTwoStep, which
+// readOwnTwoStep leaves nil with PlanOptions.AllowLockout.
+func checkLockout(sec *Security, plan *Plan, probs *problems) {
+	n := plan.read
+	if !plan.twoStep || !coversPlanner(plan.settings.Enforcement) || n == nil || n.ownTwoStep == nil || *n.ownTwoStep {
+		return
+	}
+	who := n.me
+	if who == "" {
+		who = "the account applying it"
+	}
+	probs.add(sec.twoStepLine, SectionTwoStep, "%s covers %s, the account applying it, which has no 2-step verification: after apply it could not sign in again (DSM answers 406); "+
+		"set it up first (dsmctl 2fa setup), or pass --allow-lockout to apply it anyway", enforcementName(plan.settings.Enforcement), who)
+}
+
 // without returns the entries of a that are not in b.
 func without(a, b []string) []string {
 	var out []string

@@ -1,19 +1,35 @@
 package manifest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dsmkit/dsm"
+	"github.com/dsmkit/dsm/dsmtest"
 )
+
+// setUpOwnTwoStep turns on 2-step verification of the account c is
+// signed in as, as "dsmctl 2fa setup" does; c's session goes on.
+func setUpOwnTwoStep(t *testing.T, srv *dsmtest.Server, c *dsm.Client) {
+	t.Helper()
+	setup, err := c.TwoStep.Setup(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.TwoStep.Confirm(t.Context(), dsmtest.TOTP(setup.Secret(), srv.Now())); err != nil {
+		t.Fatal(err)
+	}
+}
 
 func TestSecuritySectionPlanApplyExport(t *testing.T) {
 	t.Parallel()
 	srv := startNAS(t)
 	c := srv.Client()
 	ctx := t.Context()
+	setUpOwnTwoStep(t, srv, c) // else admins would lock admin out
 	f := mustParse(t, `security:
   two_step_enforcement: admins
   auto_block: {enabled: true, attempts: 4, within_minutes: 7, expire_days: 3}
@@ -129,7 +145,8 @@ func TestSecuritySectionDigests(t *testing.T) {
 	c := srv.Client()
 	ctx := t.Context()
 	f := mustParse(t, "security:\n  auto_block: {attempts: 3}\n  two_step_enforcement: all\n  allow: [192.0.2.1]\n")
-	plan, err := f.Plan(ctx, c, PlanOptions{})
+	opts := PlanOptions{AllowLockout: true} // admin has no 2-step
+	plan, err := f.Plan(ctx, c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +159,7 @@ func TestSecuritySectionDigests(t *testing.T) {
 	if err := c.Security.SetAutoBlock(ctx, dsm.AutoBlock{Enabled: true, Attempts: 9, WithinMinutes: 9}); err != nil {
 		t.Fatal(err)
 	}
-	again, err := f.Plan(ctx, c, PlanOptions{})
+	again, err := f.Plan(ctx, c, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,5 +188,60 @@ func TestSecuritySectionCustomEnforcement(t *testing.T) {
 	planSecurity(f.Security, plan, probs)
 	if len(plan.Settings) != 0 || len(probs.list) != 0 {
 		t.Errorf("custom on a NAS that has it: %+v %+v", plan.Settings, probs.list)
+	}
+}
+
+// TestSecuritySectionLockout: a two_step_enforcement that covers the
+// account planning (admins or all: only an administrator sets it) while
+// that account has no 2-step verification is a problem at its line, which
+// says what would happen and what to do; AllowLockout plans it anyway,
+// and once the account has 2-step it plans without. Plans that would not
+// change the enforcement, or set none, are not held back.
+func TestSecuritySectionLockout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		nas   dsm.TwoStepEnforcement // set once signed in: admin's session outlives it
+		file  string
+		own   bool // the planning account has 2-step
+		allow bool
+		want  string // the problem, "" for none
+	}{
+		{name: "admins", nas: dsm.EnforceNone, file: "admins", want: "3: security.two_step_enforcement: admins covers admin, the account applying it, which has no 2-step verification: " +
+			"after apply it could not sign in again (DSM answers 406); set it up first (dsmctl 2fa setup), or pass --allow-lockout to apply it anyway"},
+		{name: "all", nas: dsm.EnforceNone, file: "all", want: "3: security.two_step_enforcement: all covers admin"},
+		{name: "admins to all", nas: dsm.EnforceAdmins, file: "all", want: "3: security.two_step_enforcement: all covers admin"},
+		{name: "all to admins", nas: dsm.EnforceAll, file: "admins", want: "3: security.two_step_enforcement: admins covers admin"},
+		{name: "allowed", nas: dsm.EnforceNone, file: "all", allow: true},
+		{name: "own 2-step", nas: dsm.EnforceNone, file: "all", own: true},
+		{name: "unchanged", nas: dsm.EnforceAll, file: "all"},
+		{name: "to none", nas: dsm.EnforceAll, file: "none"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := startNAS(t)
+			c := srv.Client()
+			if tc.own {
+				setUpOwnTwoStep(t, srv, c)
+			}
+			if err := c.TwoStep.SetEnforcement(t.Context(), tc.nas); err != nil {
+				t.Fatal(err)
+			}
+			f := mustParse(t, "groups: [{name: staff}]\nsecurity:\n  two_step_enforcement: "+tc.file+"\n")
+			plan, err := f.Plan(t.Context(), c, PlanOptions{AllowLockout: tc.allow})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("Plan: %v", err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Problems) != 1 || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Plan: %v, want one problem %q\n%s", err, tc.want, plan)
+			}
+			if p := ve.Problems[0]; p.Line != 3 || p.Path != SectionTwoStep {
+				t.Errorf("problem at %d %s, want 3 %s", p.Line, p.Path, SectionTwoStep)
+			}
+		})
 	}
 }
