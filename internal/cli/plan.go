@@ -32,6 +32,9 @@ type manifestOptions struct {
 	SetPasswords bool
 	Secrets      string
 	Output       string
+	// AllowLockout plans a two_step_enforcement that covers the account
+	// applying it while that account has no 2-step verification.
+	AllowLockout bool
 	// Out is plan --out: the file the plan is saved to, for apply.
 	Out string
 
@@ -45,6 +48,7 @@ func addManifestFlags(cmd *cobra.Command, o *manifestOptions) {
 	f.BoolVar(&o.SetPasswords, "set-passwords", false, "set the passwords of existing users too (from_env, from_file); without it only new users get one")
 	f.StringVar(&o.Secrets, "secrets-file", "", "the secrets file of from_file passwords (default: the file's secrets_file)")
 	f.StringVarP(&o.Output, "output", "o", formatText, "output format: text or json")
+	f.BoolVar(&o.AllowLockout, "allow-lockout", false, "plan the file's two_step_enforcement (admins or all) even though your own account has no 2-step verification (you could not sign in again)")
 }
 
 // maxUsersFileBytes bounds a users file read from standard input: DSM's
@@ -95,7 +99,7 @@ func (o *manifestOptions) complete(getenv func(string) string, g *globalOptions)
 }
 
 func (o *manifestOptions) planOptions() manifest.PlanOptions {
-	return manifest.PlanOptions{Prune: o.Prune, SetPasswords: o.SetPasswords, SecretsFile: o.Secrets, Getenv: o.getenv}
+	return manifest.PlanOptions{Prune: o.Prune, SetPasswords: o.SetPasswords, SecretsFile: o.Secrets, Getenv: o.getenv, AllowLockout: o.AllowLockout}
 }
 
 func newPlanCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
@@ -123,6 +127,9 @@ are always left alone.
 The whole file is checked first: unknown keys, wrong types, DSM's limits,
 reserved names, groups that do not exist, and the passwords that would be
 set against the password policy. Every problem is listed, with its line.
+A two_step_enforcement of admins or all is one while your own account has
+no 2-step verification (it covers you, and you could not sign in again):
+set yours up first (dsmctl 2fa setup), or pass --allow-lockout.
 
 Saved plans, as terraform has them: --out FILE saves the plan, and
 "dsmctl apply FILE" later makes exactly those changes, on the same DSM as

@@ -182,7 +182,8 @@ func newPlanDoc(p *manifest.Plan) planDoc {
 //	format          "dsmctl-plan"
 //	format_version  planFileVersion; another is refused
 //	url, account    the DSM and the account the plan was made on
-//	options         --prune, --set-passwords, the secrets file (absolute)
+//	options         --prune, --set-passwords, the secrets file (absolute),
+//	                --allow-lockout (only when given)
 //	users_file      the users file's name and content: a users file holds
 //	                no password (from_env, from_file and generate only)
 //	nas             the digest of each object the plan touches, as read
@@ -194,7 +195,9 @@ func newPlanDoc(p *manifest.Plan) planDoc {
 //	                it, which is why apply also plans again)
 //
 // The file's own keys are read strictly: any change to them raises
-// planFileVersion.
+// planFileVersion, but for a new option written only when it is set
+// (allow_lockout): the files without it are what they were, and a
+// dsmctl that does not know it refuses a file that has it.
 // It holds no secret: apply reads each from_env variable and from_file
 // key again, and generates each generated password then. Apply makes the
 // plan again from the users file and applies it only when the NAS's
@@ -224,6 +227,10 @@ type planFileOptions struct {
 	Prune        bool   `json:"prune"`
 	SetPasswords bool   `json:"set_passwords"`
 	SecretsFile  string `json:"secrets_file"`
+	// AllowLockout is --allow-lockout. It is left out when false, so
+	// that the files written before it keep their checksum and the files
+	// without it stay readable by the dsmctl of before.
+	AllowLockout bool `json:"allow_lockout,omitempty"`
 }
 
 type planUsersFile struct {
@@ -300,7 +307,7 @@ func writePlanFile(path string, o *manifestOptions, f *manifest.File, data []byt
 	}
 	sess, _ := c.Auth.Session()
 	pf := planFile{Format: planFileFormat, FormatVersion: planFileVersion, URL: c.BaseURL(), Account: sess.Account,
-		Options:   planFileOptions{Prune: o.Prune, SetPasswords: o.SetPasswords, SecretsFile: secrets},
+		Options:   planFileOptions{Prune: o.Prune, SetPasswords: o.SetPasswords, SecretsFile: secrets, AllowLockout: o.AllowLockout},
 		UsersFile: planUsersFile{Name: f.Name, Content: string(data)}, NAS: p.Digests(), Plan: doc}
 	if pf.Checksum, err = pf.checksum(); err != nil {
 		return err
@@ -394,7 +401,8 @@ func (sp *savedPlan) replan(ctx context.Context, c *dsm.Client, getenv func(stri
 	if err != nil {
 		return nil, fmt.Errorf("the plan %s: its users file: %w", sp.path, err)
 	}
-	opts := manifest.PlanOptions{Prune: pf.Options.Prune, SetPasswords: pf.Options.SetPasswords, SecretsFile: pf.Options.SecretsFile, Getenv: getenv}
+	opts := manifest.PlanOptions{Prune: pf.Options.Prune, SetPasswords: pf.Options.SetPasswords, SecretsFile: pf.Options.SecretsFile, Getenv: getenv,
+		AllowLockout: pf.Options.AllowLockout}
 	p, err := f.Plan(ctx, c, opts)
 	if err != nil {
 		return nil, err
@@ -456,7 +464,7 @@ func runApplySaved(cmd *cobra.Command, o *applyOptions, path string, getenv func
 	if o.File != "" {
 		return usagef("give a saved plan or -f FILE, not both")
 	}
-	for _, name := range []string{"prune", "set-passwords", "secrets-file"} {
+	for _, name := range []string{"prune", "set-passwords", "secrets-file", "allow-lockout"} {
 		if f.Changed(name) {
 			return usagef("--%s: a saved plan was made with its own options; make the plan again with --%s to change it", name, name)
 		}

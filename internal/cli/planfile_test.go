@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -61,6 +63,30 @@ func TestSavedPlanTampered(t *testing.T) {
 	e.mustRun(t, "apply", path)
 	if u := libUser(t, srv, "alice"); u.Email != "alice@example.net" {
 		t.Errorf("alice's email is %q after apply", u.Email)
+	}
+}
+
+// TestSavedPlanChecksumOfBefore: a plan file without allow_lockout, as
+// every file was before --allow-lockout, keeps the checksum it was
+// written with (the JSON of format version 1's keys), so that it still
+// applies.
+func TestSavedPlanChecksumOfBefore(t *testing.T) {
+	t.Parallel()
+	before := `{"format":"dsmctl-plan","format_version":1,"url":"http://127.0.0.1:5000","account":"admin",` +
+		`"options":{"prune":true,"set_passwords":false,"secrets_file":""},"users_file":{"name":"users.yaml","content":"users: []\n"},` +
+		`"nas":{},"plan":{},"checksum":""}`
+	sum := sha256.Sum256([]byte(before))
+	want := "sha256:" + hex.EncodeToString(sum[:])
+	var pf planFile
+	if err := json.Unmarshal([]byte(before), &pf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := pf.checksum()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Errorf("checksum of a plan file of before %s, want %s", got, want)
 	}
 }
 
