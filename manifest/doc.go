@@ -46,8 +46,10 @@
 //
 // Plan checks the whole file against the NAS before anything changes:
 // reserved user names, DSM's limits, the groups named, the passwords that
-// will be set (against the password policy the file leaves in force), and
-// returns every problem at once as a *ValidationError.
+// will be set (against the password policy the file leaves in force), a
+// two_step_enforcement that would lock out the account applying it (see
+// PlanOptions.AllowLockout), and returns every problem at once as a
+// *ValidationError.
 //
 // # Safe to interrupt
 //
