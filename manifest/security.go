@@ -225,10 +225,14 @@ func planSecurity(sec *Security, plan *Plan, probs *problems) {
 }
 
 // coversPlanner reports whether enforcement e covers the account that
-// plans and applies it. Only an administrator may set the policy
-// (SYNO.Core.OTP.EnforcePolicy is admin only, ADMIN-APIS.md 2.6), so
-// admins ("admin", the administrators group) and all ("user") always do.
-// custom names chosen users and groups, which the file cannot set.
+// plans and applies it. The policy is set in DSM's Control Panel
+// (Security > Account), an administrator's page, so admins ("admin", the
+// administrators group) and all ("user") are taken to cover it always,
+// as dsmctl policy 2fa set does. That is a choice on the safe side:
+// were an account outside administrators able to set it (whether DSM's
+// delegated administration allows that is not known), it would be held
+// back needlessly under admins, and can pass AllowLockout. custom names
+// chosen users and groups, which the file cannot set.
 func coversPlanner(e dsm.TwoStepEnforcement) bool {
 	return e == dsm.EnforceAdmins || e == dsm.EnforceAll
 }
@@ -257,8 +261,9 @@ func readOwnTwoStep(ctx context.Context, c *dsm.Client, n *nas, f *File, opts Pl
 // checkLockout adds a problem when the plan sets a two_step_enforcement
 // that covers the account planning while that account has no 2-step
 // verification: DSM answers a covered account without it code 406 at
-// login ("2-step verification must be set up first", PROTOCOL.md), so
-// after apply the account could not sign in again. dsmctl policy 2fa set
+// login ("OTP code enforced", N4S4/synology-api
+// synology_api/error_codes.py), so after apply the account could not
+// sign in again. dsmctl policy 2fa set
 // refuses the same change unless --force. It needs n.ownTwoStep, which
 // readOwnTwoStep leaves nil with PlanOptions.AllowLockout.
 func checkLockout(sec *Security, plan *Plan, probs *problems) {
