@@ -91,10 +91,21 @@ const (
 // Write writes f in format (FormatYAML or FormatJSON), in the schema Load
 // reads. Passwords of imports (PasswordSource.Value) are never written.
 //
-// The groups and the users are written one by one: each one's node is
-// built, encoded and dropped before the next, so that a file of 16,000
-// users is never held as one node tree, nor as one encoded text.
+// The groups and the users are written a few at a time: their nodes are
+// built, encoded and dropped before the next ones are built, so that a
+// file of 16,000 users is never held as one node tree, nor as one
+// encoded text.
 func (f *File) Write(w io.Writer, format string) error {
+	return f.write(w, format, yamlBatch)
+}
+
+// yamlBatch is how many items of a list one YAML encoder writes: each
+// encoder allocates buffers of its own, and holds every event of what it
+// encodes until it is done (BenchmarkExportWrite). A choice: 100 users
+// take a few hundred KiB.
+const yamlBatch = 100
+
+func (f *File) write(w io.Writer, format string, batch int) error {
 	if format != FormatYAML && format != FormatJSON {
 		return fmt.Errorf("manifest: unknown format %q; use yaml or json", format)
 	}
@@ -105,7 +116,7 @@ func (f *File) Write(w io.Writer, format string) error {
 	bw := bufio.NewWriter(w)
 	var err error
 	if format == FormatYAML {
-		err = writeYAML(bw, f.headNode(), lists)
+		err = writeYAML(bw, f.headNode(), lists, batch)
 	} else {
 		writeJSONFile(bw, f.headNode(), lists)
 	}
@@ -124,11 +135,12 @@ type itemList struct {
 }
 
 // writeYAML writes the mapping head, then each list's key and its items,
-// one encoded at a time. A top-level block mapping is the concatenation
-// of its pairs, and an item of a block list under a top-level key is
-// written the same whatever comes before it: each item is encoded as the
-// only item of its key's list, and the key's line kept from the first.
-func writeYAML(w *bufio.Writer, head *yaml.Node, lists []itemList) error {
+// batch items to an encoder. A top-level block mapping is the
+// concatenation of its pairs, and an item of a block list under a
+// top-level key is written the same whatever comes before it: each batch
+// is encoded as the whole list of its key, and the key's line kept from
+// the first batch only.
+func writeYAML(w *bufio.Writer, head *yaml.Node, lists []itemList, batch int) error {
 	var buf bytes.Buffer
 	if len(head.Content) > 0 {
 		if err := encodeYAML(&buf, head); err != nil {
@@ -145,16 +157,19 @@ func writeYAML(w *bufio.Writer, head *yaml.Node, lists []itemList) error {
 			continue
 		}
 		keyLine := l.key + ":\n"
-		for i := range l.n {
-			one := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Content: []*yaml.Node{l.item(i)}}
-			if err := encodeYAML(&buf, mapNode(l.key, one)); err != nil {
+		for start := 0; start < l.n; start += batch {
+			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			for i := start; i < min(start+batch, l.n); i++ {
+				seq.Content = append(seq.Content, l.item(i))
+			}
+			if err := encodeYAML(&buf, mapNode(l.key, seq)); err != nil {
 				return err
 			}
 			b := buf.Bytes()
 			if !bytes.HasPrefix(b, []byte(keyLine)) {
-				return fmt.Errorf("manifest: writing item %d of %s: the encoder did not start with %q", i+1, l.key, keyLine)
+				return fmt.Errorf("manifest: writing item %d of %s: the encoder did not start with %q", start+1, l.key, keyLine)
 			}
-			if i > 0 {
+			if start > 0 {
 				b = b[len(keyLine):]
 			}
 			w.Write(b)

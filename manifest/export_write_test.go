@@ -149,6 +149,15 @@ users:
 			if diff := cmp.Diff(want.String(), got.String()); diff != "" {
 				t.Errorf("%s, %s: Write differs from the whole tree encoded at once (-want +got):\n%s", name, format, diff)
 			}
+			for _, batch := range []int{1, 2, 3} { // lists of more items than a batch, and of a part of one
+				got.Reset()
+				if err := f.write(&got, format, batch); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(want.String(), got.String()); diff != "" {
+					t.Errorf("%s, %s, %d items to an encoder: Write differs from the whole tree encoded at once (-want +got):\n%s", name, format, batch, diff)
+				}
+			}
 		}
 	}
 }
@@ -156,7 +165,7 @@ users:
 // BenchmarkExportWrite writes the export of a simulator of 16,000 users
 // (DSM 7's maximum; each with a description, an email and a group) to
 // io.Discard, as the whole node tree encoded at once (the writer before)
-// and item by item (Write), side by side, and reports the peak heap
+// and a few items at a time (Write), side by side, and reports the peak heap
 // above the heap before the write (sampled every millisecond, the
 // exported File held throughout) beside -benchmem's bytes allocated.
 //
@@ -181,7 +190,8 @@ func BenchmarkExportWrite(b *testing.B) {
 		write func(io.Writer, string) error
 	}{
 		{"whole-tree", func(w io.Writer, format string) error { return writeWhole(f, w, format) }},
-		{"item-by-item", f.Write},
+		{"batches-of-100", f.Write},
+		{"one-item-an-encoder", func(w io.Writer, format string) error { return f.write(w, format, 1) }},
 	}
 	for _, format := range []string{FormatYAML, FormatJSON} {
 		for _, wr := range writers {
