@@ -8,6 +8,8 @@
 #   BENCH_USERS=200 bash bench/run.sh     # a quicker apply figure
 #   BENCH_BASE=2638683 bash bench/run.sh  # dsmctl of that commit measured beside this one
 #   BENCH_SECTION=onboard bash bench/run.sh  # the onboarding section alone, to stdout
+#   BENCH_BASE=2638683 BENCH_SECTION=cli bash bench/run.sh  # dsmctl at 16,000 users alone, to stdout
+#   BENCH_CLI_LATENCIES=0ms BENCH_SECTION=cli bash bench/run.sh  # that section at 0 ms only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,7 +46,106 @@ onboard_section() {
 	say ""
 }
 
-# BENCH_SECTION=onboard prints that section alone, and leaves
+# cli_section measures dsmctl in its own process at 16,000 users, beside
+# the dsmctl of BENCH_BASE when it is set; it leaves $work for the caller
+# to remove.
+cli_section() {
+	local load0
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	work=$(mktemp -d)
+	sim_pid=""
+	stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
+	trap 'stop_sim; rm -rf "$work" "$tmp"' EXIT
+	go build -o "$work/dsmctl" ./cmd/dsmctl
+	bins=(dsmctl)
+	if [ -n "${BENCH_BASE:-}" ]; then
+		mkdir "$work/base"
+		git archive "$BENCH_BASE" | tar -x -C "$work/base"
+		(cd "$work/base" && go build -o "$work/dsmctl-base" ./cmd/dsmctl)
+		bins=(dsmctl-base dsmctl)
+	fi
+	pw=Bench-admin-pw1
+	BENCH_STATE_DIR="$work/state" BENCH_ADMIN_PASSWORD=$pw go test ./bench -count=1 -run TestWriteFullNASState >/dev/null
+	measure_cli() { # measure_cli BIN ARGS...: median seconds and maximum RSS of three runs, and the requests of one
+		local bin=$1
+		shift
+		: >"$work/times"
+		for _ in 1 2 3; do
+			/usr/bin/time -o "$work/time.out" -f '%e %M' "$work/$bin" "$@" >/dev/null 2>&1
+			tail -1 "$work/time.out" >>"$work/times"
+		done
+		local n
+		n=$("$work/$bin" --debug "$@" 2>&1 >/dev/null | grep -c 'msg="dsm call"' || true)
+		sort -n "$work/times" | awk -v n="$n" 'NR == 2 { t = $1 } { if ($2 > m) m = $2 } END { printf "%.2f s, %.0f MiB, %d requests", t, m/1024, n }'
+	}
+	say "## dsmctl at 16,000 users"
+	say ""
+	say "\`dsmctl\` built and run in its own process against \`dsmctl sim --data\` holding 16,000 users (each with email and a group), in a session saved by \`dsmctl login\`: wall time (median of three runs) and maximum resident memory (the largest of the three, \`/usr/bin/time\`), and the requests (\`--debug\`)."
+	say ""
+	local lats lat head sep row
+	read -r -a lats <<<"${BENCH_CLI_LATENCIES:-0ms 20ms}"
+	head="| command | build |"
+	sep="|---|---|"
+	for lat in "${lats[@]}"; do
+		head="$head ${lat%ms} ms latency |"
+		sep="$sep---|"
+	done
+	say "$head"
+	say "$sep"
+	declare -A cells
+	for lat in "${lats[@]}"; do
+		stop_sim
+		DSM_SIM_ADMIN_PASSWORD=$pw "$work/dsmctl" sim --data "$work/state" --listen 127.0.0.1:0 --latency "$lat" >"$work/sim.out" 2>&1 &
+		sim_pid=$!
+		for _ in $(seq 1 100); do grep -q '^listening on' "$work/sim.out" && break; sleep 0.2; done
+		url=$(awk '/^listening on/ { print $3 }' "$work/sim.out")
+		for bin in "${bins[@]}"; do
+			export DSM_CONFIG_DIR="$work/config-$bin" DSM_URL=$url DSM_USER=admin
+			echo "$pw" | "$work/$bin" login --password-stdin >/dev/null 2>&1
+			cells[$bin,list,$lat]=$(measure_cli "$bin" user list --fields email,groups)
+			cells[$bin,all,$lat]=$(measure_cli "$bin" user list --fields all -o json)
+			cells[$bin,export,$lat]=$(measure_cli "$bin" export)
+			cells[$bin,exportjson,$lat]=$(measure_cli "$bin" export -o json)
+			unset DSM_CONFIG_DIR DSM_URL DSM_USER
+		done
+	done
+	stop_sim
+	for c in "list:user list --fields email,groups" "all:user list --fields all -o json" "export:export" "exportjson:export -o json"; do
+		key=${c%%:*}
+		for bin in "${bins[@]}"; do
+			label="this one"
+			[ "$bin" = dsmctl-base ] && label="$BENCH_BASE"
+			row="| \`dsmctl ${c#*:}\` | $label |"
+			for lat in "${lats[@]}"; do
+				row="$row ${cells[$bin,$key,$lat]} |"
+			done
+			say "$row"
+		done
+	done
+	say ""
+	say "    BENCH_BASE=<commit> BENCH_SECTION=cli bash bench/run.sh   # this section alone: it builds dsmctl (and the base), writes the state with go test ./bench -run TestWriteFullNASState, serves it with dsmctl sim --data"
+	say ""
+	local cmd out line
+	cmd="go test ./manifest -run '^\$' -bench ExportWrite -benchmem -benchtime 5x"
+	out=$(eval "$cmd")
+	say "The writing of that export alone, in one process, of the same 16,000 users read from a \`dsmtest\` simulator: the node tree of the whole file encoded at once (\`dsmctl export\` before it wrote the users a few at a time), against \`File.Write\` (100 users to an encoder), and one user to an encoder; the peak heap above the heap before the write (the exported file held throughout, sampled every millisecond) and the bytes allocated."
+	say ""
+	say "| format | writer | peak heap | allocated | time |"
+	say "|---|---|---|---|---|"
+	for f in yaml json; do
+		for w in whole-tree batches-of-100 one-item-an-encoder; do
+			line=$(grep "^BenchmarkExportWrite/$f/$w-" <<<"$out")
+			say "| $f | $w | $(metric "$line" MiB-peak) MiB | $(awk -v b="$(metric "$line" B/op)" 'BEGIN{printf "%.0f", b/1048576}') MiB | $(awk '{printf "%.0f ms", $3/1e6}' <<<"$line") |"
+		done
+	done
+	say ""
+	say "    $cmd"
+	say ""
+	say "Load average $load0 before and $(cut -d' ' -f1-3 /proc/loadavg) after ($(nproc) cores, shared), measured on $(date -u +%Y-%m-%d)."
+	say ""
+}
+
+# BENCH_SECTION=onboard or cli prints that section alone, and leaves
 # BENCHMARKS.md as it is.
 case ${BENCH_SECTION:-} in
 "") ;;
@@ -52,8 +153,12 @@ onboard)
 	onboard_section
 	exit 0
 	;;
+cli)
+	cli_section
+	exit 0
+	;;
 *)
-	echo "run.sh: unknown BENCH_SECTION \"$BENCH_SECTION\"; the one that runs alone is onboard" >&2
+	echo "run.sh: unknown BENCH_SECTION \"$BENCH_SECTION\"; the ones that run alone are onboard and cli" >&2
 	exit 2
 	;;
 esac
@@ -198,66 +303,7 @@ say ""
 say "    $cmd"
 say ""
 
-work=$(mktemp -d)
-sim_pid=""
-stop_sim() { if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; sim_pid=""; fi; }
-trap 'stop_sim; rm -rf "$work" "$tmp"' EXIT
-go build -o "$work/dsmctl" ./cmd/dsmctl
-bins=(dsmctl)
-if [ -n "${BENCH_BASE:-}" ]; then
-	mkdir "$work/base"
-	git archive "$BENCH_BASE" | tar -x -C "$work/base"
-	(cd "$work/base" && go build -o "$work/dsmctl-base" ./cmd/dsmctl)
-	bins=(dsmctl-base dsmctl)
-fi
-pw=Bench-admin-pw1
-BENCH_STATE_DIR="$work/state" BENCH_ADMIN_PASSWORD=$pw go test ./bench -count=1 -run TestWriteFullNASState >/dev/null
-measure_cli() { # measure_cli BIN ARGS...: median seconds and maximum RSS of three runs, and the requests of one
-	local bin=$1
-	shift
-	: >"$work/times"
-	for _ in 1 2 3; do
-		/usr/bin/time -o "$work/time.out" -f '%e %M' "$work/$bin" "$@" >/dev/null 2>&1
-		tail -1 "$work/time.out" >>"$work/times"
-	done
-	local n
-	n=$("$work/$bin" --debug "$@" 2>&1 >/dev/null | grep -c 'msg="dsm call"' || true)
-	sort -n "$work/times" | awk -v n="$n" 'NR == 2 { t = $1 } { if ($2 > m) m = $2 } END { printf "%.2f s, %.0f MiB, %d requests", t, m/1024, n }'
-}
-say "## dsmctl at 16,000 users"
-say ""
-say "\`dsmctl\` built and run in its own process against \`dsmctl sim --data\` holding 16,000 users (each with email and a group), in a session saved by \`dsmctl login\`: wall time (median of three runs) and maximum resident memory (the largest of the three, \`/usr/bin/time\`), and the requests (\`--debug\`)."
-say ""
-say "| command | build | 0 ms latency | 20 ms latency |"
-say "|---|---|---|---|"
-declare -A cells
-for lat in 0ms 20ms; do
-	stop_sim
-	DSM_SIM_ADMIN_PASSWORD=$pw "$work/dsmctl" sim --data "$work/state" --listen 127.0.0.1:0 --latency "$lat" >"$work/sim.out" 2>&1 &
-	sim_pid=$!
-	for _ in $(seq 1 100); do grep -q '^listening on' "$work/sim.out" && break; sleep 0.2; done
-	url=$(awk '/^listening on/ { print $3 }' "$work/sim.out")
-	for bin in "${bins[@]}"; do
-		export DSM_CONFIG_DIR="$work/config-$bin" DSM_URL=$url DSM_USER=admin
-		echo "$pw" | "$work/$bin" login --password-stdin >/dev/null 2>&1
-		cells[$bin,list,$lat]=$(measure_cli "$bin" user list --fields email,groups)
-		cells[$bin,all,$lat]=$(measure_cli "$bin" user list --fields all -o json)
-		cells[$bin,export,$lat]=$(measure_cli "$bin" export)
-		unset DSM_CONFIG_DIR DSM_URL DSM_USER
-	done
-done
-stop_sim
-for c in "list:user list --fields email,groups" "all:user list --fields all -o json" "export:export"; do
-	key=${c%%:*}
-	for bin in "${bins[@]}"; do
-		label="this one"
-		[ "$bin" = dsmctl-base ] && label="$BENCH_BASE"
-		say "| \`dsmctl ${c#*:}\` | $label | ${cells[$bin,$key,0ms]} | ${cells[$bin,$key,20ms]} |"
-	done
-done
-say ""
-say "    BENCH_BASE=<commit> bash bench/run.sh   # this section alone has no shorter command: it builds dsmctl, writes the state with go test ./bench -run TestWriteFullNASState, serves it with dsmctl sim --data"
-say ""
+cli_section
 
 cmd="BENCH_USERS=$users BENCH_LATENCY_MS=$latency go test ./bench -run '^\$' -bench ApplyParallel -benchtime 1x -timeout 60m"
 out=$(eval "$cmd")
