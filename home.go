@@ -111,19 +111,13 @@ func (t *HomeTask) Finished(ctx context.Context) (bool, error) {
 //
 // DSM: SYNO.Core.User.Home status.
 func (t *HomeTask) Wait(ctx context.Context) error {
-	c := t.s.c
-	delay := taskPollStart
-	for {
+	status := func(ctx context.Context) (bool, error) {
 		done, err := t.Finished(ctx)
 		if err != nil {
-			return fmt.Errorf("dsm: home service task %s: %w", t.ID, err)
+			return false, fmt.Errorf("dsm: home service task %s: %w", t.ID, err)
 		}
-		if done {
-			return nil
-		}
-		if err := c.sleepUntil(ctx, c.now().Add(delay)); err != nil {
-			return err
-		}
-		delay = min(delay*2, taskPollMax)
+		return done, nil
 	}
+	_, err := pollTask(ctx, t.s.c, status, func(done bool) bool { return done }, nil)
+	return err
 }

@@ -80,17 +80,7 @@ func (t *GroupTask) Wait(ctx context.Context) (TaskStatus, error) {
 //
 // DSM: SYNO.Core.User.Group join_status, then SYNO.Core.User get.
 func (t *GroupTask) WaitProgress(ctx context.Context, progress func(TaskStatus)) (TaskStatus, error) {
-	var st TaskStatus
-	err := t.s.c.pollTask(ctx, func() (bool, error) {
-		var err error
-		if st, err = t.Status(ctx); err != nil {
-			return false, err
-		}
-		if progress != nil {
-			progress(st)
-		}
-		return st.Finished, nil
-	})
+	st, err := pollTask(ctx, t.s.c, t.Status, func(st TaskStatus) bool { return st.Finished }, progress)
 	if err != nil {
 		return st, err
 	}
@@ -100,18 +90,26 @@ func (t *GroupTask) WaitProgress(ctx context.Context, progress func(TaskStatus))
 	return st, t.verify(ctx)
 }
 
-// pollTask calls poll until it reports the task done or fails, waiting
-// between calls, on the client's clock, an interval that starts at
-// taskPollStart and doubles up to taskPollMax.
-func (c *Client) pollTask(ctx context.Context, poll func() (bool, error)) error {
+// pollTask reads a task's status until finished says it is done or a
+// read fails, calling progress (when not nil) with each status, the last
+// included, and waiting between reads, on c's clock, an interval that
+// starts at taskPollStart and doubles up to taskPollMax. It returns the
+// last status read.
+func pollTask[S any](ctx context.Context, c *Client, status func(context.Context) (S, error), finished func(S) bool, progress func(S)) (S, error) {
 	delay := taskPollStart
 	for {
-		done, err := poll()
-		if err != nil || done {
-			return err
+		st, err := status(ctx)
+		if err != nil {
+			return st, err
+		}
+		if progress != nil {
+			progress(st)
+		}
+		if finished(st) {
+			return st, nil
 		}
 		if err := c.sleepUntil(ctx, c.now().Add(delay)); err != nil {
-			return err
+			return st, err
 		}
 		delay = min(delay*2, taskPollMax)
 	}

@@ -378,17 +378,7 @@ func (t *ImportTask) Wait(ctx context.Context) (ImportStatus, error) {
 //
 // DSM: SYNO.Core.User import_status, then import_stop.
 func (t *ImportTask) WaitProgress(ctx context.Context, progress func(ImportStatus)) (ImportStatus, error) {
-	var st ImportStatus
-	err := t.s.c.pollTask(ctx, func() (bool, error) {
-		var err error
-		if st, err = t.Status(ctx); err != nil {
-			return false, err
-		}
-		if progress != nil {
-			progress(st)
-		}
-		return st.Finished, nil
-	})
+	st, err := pollTask(ctx, t.s.c, t.Status, func(st ImportStatus) bool { return st.Finished }, progress)
 	if err != nil {
 		return st, err
 	}
