@@ -463,8 +463,8 @@ func (o *connOptions) credentials(pw, token string, s *IOStreams) dsm.Credential
 	return cred
 }
 
-// nameOptions are the options of a command that names one group or
-// shared folder: its connection, -o and the name.
+// nameOptions are the options of a command that names one user, group
+// or shared folder: its connection, -o and the name.
 type nameOptions struct {
 	conn   connOptions
 	Output string

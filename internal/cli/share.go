@@ -294,17 +294,12 @@ func runShareGrant(ctx context.Context, o *shareGrantOptions, s *IOStreams) erro
 }
 
 // userAccessOptions are the options of dsmctl user access.
-type userAccessOptions struct {
-	conn   connOptions
-	Output string
-	Name   string
-}
+type userAccessOptions = nameOptions
 
 var userAccessKeys = []string{"share", "access", "why"}
 
 func newUserAccessCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
-	o := &userAccessOptions{}
-	cmd := &cobra.Command{
+	return nameCmd(s, getenv, g, &userAccessOptions{}, &cobra.Command{
 		Use:   "access NAME",
 		Short: "Show a user's right on every shared folder, and why",
 		Long: `Show a user's effective right on every shared folder and where it comes
@@ -313,21 +308,7 @@ compound request (SYNO.Entry.Request), their groups' rows in a second.
 Exit code 3 when there is no such user.`,
 		Example: `  dsmctl user access alice
   dsmctl user access alice -o yaml`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name)); err != nil {
-				return err
-			}
-			if err := o.conn.complete(getenv, g); err != nil {
-				return err
-			}
-			return runUserAccess(cmd.Context(), o, s)
-		},
-	}
-	addConnFlags(cmd, &o.conn)
-	addOutputFlag(cmd, &o.Output)
-	return cmd
+	}, checkUserNames, runUserAccess)
 }
 
 func runUserAccess(ctx context.Context, o *userAccessOptions, s *IOStreams) error {

@@ -261,15 +261,10 @@ func runUserList(ctx context.Context, o *userListOptions, s *IOStreams) error {
 }
 
 // userGetOptions are the options of dsmctl user get.
-type userGetOptions struct {
-	conn   connOptions
-	Output string
-	Name   string
-}
+type userGetOptions = nameOptions
 
 func newUserGetCmd(s *IOStreams, getenv func(string) string, g *globalOptions) *cobra.Command {
-	o := &userGetOptions{}
-	cmd := &cobra.Command{
+	return nameCmd(s, getenv, g, &userGetOptions{}, &cobra.Command{
 		Use:   "get NAME",
 		Short: "Show one user with every field, their shares, quotas, applications and speed limits",
 		Long: `Show one user (SYNO.Core.User get) with every field DSM has: uid,
@@ -284,21 +279,7 @@ lists shares, quotas, apps and speed to the user's fields; -o csv has
 the user's fields only. Exit code 3 when there is no such user.`,
 		Example: `  dsmctl user get alice
   dsmctl user get alice -o json | jq -r .email`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Name = args[0]
-			if err := errors.Join(checkOutput(o.Output), checkUserNames(o.Name)); err != nil {
-				return err
-			}
-			if err := o.conn.complete(getenv, g); err != nil {
-				return err
-			}
-			return runUserGet(cmd.Context(), o, s)
-		},
-	}
-	addConnFlags(cmd, &o.conn)
-	addOutputFlag(cmd, &o.Output)
-	return cmd
+	}, checkUserNames, runUserGet)
 }
 
 func runUserGet(ctx context.Context, o *userGetOptions, s *IOStreams) error {
