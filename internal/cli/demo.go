@@ -205,8 +205,7 @@ func serveSim(srv *sim.Server) (url string, stop func(), err error) {
 	if err != nil {
 		return "", nil, err
 	}
-	hs := &http.Server{Handler: srv}
-	sim.DefaultConnLimits.Apply(hs, 0)
+	hs := sim.DefaultConnLimits.Server(srv, 0)
 	go hs.Serve(sim.DefaultConnLimits.Listener(ln))
 	return "http://" + ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), demoShutdown)

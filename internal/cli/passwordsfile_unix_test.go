@@ -19,7 +19,7 @@ const nobodyUID = 65534
 func asOtherUser(t *testing.T, path string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("giving a file to another user needs root: run the tests as root to check the owner checks")
+		t.Skip("only root may chown a file to another user, which this check of the owner test needs; run the tests as root (CI does) to include it")
 	}
 	if err := os.Lchown(path, nobodyUID, nobodyUID); err != nil {
 		t.Fatal(err)

@@ -229,8 +229,7 @@ func runSim(ctx context.Context, o *simOptions, s *IOStreams) error {
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 		url = "https://" + reachable(ln.Addr())
 	}
-	hs := &http.Server{Handler: srv}
-	sim.DefaultConnLimits.Apply(hs, o.Latency) // timeouts and a cap on connections
+	hs := sim.DefaultConnLimits.Server(srv, o.Latency) // timeouts; ln has the cap on connections
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 

@@ -35,6 +35,14 @@ var DefaultConnLimits = ConnLimits{
 	MaxConns:          256,
 }
 
+// Server returns an http.Server of h with l's timeouts (see Apply); serve
+// it on l.Listener(ln) for the cap on connections too.
+func (l ConnLimits) Server(h http.Handler, latency time.Duration) *http.Server {
+	hs := &http.Server{Handler: h}
+	l.Apply(hs, latency)
+	return hs
+}
+
 // Apply sets hs's timeouts to l's, adding latency (Config.Latency) to the
 // write timeout so that a delayed answer still gets out.
 func (l ConnLimits) Apply(hs *http.Server, latency time.Duration) {
