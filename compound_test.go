@@ -1,13 +1,7 @@
 package dsm_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -189,46 +183,13 @@ func TestE2EProfileHasQuotasAppsSpeed(t *testing.T) {
 	}
 }
 
-// withoutAPI serves srv's simulator, but its SYNO.API.Info answers leave
-// api out, as a NAS without that package or version would.
-func withoutAPI(t *testing.T, srv *dsmtest.Server, api string) string {
-	t.Helper()
-	h := srv.Handler()
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		if r.URL.Query().Get("api") != "SYNO.API.Info" && form.Get("api") != "SYNO.API.Info" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		var env map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
-			t.Errorf("the Info answer: %v", err)
-			return
-		}
-		if data, ok := env["data"].(map[string]any); ok {
-			delete(data, api)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(env)
-	}))
-	t.Cleanup(front.Close)
-	return front.URL
-}
-
 // A NAS that does not serve one part of a profile still gives the user,
 // their rights and the other parts; the missing part says why.
 func TestE2EProfileWithoutAnAPI(t *testing.T) {
 	t.Parallel()
-	srv := dsmtest.Start(t, dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
-	if err := srv.Client().Apps.Deny(t.Context(), dsm.UserPrincipal("alice"), "SYNO.FTP"); err != nil {
-		t.Fatal(err)
-	}
-	c, err := dsm.NewClient(withoutAPI(t, srv, "SYNO.Core.BandwidthControl"), dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}))
-	if err != nil {
+	srv := dsmtest.Start(t, dsmtest.WithoutAPIs("SYNO.Core.BandwidthControl"), dsmtest.WithUser(dsmtest.User{Name: "alice", Password: "Secret-pw-2026"}))
+	c := srv.Client()
+	if err := c.Apps.Deny(t.Context(), dsm.UserPrincipal("alice"), "SYNO.FTP"); err != nil {
 		t.Fatal(err)
 	}
 	p, err := c.Users.Profile(t.Context(), "alice")

@@ -257,8 +257,14 @@ func WithDSMVersion(v string) Option {
 // WithoutShareQuota makes a simulator without SYNO.Core.Share.Quota, as
 // some DSM 7 releases are: QuotasService.ListShare and SetShare then
 // answer ErrUnsupported.
-func WithoutShareQuota() Option {
-	return func(c *config) { c.sim.WithoutShareQuota = true }
+func WithoutShareQuota() Option { return WithoutAPIs("SYNO.Core.Share.Quota") }
+
+// WithoutAPIs makes a simulator that does not serve the APIs named, as a
+// NAS without a package or a release would not: SYNO.API.Info leaves
+// them out and a call answers 102 (no such API). A name the simulator
+// does not serve anyway makes NewServer fail.
+func WithoutAPIs(names ...string) Option {
+	return func(c *config) { c.sim.WithoutAPIs = append(c.sim.WithoutAPIs, names...) }
 }
 
 // WithLocalNets sets the client networks the simulator counts as local

@@ -1,14 +1,8 @@
 package manifest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -135,45 +129,12 @@ func TestApplyOnboardInterrupted(t *testing.T) {
 	}
 }
 
-// withoutAPI serves srv's simulator, but its SYNO.API.Info answers leave
-// api out, as a NAS without that package or version would.
-func withoutAPI(t *testing.T, srv *dsmtest.Server, api string) string {
-	t.Helper()
-	h := srv.Handler()
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		form, _ := url.ParseQuery(string(body))
-		if r.URL.Query().Get("api") != "SYNO.API.Info" && form.Get("api") != "SYNO.API.Info" {
-			h.ServeHTTP(w, r)
-			return
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		var env map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &env); err != nil {
-			t.Errorf("the Info answer: %v", err)
-			return
-		}
-		if data, ok := env["data"].(map[string]any); ok {
-			delete(data, api)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(env)
-	}))
-	t.Cleanup(front.Close)
-	return front.URL
-}
-
 // On a NAS without the speed limits' API, export leaves them out and
 // plans empty, and a file that gives one is a problem at its line.
 func TestPlanOnboardWithoutAnAPI(t *testing.T) {
 	t.Parallel()
-	srv := startOnboardNAS(t)
-	c, err := dsm.NewClient(withoutAPI(t, srv, "SYNO.Core.BandwidthControl"), dsm.WithCredentials(dsm.Credentials{Account: "admin", Password: srv.AdminPassword()}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startOnboardNAS(t, dsmtest.WithoutAPIs("SYNO.Core.BandwidthControl"))
+	c := srv.Client()
 	ctx := t.Context()
 	f, err := Export(ctx, c)
 	if err != nil {

@@ -130,7 +130,7 @@ func jsonInt(raw json.RawMessage) (int, error) {
 // runSub checks and makes one call of a compound request. Call with
 // s.mu held.
 func (s *Server) runSub(q *request, sub *request) (any, error) {
-	if sub.api.methods == nil {
+	if sub.api.methods == nil || s.absent[sub.api.name] {
 		return nil, fail(codeNoSuchAPI)
 	}
 	if sub.version < sub.api.minVersion || sub.version > sub.api.maxVersion {

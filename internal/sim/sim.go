@@ -198,11 +198,13 @@ type Config struct {
 	// DSM busy (sim clock): another one within it answers 3328, or 3300
 	// after a delete (batonogov share.go). Zero: no such contention.
 	ShareChangeTime time.Duration
-	// WithoutShareQuota leaves SYNO.Core.Share.Quota out, as on the DSM 7
-	// whose API list synology-community/go-synology keeps (api_info.json: it
-	// is not served everywhere): discovery does not list it and
-	// a call answers 102.
-	WithoutShareQuota bool
+	// WithoutAPIs are APIs of the simulator's table it does not serve, as
+	// a NAS without a package or a release would not: discovery does not
+	// list them and a call (also inside a compound request) answers 102.
+	// SYNO.Core.Share.Quota, for one, is not served on every DSM 7 (the API
+	// list synology-community/go-synology keeps, api_info.json). A name
+	// the table does not have makes New fail.
+	WithoutAPIs []string
 }
 
 // Server is the simulator: an http.Handler over an in-memory DSM. It is
@@ -225,7 +227,7 @@ type Server struct {
 	release       release   // the DSM release modelled (Config.DSMVersion)
 
 	// absent are the APIs of the table this simulator does not serve
-	// (Config.WithoutShareQuota).
+	// (Config.WithoutAPIs).
 	absent map[string]bool
 
 	// The secure sign-in (securesignin.go): set by New, then read-only
@@ -291,7 +293,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		absent:        map[string]bool{"SYNO.Core.Share.Quota": cfg.WithoutShareQuota},
+		absent:        map[string]bool{},
 		release:       rel,
 		clock:         NewClock(cfg.Start),
 		key:           cfg.RSAKey,
@@ -308,6 +310,12 @@ func New(cfg Config) (*Server, error) {
 		tokens:        map[int64]time.Time{},
 		decryptions:   make(chan struct{}, maxDecryptions),
 		confirmTokens: map[string]confirmToken{},
+	}
+	for _, name := range cfg.WithoutAPIs {
+		if apiTable[name] == nil {
+			return nil, fmt.Errorf("sim: WithoutAPIs: the simulator has no API %q to leave out", name)
+		}
+		s.absent[name] = true
 	}
 	for _, f := range cfg.Faults {
 		if err := s.InjectFault(f); err != nil {

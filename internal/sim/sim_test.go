@@ -369,3 +369,16 @@ func TestNewDefaults(t *testing.T) {
 	}
 	s.mustLogin(t, "admin", s.AdminPassword())
 }
+
+// TestWithoutAPIsKnownNames: Config.WithoutAPIs names APIs the simulator
+// serves; a typo is an error, not a simulator that silently serves all.
+func TestWithoutAPIsKnownNames(t *testing.T) {
+	t.Parallel()
+	k, _ := testKey()
+	if _, err := New(Config{RSAKey: k, WithoutAPIs: []string{"SYNO.Core.Nosuch"}}); err == nil || !strings.Contains(err.Error(), `no API "SYNO.Core.Nosuch"`) {
+		t.Errorf("New with an unknown API left out: %v, want an error naming it", err)
+	}
+	if _, err := New(Config{RSAKey: k, WithoutAPIs: []string{"SYNO.Core.BandwidthControl"}}); err != nil {
+		t.Errorf("New without SYNO.Core.BandwidthControl: %v", err)
+	}
+}
