@@ -900,21 +900,22 @@ func decodeEnvelopeStream(api, method string, dec *json.Decoder, out any) (int, 
 		if err != nil {
 			return notEnvelope(err)
 		}
+		// Member names match as encoding/json matches them, ignoring case.
 		key, _ := tok.(string)
-		switch key {
-		case "success":
+		switch {
+		case strings.EqualFold(key, "success"):
 			var b bool
 			if err := dec.Decode(&b); err != nil {
 				return notEnvelope(err)
 			}
 			success = &b
-		case "error":
+		case strings.EqualFold(key, "error"):
 			var e *errorWire
 			if err := dec.Decode(&e); err != nil {
 				return notEnvelope(err)
 			}
 			apiErr = e
-		case "data":
+		case strings.EqualFold(key, "data"):
 			var derr error
 			switch o := out.(type) {
 			case nil:

@@ -320,8 +320,11 @@ func (p *listPage[W, T]) decodeStream(dec *json.Decoder) error {
 		if err != nil {
 			return err
 		}
-		switch tok {
-		case "total":
+		// Member names match as encoding/json matches them, ignoring
+		// case, so that the stream reads what decoding whole would.
+		key, _ := tok.(string)
+		switch {
+		case strings.EqualFold(key, "total"):
 			var n flexInt
 			if err := dec.Decode(&n); err != nil {
 				if isJSONSyntax(err) {
@@ -330,7 +333,7 @@ func (p *listPage[W, T]) decodeStream(dec *json.Decoder) error {
 				first = cmp.Or(first, err)
 			}
 			p.total = int(n)
-		case p.key:
+		case strings.EqualFold(key, p.key):
 			if err := p.decodeItems(dec); err != nil {
 				if isJSONSyntax(err) {
 					return err
@@ -378,8 +381,14 @@ func skipOpened(dec *json.Decoder, tok json.Token) error {
 // decodeItems reads the list, one record at a time.
 func (p *listPage[W, T]) decodeItems(dec *json.Decoder) error {
 	tok, err := dec.Token()
-	if err != nil || tok == nil {
+	if err != nil {
 		return err
+	}
+	// A list given twice: the last one counts, as with encoding/json.
+	p.items = p.items[:0]
+	if tok == nil {
+		p.items = nil
+		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
 		if err := skipOpened(dec, tok); err != nil {
